@@ -1,0 +1,120 @@
+"""Load every table of a run: read, map, validate, and derive the reporting columns.
+
+``load_dataset(params)`` is the one entry point the notebooks call. It never raises for a data
+problem (those become rows of ``dataset.issues``) unless the params say ``strict: true``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from qa_lib.errors import InputError
+from qa_lib.grades import GradeScale
+from qa_lib.io import read_table, melt_wide_ratings, RawTable
+from qa_lib.params import Params, TABLES
+from qa_lib.periods import month_labels, period_labels
+from qa_lib import validate as v
+
+
+@dataclass
+class Dataset:
+    """The clean tables of one run, the issues found, and the rows set aside."""
+
+    params: Params
+    scale: GradeScale
+    audits: pd.DataFrame
+    ratings: pd.DataFrame
+    allocations: pd.DataFrame
+    feedback: pd.DataFrame
+    actions: pd.DataFrame
+    comments: pd.DataFrame
+    issues: pd.DataFrame
+    rejects: pd.DataFrame
+    read_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def period(self):
+        return self.params.period
+
+    @property
+    def domains(self) -> list[str]:
+        """Practice domains in report order (params ``domains`` first, then as they appear), without Overall."""
+        listed = [d for d in self.params.domains if d != "Overall"]
+        seen = [d for d in self.ratings["domain"].dropna().unique().tolist() if d != "Overall" and d not in listed]
+        return listed + seen
+
+    def rejected_summary(self) -> pd.DataFrame:
+        """Rows set aside per table and reason (rule), with one example message each."""
+        rej = self.issues[self.issues["severity"] == "rejected"]
+        if rej.empty:
+            return pd.DataFrame(columns=["table", "rule", "rows", "example"])
+        rows = rej.assign(rows=rej.get("n_rows", pd.Series(pd.NA, index=rej.index)).fillna(1).astype(int))
+        out = rows.groupby(["table", "rule"], sort=True).agg(rows=("rows", "sum"), example=("message", "first"))
+        return out.reset_index()
+
+    def write_rejects(self, path: Path) -> Path:
+        """Write the issues table (every finding with file, row, column and reason) as CSV."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]).to_csv(path, index=False)
+        return path
+
+
+def _read(params: Params, table: str) -> RawTable:
+    files = params.files(table)
+    columns = (params.columns or {}).get(table) or {}
+    if table == "ratings" and params.ratings_format == "wide":
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",))
+        return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
+    return read_table(table, files, columns=columns)
+
+
+def load_dataset(params: Params) -> Dataset:
+    """Read and validate every configured table.
+
+    Parameters
+    ----------
+    params : Params
+
+    Returns
+    -------
+    Dataset
+        Clean tables with derived columns: audits gain ``period`` (quarter or month label of the
+        audit date) and ``month``; ratings gain the audit's ``period``, ``service_area``, ``team``,
+        ``cohort`` and ``auditor_id``.
+
+    Raises
+    ------
+    InputError
+        Only when ``strict: true`` and any row was rejected; the message lists every finding.
+    """
+    scale = GradeScale.from_params(params.grades, params.grade_aliases, params.good_or_better)
+    raws = {t: _read(params, t) for t in TABLES}
+    audits, i1, r1 = v.validate_audits(raws["audits"])
+    ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
+    allocations, i3, r3 = v.validate_allocations(raws["allocations"])
+    feedback, i4, r4 = v.validate_feedback(raws["feedback"])
+    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"])
+    comments, i6, r6 = v.validate_comments(raws["comments"], audit_ids=audits["audit_id"])
+    issues = pd.concat([i for i in (i1, i2, i3, i4, i5, i6) if len(i)], ignore_index=True) \
+        if any(len(i) for i in (i1, i2, i3, i4, i5, i6)) else v.empty_issues()
+    rejects = pd.concat([r1, r2, r3, r4, r5, r6], ignore_index=True)
+
+    kind = params.period.kind
+    audits = audits.assign(period=period_labels(audits["audit_date"], kind), month=month_labels(audits["audit_date"]))
+    attrs = [c for c in ("audit_id", "period", "month", "service_area", "team", "cohort", "auditor_id") if c in audits.columns]
+    ratings = ratings.merge(audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id", how="left")
+    allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
+    feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
+    ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
+                 feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
+                 read_counts={t: len(raws[t].frame) for t in TABLES})
+    if params.strict and (issues["severity"] == "rejected").any():
+        rej = issues[issues["severity"] == "rejected"]
+        lines = "\n".join("  - " + m for m in rej["message"].head(50))
+        more = f"\n  ... and {len(rej) - 50} more" if len(rej) > 50 else ""
+        raise InputError(f"strict run stopped: {len(rej)} input problem(s) (params strict: true). "
+                         f"Fix the inputs, or set strict: false to report with the rows set aside.\n{lines}{more}")
+    return ds

@@ -1,0 +1,200 @@
+"""Reading input files: CSV or XLSX, one file or a glob, local headers mapped to the contract.
+
+Every value is read as text; typing happens in :mod:`qa_lib.validate`, where a value that does
+not parse becomes an issue naming its file, row and column rather than an exception. Each row
+keeps ``_file`` (file name) and ``_row`` (the spreadsheet row number a person sees: the header
+is row 1, the first data row is row 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from qa_lib.errors import InputError, problem
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "audits": ("audit_id", "case_id", "audit_date", "service_area", "auditor_id"),
+    "ratings": ("audit_id", "rater_id", "role", "domain", "grade"),
+    "allocations": ("allocation_id", "month", "service_area", "status"),
+    "feedback": ("response_id", "response_date", "survey", "question", "answer"),
+    "actions": ("action_id", "audit_id", "raised_date", "due_date"),
+    "comments": ("audit_id", "domain", "kind", "text"),
+}
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "audits": ("team", "cohort", "practitioner_id"),
+    "ratings": ("rating_date",),
+    "allocations": ("practitioner_id", "practitioner_took_part", "reason", "team"),
+    "feedback": (),
+    "actions": ("completed_date",),
+    "comments": (),
+}
+#: Columns that hold identifiers of people or case files: never shown in a report.
+IDENTIFIER_COLUMNS = ("case_id", "auditor_id", "practitioner_id", "rater_id", "audit_id",
+                      "allocation_id", "response_id", "action_id", "child_id", "moderator_id")
+
+
+@dataclass
+class RawTable:
+    """What was read for one table, before validation."""
+
+    table: str
+    frame: pd.DataFrame  # text columns + _file, _row
+    files: list[Path]
+    problems: list[dict]  # file-level issues (unreadable file, missing columns)
+
+
+def header_key(text: str) -> str:
+    """Normalise a header for matching: lower case, non-alphanumerics folded to ``_``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(text).replace("\ufeff", "").strip().lower()).strip("_")
+
+
+def _read_one(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        try:
+            return pd.read_excel(path, dtype=str, engine="calamine", keep_default_na=False, na_values=[""])
+        except ImportError:  # pragma: no cover - calamine is a dependency
+            return pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, na_values=[""],
+                               skip_blank_lines=True)
+        except UnicodeDecodeError:
+            continue
+    raise problem(InputError, path.name, expected="a CSV file in UTF-8 or Windows-1252 (Excel) encoding",
+                  received="bytes that decode as neither", fix="re-save the file as 'CSV UTF-8' from Excel")
+
+
+def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] | None = None,
+               required: Iterable[str] | None = None) -> RawTable:
+    """Read every file of one table and map headers to contract names.
+
+    Parameters
+    ----------
+    table : str
+        Contract table name (``audits``, ``ratings``...).
+    files : iterable of Path
+        Files to read and stack.
+    columns : Mapping[str, str], optional
+        Local header → contract column name (from params ``columns.<table>``). Headers that
+        already match a contract name (ignoring case, spaces and punctuation) need no entry.
+    required : iterable of str, optional
+        Required contract columns (default: the contract's).
+
+    Returns
+    -------
+    RawTable
+        A file that cannot be read or lacks a required column contributes no rows and one
+        entry in ``problems`` (rule ``unreadable_file`` / ``missing_column``) counting its rows.
+    """
+    required = tuple(required if required is not None else REQUIRED[table])
+    known = set(REQUIRED[table]) | set(OPTIONAL[table])
+    rename_local = {header_key(k): v for k, v in (columns or {}).items()}
+    frames, problems, paths = [], [], []
+    for path in files:
+        path = Path(path)
+        paths.append(path)
+        try:
+            df = _read_one(path)
+        except InputError as exc:
+            problems.append(dict(table=table, rule="unreadable_file", message=str(exc), file=path.name,
+                                 row=pd.NA, column=pd.NA, value=pd.NA, n_rows=pd.NA))
+            continue
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem, reported
+            problems.append(dict(table=table, rule="unreadable_file", file=path.name, row=pd.NA, column=pd.NA,
+                                 value=pd.NA, n_rows=pd.NA,
+                                 message=f"{path.name}: could not be read as {path.suffix or 'a table'} "
+                                         f"({type(exc).__name__}: {exc}). Fix: check the file opens in Excel "
+                                         "and is saved as CSV or XLSX"))
+            continue
+        mapping = {}
+        for col in df.columns:
+            key = header_key(col)
+            if key in rename_local:
+                mapping[col] = rename_local[key]
+            elif key in known:
+                mapping[col] = key
+        df = df.rename(columns=mapping)
+        df = df.loc[:, ~df.columns.duplicated()]
+        # drop rows that are entirely blank (trailing rows in Excel exports)
+        blank = df.isna().all(axis=1)
+        df = df.assign(_file=path.name, _row=pd.RangeIndex(2, len(df) + 2))[~blank.to_numpy()]
+        missing = [c for c in required if c not in df.columns]
+        if missing:
+            problems.append(dict(
+                table=table, rule="missing_column", file=path.name, row=pd.NA, column=", ".join(missing),
+                value=pd.NA, n_rows=len(df),
+                message=(f"{path.name}: required column(s) {', '.join(missing)} not found "
+                         f"(found: {', '.join(map(str, [c for c in df.columns if not str(c).startswith('_')]))}). "
+                         f"Fix: rename the header(s), or map them in params columns.{table}, "
+                         f"e.g. 'Your header: {missing[0]}'. All {len(df)} rows of this file were set aside.")))
+            continue
+        frames.append(df)
+    cols = list(dict.fromkeys([*REQUIRED[table], *OPTIONAL[table]]))
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        frame = pd.DataFrame({c: pd.Series(dtype="string") for c in [*required, "_file"]} | {"_row": pd.Series(dtype="int64")})
+    for col in cols:
+        if col not in frame.columns:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    keep = [c for c in frame.columns if c in known or c in ("_file", "_row") or c in required]
+    frame = frame[keep]
+    for col in frame.columns:
+        if col != "_row":
+            frame[col] = frame[col].astype("string").str.strip()
+    return RawTable(table=table, frame=frame, files=paths, problems=problems)
+
+
+def melt_wide_ratings(raw: RawTable, *, domains: Mapping[str, str], role: str = "auditor") -> RawTable:
+    """Turn a wide ratings export (one grade column per domain) into the long contract form.
+
+    Parameters
+    ----------
+    raw : RawTable
+        Read with ``required=("audit_id",)``; must have ``rater_id`` (or ``auditor_id``) and may
+        have ``role``; the domain columns are those named in ``domains``.
+    domains : Mapping[str, str]
+        Grade column header (as in the file) → domain name (``"Overall"`` for the overall grade).
+    role : str
+        Role to use when the export has no role column.
+
+    Returns
+    -------
+    RawTable
+        One row per (audit, rater, domain); a blank cell means the domain was not graded and
+        yields no row (this is counted, not rejected). ``_column`` keeps the source header so
+        messages can name it.
+    """
+    frame = raw.frame
+    by_key = {header_key(c): c for c in frame.columns}
+    present = {}
+    missing = []
+    for header, domain in domains.items():
+        col = by_key.get(header_key(header)) or (header if header in frame.columns else None)
+        if col is None:
+            missing.append(header)
+        else:
+            present[col] = domain
+    problems = list(raw.problems)
+    if missing:
+        problems.append(dict(table="ratings", rule="missing_column", file=", ".join(sorted({p.name for p in raw.files}))
+                             , row=pd.NA, column=", ".join(missing), value=pd.NA, n_rows=0,
+                             message=f"ratings: wide grade column(s) {', '.join(missing)} named in params "
+                                     "ratings_wide.domains not found. Fix: correct the header names in params"))
+    if "rater_id" not in frame.columns or frame["rater_id"].isna().all():
+        if "auditor_id" in frame.columns:
+            frame = frame.assign(rater_id=frame["auditor_id"])
+    if "role" not in frame.columns or frame["role"].isna().all():
+        frame = frame.assign(role=role)
+    ids = ["audit_id", "rater_id", "role", "_file", "_row"] + (["rating_date"] if "rating_date" in frame.columns else [])
+    long = frame[ids + list(present)].melt(id_vars=ids, var_name="_column", value_name="grade")
+    long["domain"] = long["_column"].map(present).astype("string")
+    long = long[long["grade"].notna() & (long["grade"].astype("string").str.strip() != "")]
+    long = long.sort_values(["_file", "_row"], kind="stable").reset_index(drop=True)
+    return RawTable(table="ratings", frame=long, files=raw.files, problems=problems)
