@@ -66,7 +66,7 @@ def _read(params: Params, table: str) -> RawTable:
     files = params.files(table)
     columns = (params.columns or {}).get(table) or {}
     if table == "ratings" and params.ratings_format == "wide":
-        raw = read_table("ratings", files, columns=columns, required=("audit_id",))
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True)
         return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
     return read_table(table, files, columns=columns)
 

@@ -71,7 +71,7 @@ def _read_one(path: Path) -> pd.DataFrame:
 
 
 def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] | None = None,
-               required: Iterable[str] | None = None) -> RawTable:
+               required: Iterable[str] | None = None, keep_extra: bool = False) -> RawTable:
     """Read every file of one table and map headers to contract names.
 
     Parameters
@@ -85,6 +85,8 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
         already match a contract name (ignoring case, spaces and punctuation) need no entry.
     required : iterable of str, optional
         Required contract columns (default: the contract's).
+    keep_extra : bool
+        Keep columns that are not in the contract (the domain columns of a wide export).
 
     Returns
     -------
@@ -102,11 +104,11 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
         try:
             df = _read_one(path)
         except InputError as exc:
-            problems.append(dict(table=table, rule="unreadable_file", message=str(exc), file=path.name,
+            problems.append(dict(table=table, rule="unreadable_file", severity="rejected", message=str(exc), file=path.name,
                                  row=pd.NA, column=pd.NA, value=pd.NA, n_rows=pd.NA))
             continue
         except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem, reported
-            problems.append(dict(table=table, rule="unreadable_file", file=path.name, row=pd.NA, column=pd.NA,
+            problems.append(dict(table=table, rule="unreadable_file", severity="rejected", file=path.name, row=pd.NA, column=pd.NA,
                                  value=pd.NA, n_rows=pd.NA,
                                  message=f"{path.name}: could not be read as {path.suffix or 'a table'} "
                                          f"({type(exc).__name__}: {exc}). Fix: check the file opens in Excel "
@@ -127,7 +129,8 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
         missing = [c for c in required if c not in df.columns]
         if missing:
             problems.append(dict(
-                table=table, rule="missing_column", file=path.name, row=pd.NA, column=", ".join(missing),
+                table=table, rule="missing_column", severity="rejected", file=path.name, row=pd.NA,
+                column=", ".join(missing),
                 value=pd.NA, n_rows=len(df),
                 message=(f"{path.name}: required column(s) {', '.join(missing)} not found "
                          f"(found: {', '.join(map(str, [c for c in df.columns if not str(c).startswith('_')]))}). "
@@ -143,7 +146,7 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
     for col in cols:
         if col not in frame.columns:
             frame[col] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    keep = [c for c in frame.columns if c in known or c in ("_file", "_row") or c in required]
+    keep = [c for c in frame.columns if keep_extra or c in known or c in ("_file", "_row") or c in required]
     frame = frame[keep]
     for col in frame.columns:
         if col != "_row":
@@ -183,7 +186,7 @@ def melt_wide_ratings(raw: RawTable, *, domains: Mapping[str, str], role: str = 
             present[col] = domain
     problems = list(raw.problems)
     if missing:
-        problems.append(dict(table="ratings", rule="missing_column", file=", ".join(sorted({p.name for p in raw.files}))
+        problems.append(dict(table="ratings", rule="missing_column", severity="rejected", file=", ".join(sorted({p.name for p in raw.files}))
                              , row=pd.NA, column=", ".join(missing), value=pd.NA, n_rows=0,
                              message=f"ratings: wide grade column(s) {', '.join(missing)} named in params "
                                      "ratings_wide.domains not found. Fix: correct the header names in params"))

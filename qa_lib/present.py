@@ -1,0 +1,86 @@
+"""Presentation: turn full-precision tables into what a reader sees (and what the CSV holds).
+
+Rounding and percentages happen only here. Column names are humanised through one mapping so
+every report says the same thing the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+
+LABELS = {
+    "n": "Audits (n)", "good_or_better": "Good or better", "good_or_better_share": "% Good or better",
+    "audits": "Audits", "moderated": "Moderated", "moderated_share": "% moderated",
+    "allocated": "Allocated", "returned": "Returned", "not returned": "Not returned", "exempt": "Exempt",
+    "return_rate": "Return rate", "target": "Target", "met_target": "Target met",
+    "recorded": "Participation recorded", "took_part": "Took part", "participation_rate": "Participation rate",
+    "practitioners": "Practitioners", "share": "Share", "period": "Period", "month": "Month",
+    "month_label": "Month", "service_area": "Service area", "domain": "Domain", "cohort": "Cohort",
+    "team": "Team", "reason": "Reason", "outcome": "Outcome", "table": "Table", "rule": "Reason",
+    "rows": "Rows set aside", "example": "Example message",
+}
+SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
+
+
+def label(name: object) -> str:
+    """Human column label (``good_or_better_share`` → ``% Good or better``)."""
+    text = str(name)
+    return LABELS.get(text, text[:1].upper() + text[1:].replace("_", " ") if text.islower() else text)
+
+
+def is_share(column: object) -> bool:
+    return str(column).endswith(SHARE_SUFFIXES)
+
+
+def pct(x: float, digits: int = 0) -> str:
+    """``0.4567`` → ``46%``; blank for missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return "–"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def format_cell(value: object, column: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "Yes" if value else "No"
+    if is_share(column) and isinstance(value, (int, float, np.integer, np.floating)):
+        return pct(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Format every cell as text and humanise the headers (index names included)."""
+    out = pd.DataFrame({label(c): [format_cell(v, c) for v in frame[c]] for c in frame.columns}, index=frame.index)
+    out.index = out.index.set_names([label(n) if n is not None else None for n in out.index.names])
+    out.columns.name = None
+    return out
+
+
+def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
+    """Accessible HTML table: caption, header cells with scope, every value escaped."""
+    shown = display_frame(frame)
+    heads = []
+    index_names = [n for n in shown.index.names] if index else []
+    if index:
+        heads += [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in index_names]
+    heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
+    body = []
+    for idx, row in shown.iterrows():
+        cells = []
+        if index:
+            keys = idx if isinstance(idx, tuple) else (idx,)
+            cells += [f'<th scope="row">{html.escape(str(k))}</th>' for k in keys]
+        cells += [f"<td>{html.escape(str(v))}</td>" for v in row]
+        cls = ' class="total"' if (idx == "Total" or (isinstance(idx, tuple) and idx[0] == "Total")) else ""
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return (f'<div class="table-wrap"><table class="qa-table"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")

@@ -1,0 +1,213 @@
+"""Render reports: execute a notebook with papermill, export it to HTML with no code, and move
+every file into ``outputs/`` atomically.
+
+Each (params, report) job runs in its own staging folder inside ``outputs/<period>/``; only
+when the notebook has run and the HTML exists are the files moved into place with
+:func:`os.replace`, so a reader (or a killed run) never sees a half-written HTML or CSV. A
+failed job keeps its executed notebook as ``<report>.failed.ipynb`` beside the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import jupytext
+import nbformat
+
+import qa_lib
+from qa_lib.errors import QAError
+from qa_lib.params import Params, load_params
+from qa_lib.report import REPORT_TITLES, provenance
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE_DIR / "templates"
+
+
+def notebooks_dir() -> Path:
+    """The notebook sources: ``notebooks/`` of the source tree."""
+    for candidate in (PACKAGE_DIR.parent / "notebooks", PACKAGE_DIR / "notebooks"):
+        if candidate.is_dir():
+            return candidate
+    raise QAError("notebooks/ folder not found beside qa_lib: the workbook must run from its source tree "
+                  "(pip install -e .)")
+
+
+@dataclass
+class JobResult:
+    """Outcome of one (params, report) job."""
+
+    params_file: str
+    period: str
+    report: str
+    status: str  # "ok", "failed", "skipped"
+    seconds: float = 0.0
+    html: str | None = None
+    error: str = ""
+    failed_cell: str = ""
+    outputs: list[str] = field(default_factory=list)
+
+
+def load_notebook(report: str) -> nbformat.NotebookNode:
+    """Read ``notebooks/<report>.py`` (jupytext percent format) as a notebook."""
+    src = notebooks_dir() / f"{report}.py"
+    if not src.is_file():
+        raise QAError(f"report '{report}': no notebook source {src.name} in {src.parent}")
+    nb = jupytext.read(src)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+_HEADING = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
+
+
+def _clean_heading(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
+
+
+def export_html(nb: nbformat.NotebookNode, *, title: str, period: str, authority: str, audience_note: str) -> str:
+    """Export an executed notebook as a self-contained, accessible HTML page with no code.
+
+    The body comes from nbconvert's ``basic`` template (inputs and prompts excluded); the page
+    wraps it with one ``<h1>``, ``lang``, a table of contents built from the ``<h2>`` sections,
+    inline CSS and a content security policy that blocks scripts and network requests.
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, anchor_link_text="")
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<h1[^>]*>.*?</h1>", "", body, flags=re.S)  # the page owns the only <h1>
+    body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)
+    toc = [(m.group(1), _clean_heading(m.group(2))) for m in _HEADING.finditer(body)]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["j2", "html"]))
+    page = env.get_template("page.html.j2")
+    return page.render(title=title, period=period, authority=authority, audience_note=audience_note, toc=toc,
+                       body=jinja2.utils.markupsafe.Markup(body), css=jinja2.utils.markupsafe.Markup(
+                           (TEMPLATES / "report.css").read_text(encoding="utf-8")), version=qa_lib.__version__)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a reader sees either the old file or the complete new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _failed_cell(nb: nbformat.NotebookNode) -> tuple[str, str]:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                src = cell.get("source", "")
+                return src.strip().splitlines()[0][:120] if src.strip() else "", f"{out.get('ename')}: {out.get('evalue')}"
+    return "", ""
+
+
+def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "python3") -> JobResult:
+    """Execute one report for one params file and move its outputs into place.
+
+    Never raises for a failing notebook: the result says ``failed`` with the error and the
+    first line of the failing cell, and ``<report>.failed.ipynb`` is kept beside the outputs.
+    """
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    params = load_params(params_path)
+    final_dir = params.output_dir
+    final_dir.mkdir(parents=True, exist_ok=True)
+    staging_root = params.output_root / ".staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{params.period.slug}-{report}-", dir=staging_root))
+    result = JobResult(params_file=str(params.path), period=params.period.label, report=report, status="failed")
+    try:
+        nb = load_notebook(report)
+        executed_path = staging / f"{report}.ipynb"
+        try:
+            executed = pm.execute_notebook(nb, str(executed_path), parameters={
+                "params_path": str(params.path), "output_dir": str(staging)}, kernel_name=kernel_name,
+                progress_bar=False, cwd=str(notebooks_dir()), log_output=False)
+        except Exception as exc:  # noqa: BLE001 - a failing notebook is a result, not a crash
+            result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            if executed_path.exists():
+                failed_nb = nbformat.read(executed_path, as_version=4)
+                result.failed_cell, err = _failed_cell(failed_nb)
+                result.error = err or result.error
+                os.replace(executed_path, final_dir / f"{report}.failed.ipynb")
+            return result
+        (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
+        title = REPORT_TITLES.get(report, report.title())
+        audience = getattr(params, "audience", "internal")
+        page = export_html(executed, title=title, period=params.period.long_label, authority=params.authority,
+                           audience_note=f"Audience: {audience}. Identifiers are never shown in this report.")
+        (staging / f"{report}.html").write_text(page, encoding="utf-8")
+        executed_path.unlink(missing_ok=True)
+        # move into place: tables first, the HTML last, each with an atomic rename
+        moved = []
+        for src in sorted(staging.rglob("*")):
+            if src.is_dir() or src.name.endswith(".html"):
+                continue
+            dest = final_dir / src.relative_to(staging)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+            moved.append(str(dest.relative_to(final_dir)))
+        os.replace(staging / f"{report}.html", final_dir / f"{report}.html")
+        result.outputs = moved + [f"{report}.html"]
+        result.html = str(final_dir / f"{report}.html")
+        result.status = "ok"
+        return result
+    except QAError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.failed_cell = traceback.format_exc().strip().splitlines()[-1]
+        return result
+    finally:
+        result.seconds = time.perf_counter() - t0
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_manifest(params: Params) -> Path:
+    """Merge the reports' fragments into ``outputs/<period>/manifest.json`` (atomically)."""
+    out = params.output_dir
+    reports, tables = [], []
+    for frag_path in sorted(out.glob(".*.fragment.json")):
+        frag = json.loads(frag_path.read_text(encoding="utf-8"))
+        html_file = out / f"{frag['report']}.html"
+        if html_file.exists():
+            reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name})
+            tables.extend(frag["tables"])
+    manifest = {"period": params.period.label, "reports": reports, "tables": tables, "provenance": provenance(params)}
+    path = out / "manifest.json"
+    atomic_write_text(path, json.dumps(manifest, indent=1, default=str))
+    return path
+
+
+def run(params_paths: list[str | os.PathLike], *, reports: list[str] | None = None) -> list[JobResult]:
+    """Render every report of every params file, one after another; never stops at a failure."""
+    results = []
+    for path in params_paths:
+        try:
+            params = load_params(path)
+        except QAError as exc:
+            results.append(JobResult(params_file=str(path), period="?", report="*", status="failed", error=str(exc)))
+            continue
+        for report in (reports or params.reports):
+            results.append(run_job(path, report))
+        write_manifest(params)
+    return results

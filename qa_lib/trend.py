@@ -1,0 +1,1278 @@
+"""Change and trend statistics for small audit samples, and Making Data Count SPC.
+
+What this module answers, and with which method (see ``tests/reference/trend/`` for the
+published values each one is checked against):
+
+=====================================================  ==========================================
+question in the report                                 function
+=====================================================  ==========================================
+% Good or better this period, with uncertainty         :func:`proportion_ci`, :func:`describe_proportion`
+did it change since the last period?                   :func:`compare_two`, :func:`difference_ci`
+any difference across k periods?                       :func:`homogeneity`
+steady rise / fall over ordered periods?               :func:`cochran_armitage`
+shift in the 4-grade distribution over periods?        :func:`linear_by_linear`
+monotone trend in a long series without denominators   :func:`mann_kendall`
+is this month unusual / can the target be met?         :func:`spc`, :func:`spc_summary`
+many domains tested at once                            :func:`adjust`
+the word a report prints                               :func:`classify_change`
+=====================================================  ==========================================
+
+Conventions fixed here (each result repeats its own in ``method``):
+
+* intervals are 95% Wilson score (Clopper–Pearson on request); differences use Newcombe's
+  hybrid score interval (method 10, or 11 with continuity correction). No Wald interval
+  is computed anywhere: it collapses to zero width at 0% and 100%.
+* two-period tests: Fisher's exact (two-sided) when any expected count is below 5,
+  otherwise Pearson chi-squared *without* Yates' correction.
+* Cochran–Armitage: R ``prop.trend.test`` chi-squared form (variance p̄(1−p̄)Σnᵢ(sᵢ−s̄)², N
+  not N−1), scores 1..k unless given; the Mantel (N−1)/N form is reported alongside.
+* Mann–Kendall: tie-corrected variance, continuity-corrected z, two-sided p (one-sided in
+  ``extra``).
+* SPC: NHS England "Making Data Count" rules as coded in NHSRplotthedots 0.2.2 — limits
+  mean ± 2.66·MR̄ (moving ranges ≥ 3.267·MR̄ screened once), four rules with precedence
+  outside limits > 7-point trend > 2 of 3 near a limit > 7-point shift.
+
+A statistic that does not exist for the data (every audit Good, a period with no audits)
+comes back as ``nan`` with a plain-English ``note``; it is never reported as p = 1.
+Arguments the function cannot work with raise :class:`~qa_lib.errors.StatisticsError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.contingency_tables import Table
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from qa_lib.errors import StatisticsError, problem
+from qa_lib.results import TestResult
+
+__all__ = [
+    "proportion_ci",
+    "difference_ci",
+    "compare_two",
+    "cochran_armitage",
+    "homogeneity",
+    "linear_by_linear",
+    "mann_kendall",
+    "spc",
+    "spc_summary",
+    "SPCSummary",
+    "assurance",
+    "trend_points",
+    "shift_points",
+    "two_in_three_points",
+    "adjust",
+    "classify_change",
+    "Change",
+    "describe_proportion",
+    "XMR_LIMIT",
+    "XMR_NEAR_LIMIT",
+    "MR_SCREEN",
+    "TRIAL_LIMIT_POINTS",
+]
+
+# --------------------------------------------------------------------------------------
+# constants (NHSRplotthedots 0.2.2, R/ptd_spc_standard.R)
+# --------------------------------------------------------------------------------------
+XMR_LIMIT = 2.66  #: 3 / d2 with d2 = 1.128, as MDC rounds it
+XMR_NEAR_LIMIT = 2 * (XMR_LIMIT / 3)  #: the "2 sigma" band edge, 1.7733
+MR_SCREEN = 3.267  #: moving ranges >= 3.267 * MR-bar are screened out once (Nelson 1982)
+D2 = 1.128  #: bias constant of the moving range of 2 (Laney p' uses it unrounded)
+TRIAL_LIMIT_POINTS = 13  #: limits resting on fewer points than this are "trial limits"
+RUN_LENGTH = 7  #: points in an MDC trend or shift
+
+
+def _z(level: float) -> float:
+    if not (0 < level < 1):
+        raise problem(StatisticsError, "level", expected="a confidence level between 0 and 1, e.g. 0.95",
+                      received=repr(level), fix="pass level=0.95 for a 95% interval")
+    return float(stats.norm.ppf(1 - (1 - level) / 2))
+
+
+def _counts(x: Any, n: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate event counts ``x`` out of totals ``n``; return float arrays (broadcast)."""
+    try:
+        xa = np.asarray(x, dtype=float)
+        na = np.asarray(n, dtype=float)
+        xa, na = np.broadcast_arrays(xa, na)
+    except (TypeError, ValueError) as exc:
+        raise problem(StatisticsError, where, expected="counts x out of totals n (numbers or arrays of the same length)",
+                      received=f"x={x!r}, n={n!r}", fix="pass whole-number counts") from exc
+    bad = ~np.isfinite(xa) | ~np.isfinite(na)
+    if bad.any():
+        raise problem(StatisticsError, where, expected="finite counts",
+                      received=f"missing or infinite values at positions {np.flatnonzero(bad.ravel()).tolist()}",
+                      fix="remove or fill the periods with no data before calling")
+    if (xa < 0).any() or (na < 0).any() or (xa > na).any():
+        raise problem(StatisticsError, where, expected="0 <= x <= n for every period",
+                      received=f"x={xa.tolist()}, n={na.tolist()}", fix="check that events are counted out of the right totals")
+    if (xa != np.round(xa)).any() or (na != np.round(na)).any():
+        raise problem(StatisticsError, where, expected="whole-number counts", received=f"x={xa.tolist()}, n={na.tolist()}",
+                      fix="pass counts of audits, not percentages")
+    return xa, na
+
+
+def _scalar_or_array(a: np.ndarray) -> Any:
+    return float(a) if np.ndim(a) == 0 else a
+
+
+# --------------------------------------------------------------------------------------
+# one proportion
+# --------------------------------------------------------------------------------------
+def _wilson_cc(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Continuity-corrected Wilson limits (Newcombe 1998a, method 4)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        z2 = z * z
+        lo = (2 * n * p + z2 - 1 - z * np.sqrt(np.maximum(z2 - 2 - 1 / n + 4 * p * (n * (1 - p) + 1), 0))) / (2 * (n + z2))
+        hi = (2 * n * p + z2 + 1 + z * np.sqrt(np.maximum(z2 + 2 - 1 / n + 4 * p * (n * (1 - p) - 1), 0))) / (2 * (n + z2))
+    lo = np.where(x == 0, 0.0, lo)
+    hi = np.where(x == n, 1.0, hi)
+    return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+
+
+def proportion_ci(x: Any, n: Any, *, method: str = "wilson", level: float = 0.95) -> tuple[Any, Any]:
+    """Confidence interval for one proportion x/n.
+
+    Parameters
+    ----------
+    x, n : int or array-like
+        Events (e.g. audits graded Good or better) and totals; arrays are handled element-wise.
+    method : {"wilson", "clopper-pearson", "wilson-cc"}
+        ``"wilson"`` score interval (default; good coverage on 20–50 cases), ``"clopper-pearson"``
+        exact interval (never below nominal coverage, wider), ``"wilson-cc"`` Wilson with
+        continuity correction (Newcombe 1998a method 4).
+    level : float
+        Confidence level, default 0.95.
+
+    Returns
+    -------
+    (low, high) : floats, or arrays when ``x``/``n`` are arrays
+        ``(nan, nan)`` where ``n == 0``.
+
+    Raises
+    ------
+    StatisticsError
+        Unknown method, counts that are negative, fractional or above ``n``.
+
+    Notes
+    -----
+    Wilson: (p̂ + z²/2n ± z√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n), via statsmodels
+    ``proportion_confint(method="wilson")``. Clopper–Pearson: Beta quantiles, via
+    ``proportion_confint(method="beta")``; lower = 0 at x = 0, upper = 1 at x = n.
+    Both stay inside [0, 1] and have positive width at 0% and 100% (0/20 → 0–16.1%).
+
+    References
+    ----------
+    Newcombe RG. Two-sided confidence intervals for the single proportion: comparison of
+    seven methods. Stat Med 1998;17:857–872 (Table I).
+    """
+    z = _z(level)
+    xa, na = _counts(x, n, "proportion_ci(x, n)")
+    key = method.lower().replace("_", "-").replace(" ", "-")
+    empty = na == 0
+    n_safe = np.where(empty, 1.0, na)
+    if key == "wilson":
+        lo, hi = proportion_confint(xa, n_safe, alpha=1 - level, method="wilson")
+    elif key in ("clopper-pearson", "beta", "exact"):
+        lo, hi = proportion_confint(xa, n_safe, alpha=1 - level, method="beta")
+    elif key in ("wilson-cc", "wilsoncc"):
+        lo, hi = _wilson_cc(xa, n_safe, z)
+    else:
+        raise problem(StatisticsError, "proportion_ci method", expected="'wilson', 'clopper-pearson' or 'wilson-cc'",
+                      received=repr(method), fix="Wald intervals are not offered: use 'wilson'")
+    lo = np.clip(np.asarray(lo, dtype=float), 0.0, 1.0)
+    hi = np.clip(np.asarray(hi, dtype=float), 0.0, 1.0)
+    lo = np.where(xa == 0, 0.0, lo)  # remove -1e-17 style rounding at the boundary
+    hi = np.where(xa == na, 1.0, hi)
+    lo = np.where(empty, np.nan, lo)
+    hi = np.where(empty, np.nan, hi)
+    return _scalar_or_array(lo), _scalar_or_array(hi)
+
+
+# --------------------------------------------------------------------------------------
+# two proportions
+# --------------------------------------------------------------------------------------
+def difference_ci(x1: int, n1: int, x2: int, n2: int, *, correction: bool = False,
+                  level: float = 0.95) -> tuple[float, float]:
+    """Newcombe hybrid score interval for the difference p₁ − p₂ of two independent proportions.
+
+    Parameters
+    ----------
+    x1, n1, x2, n2 : int
+        Events and totals in each group/period. The difference is ``x1/n1 - x2/n2``.
+    correction : bool
+        False (default): Newcombe's method 10 (Wilson limits). True: method 11 (limits from
+        the continuity-corrected Wilson interval), slightly wider.
+    level : float
+        Confidence level, default 0.95.
+
+    Returns
+    -------
+    (low, high) : float
+        ``(nan, nan)`` when either total is 0.
+
+    Notes
+    -----
+    With Wilson limits (lᵢ, uᵢ) and d = p̂₁ − p̂₂ ("square and add"):
+    low = d − √((p̂₁−l₁)² + (u₂−p̂₂)²), high = d + √((u₁−p̂₁)² + (p̂₂−l₂)²).
+    Method 10 agrees with statsmodels ``confint_proportions_2indep(method="newcomb")``;
+    method 11 is not in statsmodels and is written here. On 24/30 vs 18/30 (80% vs 60%)
+    the interval is about −3 to +41 points: a 20-point drop can be noise.
+
+    References
+    ----------
+    Newcombe RG. Interval estimation for the difference between independent proportions:
+    comparison of eleven methods. Stat Med 1998;17:873–890 (Table II).
+    """
+    for v, nn, name in ((x1, n1, "1"), (x2, n2, "2")):
+        _counts(v, nn, f"difference_ci group {name}")
+    if n1 == 0 or n2 == 0:
+        return (math.nan, math.nan)
+    method = "wilson-cc" if correction else "wilson"
+    l1, u1 = proportion_ci(x1, n1, method=method, level=level)
+    l2, u2 = proportion_ci(x2, n2, method=method, level=level)
+    p1, p2 = x1 / n1, x2 / n2
+    d = p1 - p2
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return (max(low, -1.0), min(high, 1.0))
+
+
+def compare_two(x1: int, n1: int, x2: int, n2: int, *, level: float = 0.95) -> TestResult:
+    """Test whether two proportions differ (e.g. this quarter vs last), with the difference's CI.
+
+    Parameters
+    ----------
+    x1, n1, x2, n2 : int
+        Events and totals in group/period 1 and 2.
+    level : float
+        Confidence level of the Newcombe interval in ``extra``.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is Pearson's X² (chi-squared branch) or the sample odds ratio ad/bc
+        (Fisher branch); ``method`` says which was used and why. ``extra``: ``test``
+        ("fisher" / "chi2"), ``p1``, ``p2``, ``difference`` (p1 − p2), ``diff_ci_low``,
+        ``diff_ci_high`` (Newcombe method 10), ``min_expected``.
+
+    Notes
+    -----
+    Fisher's exact test (two-sided, scipy ``fisher_exact``) is used when any expected count
+    of the 2×2 table is below 5, otherwise Pearson's chi-squared *without* Yates' correction
+    (scipy ``chi2_contingency(correction=False)``; with Yates it is much more conservative).
+    When both periods are all-events or all-non-events there is nothing to test: the
+    p-value is ``nan`` with a "no variation" note.
+    """
+    for v, nn, name in ((x1, n1, "1"), (x2, n2, "2")):
+        _counts(v, nn, f"compare_two group {name}")
+    x1, n1, x2, n2 = int(x1), int(n1), int(x2), int(n2)
+    n = n1 + n2
+    base_extra: dict[str, Any] = {"p1": x1 / n1 if n1 else math.nan, "p2": x2 / n2 if n2 else math.nan}
+    base_extra["difference"] = base_extra["p1"] - base_extra["p2"]
+    lo, hi = difference_ci(x1, n1, x2, n2, level=level)
+    base_extra.update(diff_ci_low=lo, diff_ci_high=hi, diff_ci_method="Newcombe hybrid score (method 10)")
+    if n1 == 0 or n2 == 0:
+        return TestResult(math.nan, math.nan, n=n, method="not tested",
+                          note="One of the two periods has no audits: there is nothing to compare.",
+                          extra={**base_extra, "test": "none", "min_expected": math.nan})
+    events = x1 + x2
+    if events == 0 or events == n:
+        word = "none" if events == 0 else "all"
+        return TestResult(math.nan, math.nan, df=1, n=n, method="not tested",
+                          note=f"No variation: {word} of the audits in both periods had the outcome, so no test can show a change.",
+                          extra={**base_extra, "test": "none", "min_expected": 0.0})
+    table = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    expected = np.outer(table.sum(1), table.sum(0)) / n
+    min_e = float(expected.min())
+    if min_e < 5:
+        res = stats.fisher_exact(table, alternative="two-sided")
+        return TestResult(float(res.statistic), float(res.pvalue), df=math.nan, n=n,
+                          method=("Fisher's exact test, two-sided (an expected count is below 5); "
+                                  "statistic = sample odds ratio ad/bc"),
+                          extra={**base_extra, "test": "fisher", "min_expected": min_e})
+    chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+    return TestResult(float(chi2), float(p), df=float(dof), n=n,
+                      method="Pearson chi-squared test, 1 df, no Yates continuity correction (all expected counts >= 5)",
+                      extra={**base_extra, "test": "chi2", "min_expected": min_e})
+
+
+# --------------------------------------------------------------------------------------
+# k ordered periods
+# --------------------------------------------------------------------------------------
+def _scores(scores: Any, k: int, where: str) -> np.ndarray:
+    if scores is None:
+        return np.arange(1, k + 1, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    if s.shape != (k,) or not np.isfinite(s).all():
+        raise problem(StatisticsError, where, expected=f"{k} finite scores, one per period/category",
+                      received=repr(scores), fix="pass scores=None for 1..k, or one number per period (e.g. months)")
+    return s
+
+
+def _exact_ca_pvalue(events: np.ndarray, totals: np.ndarray, s: np.ndarray) -> float:
+    """Exact conditional two-sided p of Cochran–Armitage: P(|T − E T| ≥ |t − E T|) given Σx."""
+    m = int(events.sum())
+    N = int(totals.sum())
+    ev = events.astype(int)
+    tot = totals.astype(int)
+    if m > N - m:  # condition on the rarer outcome; |T - E T| is unchanged by the swap
+        ev = tot - ev
+        m = N - m
+    if m > 150:
+        raise problem(StatisticsError, "cochran_armitage(exact=True)",
+                      expected="at most 150 events (or non-events) for the exact test",
+                      received=f"{m}", fix="use the asymptotic test (exact=False), which is accurate at this size")
+    dist: dict[tuple[int, float], int] = {(0, 0.0): 1}
+    for n_i, s_i in zip(tot, s):
+        new: dict[tuple[int, float], int] = defaultdict(int)
+        for (j, t), w in dist.items():
+            for x in range(0, min(n_i, m - j) + 1):
+                new[(j + x, round(t + x * s_i, 9))] += w * math.comb(int(n_i), x)
+        dist = new
+    t_obs = float((ev * s).sum())
+    e_t = m * float((tot * s).sum()) / N
+    d_obs = abs(t_obs - e_t)
+    total = 0
+    tail = 0
+    for (j, t), w in dist.items():
+        if j != m:
+            continue
+        total += w
+        if abs(t - e_t) >= d_obs - 1e-7 * max(1.0, d_obs):
+            tail += w
+    return tail / total
+
+
+def cochran_armitage(events: Sequence[float], totals: Sequence[float], *, scores: Any = None,
+                     exact: bool = False) -> TestResult:
+    """Cochran–Armitage test for a linear trend in a proportion over ordered periods.
+
+    Parameters
+    ----------
+    events, totals : sequence of int
+        Events (e.g. audits graded Good or better) and totals per period, in time order.
+    scores : sequence of float, optional
+        Score of each period; default 1..k. Use real time (months) for unequal gaps.
+    exact : bool
+        Also compute the exact conditional (permutation) two-sided p-value and report it as
+        ``pvalue`` (recommended when there are fewer than about 30 events or non-events).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` = X² (R ``prop.trend.test`` form), ``df`` = 1, ``pvalue`` two-sided.
+        ``extra``: ``z`` (signed √X²; positive = proportion rises with score), ``p_one_sided``
+        (in the observed direction), ``mantel_X2``/``mantel_pvalue`` ((N−1)/N form, = coin,
+        vcdExtra, statsmodels), ``asymptotic_pvalue``, ``exact_pvalue`` (when asked),
+        ``scores``, ``pbar``.
+
+    Notes
+    -----
+    s̄ = Σnᵢsᵢ/N, T = Σxᵢ(sᵢ−s̄), X² = T² / [p̄(1−p̄)Σnᵢ(sᵢ−s̄)²] (R ``prop.trend.test``,
+    SAS TREND). Mantel: M² = X²(N−1)/N. Undefined when every period is 0% or every period
+    is 100% (p̄(1−p̄) = 0): ``pvalue`` is ``nan`` with a "no variation" note, not p = 1.
+    The exact version enumerates the conditional distribution of T given Σxᵢ (product of
+    binomial coefficients) and counts tables with |T − E T| ≥ |t − E T| (StatXact convention).
+
+    References
+    ----------
+    Armitage P. Tests for linear trends in proportions and frequencies. Biometrics 1955;11:375–386.
+    R Core Team, ``stats::prop.trend.test`` (example data Fleiss 1981, p. 139).
+    """
+    x, n = _counts(events, totals, "cochran_armitage(events, totals)")
+    if x.ndim != 1 or len(x) < 2:
+        raise problem(StatisticsError, "cochran_armitage(events, totals)", expected="at least 2 periods",
+                      received=f"{x.size}", fix="pass one count per period")
+    if (n == 0).any():
+        raise problem(StatisticsError, "cochran_armitage totals", expected="at least one audit in every period",
+                      received=f"totals {n.astype(int).tolist()}", fix="drop empty periods or merge months into quarters")
+    s = _scores(scores, len(x), "cochran_armitage scores")
+    N = n.sum()
+    pbar = x.sum() / N
+    sbar = (n * s).sum() / N
+    T = float((x * (s - sbar)).sum())
+    ssq = float((n * (s - sbar) ** 2).sum())
+    conv = (f"Cochran-Armitage trend test, chi-squared form of R prop.trend.test (variance pbar(1-pbar)"
+            f"*sum n_i(s_i-sbar)^2, N not N-1), 1 df, two-sided; scores {s.tolist()}")
+    extra: dict[str, Any] = {"scores": s.tolist(), "pbar": float(pbar)}
+    if pbar in (0.0, 1.0) or ssq == 0:
+        why = ("every period is 0%" if pbar == 0 else "every period is 100%") if ssq else "all scores are equal"
+        return TestResult(math.nan, math.nan, df=1, n=int(N), method=conv,
+                          note=f"No variation: {why}, so a trend test is undefined (not 'p = 1').",
+                          extra={**extra, "z": math.nan, "p_one_sided": math.nan, "mantel_X2": math.nan,
+                                 "mantel_pvalue": math.nan})
+    X2 = T * T / (pbar * (1 - pbar) * ssq)
+    z = math.copysign(math.sqrt(X2), T) if T != 0 else 0.0
+    p = float(stats.chi2.sf(X2, 1))
+    M2 = X2 * (N - 1) / N
+    extra.update(z=z, p_one_sided=float(stats.norm.sf(abs(z))), mantel_X2=float(M2),
+                 mantel_pvalue=float(stats.chi2.sf(M2, 1)), asymptotic_pvalue=p)
+    note = ""
+    few = min(x.sum(), N - x.sum())
+    if exact:
+        pe = _exact_ca_pvalue(x, n, s)
+        extra["exact_pvalue"] = pe
+        conv = conv.replace("two-sided;", "two-sided; p exact conditional (permutation) |T-E T| >= |t-E T|;")
+        p = pe
+    elif few < 30:
+        note = f"Only {int(few)} events (or non-events): the asymptotic p can be too small; use exact=True."
+    return TestResult(float(X2), p, df=1, n=int(N), method=conv, note=note, extra=extra)
+
+
+def homogeneity(events: Sequence[float], totals: Sequence[float]) -> TestResult:
+    """Chi-squared test that k proportions are equal (any difference across periods).
+
+    Parameters
+    ----------
+    events, totals : sequence of int
+        Events and totals per period.
+
+    Returns
+    -------
+    TestResult
+        X² over the 2×k table, k − 1 df, no continuity correction (as R ``prop.test`` for
+        k > 2; for k = 2 this is the uncorrected Pearson test). ``extra``: ``min_expected``,
+        ``n_expected_below_5``, ``proportions``.
+
+    Notes
+    -----
+    X² = Σ(O − E)²/E, via scipy ``chi2_contingency(correction=False)``. It ignores the order
+    of periods; :func:`cochran_armitage` concentrates the evidence on a steady trend.
+    With many expected counts below 5 the chi-squared approximation is poor: merge months
+    into quarters. Every period 0% (or 100%) → ``nan`` with a "no variation" note.
+    """
+    x, n = _counts(events, totals, "homogeneity(events, totals)")
+    if x.ndim != 1 or len(x) < 2:
+        raise problem(StatisticsError, "homogeneity(events, totals)", expected="at least 2 periods",
+                      received=f"{x.size}", fix="pass one count per period")
+    if (n == 0).any():
+        raise problem(StatisticsError, "homogeneity totals", expected="at least one audit in every period",
+                      received=f"totals {n.astype(int).tolist()}", fix="drop empty periods or merge months into quarters")
+    k = len(x)
+    method = f"Chi-squared test of homogeneity of {k} proportions, {k - 1} df, no continuity correction"
+    N = n.sum()
+    props = (x / n).tolist()
+    if x.sum() in (0, N):
+        return TestResult(math.nan, math.nan, df=k - 1, n=int(N), method=method,
+                          note="No variation: every period is " + ("0%" if x.sum() == 0 else "100%") + "; the test is undefined.",
+                          extra={"proportions": props})
+    table = np.column_stack([x, n - x])
+    chi2, p, dof, exp = stats.chi2_contingency(table, correction=False)
+    below = int((exp < 5).sum())
+    note = (f"{below} of {exp.size} expected counts are below 5: the chi-squared p is approximate; "
+            "consider merging months into quarters." if below else "")
+    return TestResult(float(chi2), float(p), df=float(dof), n=int(N), method=method, note=note,
+                      extra={"min_expected": float(exp.min()), "n_expected_below_5": below, "proportions": props})
+
+
+def linear_by_linear(table: Any, *, row_scores: Any = None, col_scores: Any = None) -> TestResult:
+    """Linear-by-linear association (Mantel M²) for an ordered r×c table.
+
+    Parameters
+    ----------
+    table : array-like or DataFrame, shape (r, c)
+        Counts, e.g. periods (rows) × grades in scale order (columns). All four grades must be
+        columns even when one was unused this period (pass the scale, never infer it).
+    row_scores, col_scores : sequence of float, optional
+        Default 1..r and 1..c (for grades: 1 = Inadequate … 4 = Outstanding).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` = M² = (N − 1)r², 1 df, two-sided ``pvalue``. ``extra``: ``r`` (Pearson
+        correlation of the scores over the N units), ``z`` (signed √M²), ``pearson_X2``,
+        ``pearson_df``, ``pearson_pvalue``, ``G2``, ``G2_pvalue`` (nominal tests for contrast),
+        the scores used.
+
+    Notes
+    -----
+    z comes from statsmodels ``Table(table, shift_zeros=False).test_ordinal_association``;
+    M² = z² equals (N − 1)r² (Agresti 2002 §3.4.1), checked here.
+    """
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2 or min(t.shape) < 2:
+        raise problem(StatisticsError, "linear_by_linear(table)", expected="a 2-D table with at least 2 rows and 2 columns",
+                      received=f"shape {t.shape}", fix="pass counts with periods as rows and grades as columns")
+    if (~np.isfinite(t)).any() or (t < 0).any():
+        raise problem(StatisticsError, "linear_by_linear(table)", expected="non-negative finite counts",
+                      received="negative or missing cells", fix="fill empty cells with 0")
+    rs = _scores(row_scores, t.shape[0], "linear_by_linear row_scores")
+    cs = _scores(col_scores, t.shape[1], "linear_by_linear col_scores")
+    N = t.sum()
+    method = (f"Linear-by-linear association (Mantel M2 = (N-1) r^2), 1 df, two-sided; row scores {rs.tolist()}, "
+              f"column scores {cs.tolist()}")
+    extra: dict[str, Any] = {"row_scores": rs.tolist(), "col_scores": cs.tolist()}
+    rsum, csum = t.sum(1), t.sum(0)
+    rmean = (rsum * rs).sum() / N
+    cmean = (csum * cs).sum() / N
+    sxx = (rsum * (rs - rmean) ** 2).sum()
+    syy = (csum * (cs - cmean) ** 2).sum()
+    if N < 2 or sxx == 0 or syy == 0:
+        return TestResult(math.nan, math.nan, df=1, n=int(N), method=method,
+                          note="No variation: all units share one row or one column score, so the association is undefined.",
+                          extra=extra)
+    sxy = (t * np.outer(rs - rmean, cs - cmean)).sum()
+    r = sxy / math.sqrt(sxx * syy)
+    M2 = (N - 1) * r * r
+    res = Table(t, shift_zeros=False).test_ordinal_association(row_scores=rs, col_scores=cs)
+    z = float(res.zscore)
+    if not math.isclose(z * z, M2, rel_tol=1e-8, abs_tol=1e-12):  # pragma: no cover - library check
+        raise problem(StatisticsError, "linear_by_linear", expected="statsmodels z^2 = (N-1) r^2",
+                      received=f"{z * z} vs {M2}", fix="report this as a bug")
+    keep_r, keep_c = rsum > 0, csum > 0
+    tt = t[keep_r][:, keep_c]
+    x2, p2, df2, _ = stats.chi2_contingency(tt, correction=False)
+    g2, pg, _, _ = stats.chi2_contingency(tt, correction=False, lambda_="log-likelihood")
+    extra.update(r=float(r), z=math.copysign(math.sqrt(M2), r), pearson_X2=float(x2), pearson_df=float(df2),
+                 pearson_pvalue=float(p2), G2=float(g2), G2_pvalue=float(pg))
+    return TestResult(float(M2), float(stats.chi2.sf(M2, 1)), df=1, n=int(N), method=method, extra=extra)
+
+
+# --------------------------------------------------------------------------------------
+# Mann-Kendall
+# --------------------------------------------------------------------------------------
+def mann_kendall(values: Sequence[float], *, times: Sequence[float] | None = None) -> TestResult:
+    """Mann–Kendall test for a monotone trend, with Sen's slope.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The series in time order (rates or scores without denominators). No missing values.
+    times : sequence of float, optional
+        Time of each value for Sen's slope (default 1..n, so the slope is per period).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` = S = Σ_{i<j} sign(y_j − y_i); ``pvalue`` two-sided normal p of the
+        continuity-corrected z. ``extra``: ``var_S`` (tie-corrected), ``z``, ``p_increasing``
+        (one-sided), ``p_decreasing``, ``p_one_sided`` (in the observed direction), ``tau``
+        = S / (n(n−1)/2), ``sen_slope``, ``ties``.
+
+    Notes
+    -----
+    Var S = [n(n−1)(2n+5) − Σ t(t−1)(2t+5)]/18 over tie groups; z = (S − sign S)/√Var S.
+    Sen slope = median over i<j of (y_j − y_i)/(t_j − t_i). The normal approximation needs
+    about 10 points; with 4 quarters the exact p can never be below 0.083 (2/n!), so a
+    short series is reported with a caution note. MK ignores denominators: for proportions
+    prefer :func:`cochran_armitage` on counts.
+
+    References
+    ----------
+    Mann HB (1945), Kendall MG (1975); Sen PK (1968). Worked example: D. Little, "A
+    Mann-Kendall example (by hand)", College of the Holy Cross.
+    """
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 1 or not np.isfinite(y).all():
+        raise problem(StatisticsError, "mann_kendall(values)", expected="a 1-D series with no missing values",
+                      received=f"{np.count_nonzero(~np.isfinite(y))} missing value(s)" if y.ndim == 1 else f"shape {y.shape}",
+                      fix="drop missing periods and pass their times= so Sen's slope uses real spacing")
+    n = len(y)
+    t = np.arange(1, n + 1, dtype=float) if times is None else np.asarray(times, dtype=float)
+    if t.shape != y.shape or len(np.unique(t)) != n:
+        raise problem(StatisticsError, "mann_kendall(times)", expected="one distinct time per value",
+                      received=repr(times), fix="pass times=None for equally spaced periods")
+    method = ("Mann-Kendall test, tie-corrected variance, continuity-corrected z = (S - sign S)/sqrt(Var S), "
+              "two-sided normal p; Sen slope per unit of time")
+    if n < 3:
+        return TestResult(math.nan, math.nan, n=n, method=method, note="Too few points for a trend test (need at least 3).")
+    i, j = np.triu_indices(n, k=1)
+    S = float(np.sign(y[j] - y[i]).sum())
+    _, counts = np.unique(y, return_counts=True)
+    ties = counts[counts > 1]
+    var_s = (n * (n - 1) * (2 * n + 5) - float((ties * (ties - 1) * (2 * ties + 5)).sum())) / 18.0
+    slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+    extra: dict[str, Any] = {"var_S": var_s, "tau": S / (n * (n - 1) / 2), "sen_slope": slope,
+                             "ties": ties.tolist()}
+    if var_s <= 0:
+        return TestResult(S, math.nan, n=n, method=method, note="No variation: every value is the same.",
+                          extra={**extra, "z": math.nan})
+    z = (S - np.sign(S)) / math.sqrt(var_s)
+    p_inc = float(stats.norm.sf(z))
+    p_dec = float(stats.norm.cdf(z))
+    p = float(2 * stats.norm.sf(abs(z)))
+    note = ""
+    if n < 10:
+        note = (f"Only {n} points: Mann-Kendall needs about 10 (the smallest possible exact two-sided p is "
+                f"2/{n}! = {2 / math.factorial(n):.3g}).")
+    extra.update(z=float(z), p_increasing=p_inc, p_decreasing=p_dec,
+                 p_one_sided=p_inc if S > 0 else p_dec if S < 0 else 0.5)
+    return TestResult(S, p, n=n, method=method, note=note, extra=extra)
+
+
+# --------------------------------------------------------------------------------------
+# multiplicity
+# --------------------------------------------------------------------------------------
+def adjust(pvalues: Any, method: str = "fdr_bh") -> Any:
+    """Adjust p-values for multiple comparisons; NaNs stay NaN and are not counted.
+
+    Parameters
+    ----------
+    pvalues : array-like or Series
+        Raw p-values (``nan`` for tests that could not be done).
+    method : str
+        Any statsmodels ``multipletests`` method: ``"fdr_bh"`` (Benjamini–Hochberg q-values,
+        default, for "flag for discussion" grids) or ``"holm"`` (family-wise, for a few
+        headline claims), ``"bonferroni"`` ...
+
+    Returns
+    -------
+    ndarray or Series
+        Adjusted values, same shape (a Series keeps its index).
+    """
+    is_series = isinstance(pvalues, pd.Series)
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    flat = p.ravel()
+    ok = np.isfinite(flat)
+    if ((flat[ok] < 0) | (flat[ok] > 1)).any():
+        raise problem(StatisticsError, "adjust(pvalues)", expected="p-values between 0 and 1",
+                      received=repr(flat[ok][(flat[ok] < 0) | (flat[ok] > 1)].tolist()), fix="pass raw p-values")
+    res = out.ravel()
+    if ok.any():
+        try:
+            res[ok] = multipletests(flat[ok], method=method)[1]
+        except ValueError as exc:
+            raise problem(StatisticsError, "adjust method", expected="a statsmodels multipletests method such as 'fdr_bh' or 'holm'",
+                          received=repr(method), fix="use method='fdr_bh'") from exc
+    out = res.reshape(p.shape)
+    if is_series:
+        return pd.Series(out, index=pvalues.index, name=pvalues.name)
+    return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------------------
+# plain words
+# --------------------------------------------------------------------------------------
+_SYMBOLS = {"Improving": "▲", "Worsening": "▼", "No clear change": "●", "Rising": "▲", "Falling": "▼"}
+
+
+class Change(str):
+    """The word a report prints ("Improving" / "No clear change" / "Worsening").
+
+    A ``str`` (so ``change == "Improving"`` works) that also carries ``symbol`` (▲ ▼ ●),
+    ``label`` (``"▲ Improving"``), ``pvalue`` and ``alpha``. The symbol encodes the verdict,
+    not the direction of the numbers: ▲ always means better.
+    """
+
+    symbol: str
+    label: str
+    pvalue: float
+    alpha: float
+
+    def __new__(cls, word: str, pvalue: float, alpha: float) -> "Change":
+        obj = super().__new__(cls, word)
+        obj.symbol = _SYMBOLS[word]
+        obj.label = f"{obj.symbol} {word}"
+        obj.pvalue = pvalue
+        obj.alpha = alpha
+        return obj
+
+    @property
+    def word(self) -> str:
+        return str.__str__(self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__:
+            raise AttributeError("Change is immutable")
+        super().__setattr__(name, value)
+
+
+def _sign_of(direction: Any) -> int:
+    if isinstance(direction, str):
+        key = direction.strip().lower()
+        if key in ("up", "increase", "increasing", "rising", "higher", "+"):
+            return 1
+        if key in ("down", "decrease", "decreasing", "falling", "lower", "-"):
+            return -1
+        if key in ("none", "flat", "0", ""):
+            return 0
+        raise problem(StatisticsError, "classify_change direction", expected="'up', 'down' or a signed number",
+                      received=repr(direction), fix="pass the observed change, e.g. p_now - p_before or the trend z")
+    try:
+        v = float(direction)
+    except (TypeError, ValueError) as exc:
+        raise problem(StatisticsError, "classify_change direction", expected="'up', 'down' or a signed number",
+                      received=repr(direction), fix="pass the observed change, e.g. p_now - p_before") from exc
+    return 0 if not math.isfinite(v) or v == 0 else (1 if v > 0 else -1)
+
+
+def classify_change(test_result_or_q: Any, direction: Any, *, alpha: float = 0.05,
+                    improvement: str = "increase") -> Change:
+    """Turn a test into the word a report prints: Improving, No clear change or Worsening.
+
+    Parameters
+    ----------
+    test_result_or_q : TestResult or float
+        A test (its ``pvalue`` is used) or an already adjusted p/q-value (see :func:`adjust`).
+    direction : float or str
+        The observed direction of change, later minus earlier: a signed number (difference in
+        proportions, CA ``z``, MK ``S``, Sen slope) or ``"up"`` / ``"down"``.
+    alpha : float
+        Threshold on p (or q): a change is called only when p < alpha. Default 0.05.
+    improvement : {"increase", "decrease", "neutral"}
+        Which direction is better (``"decrease"`` for e.g. overdue actions). ``"neutral"``
+        gives "Rising" / "Falling".
+
+    Returns
+    -------
+    Change
+        A ``str`` subclass: ``"Improving"``, ``"Worsening"`` or ``"No clear change"`` (also when
+        p is ``nan``, i.e. the test was undefined), with ``.symbol`` and ``.label``
+        (``"▲ Improving"``).
+    """
+    if isinstance(test_result_or_q, TestResult):
+        p = test_result_or_q.pvalue
+    else:
+        try:
+            p = float(test_result_or_q)
+        except (TypeError, ValueError) as exc:
+            raise problem(StatisticsError, "classify_change", expected="a TestResult or a p/q-value",
+                          received=repr(test_result_or_q), fix="pass the result of compare_two / cochran_armitage") from exc
+    if not (0 < alpha < 1):
+        raise problem(StatisticsError, "classify_change alpha", expected="a number between 0 and 1",
+                      received=repr(alpha), fix="use alpha=0.05")
+    good = _improvement_sign(improvement)
+    sign = _sign_of(direction)
+    if p is None or not math.isfinite(p) or p >= alpha or sign == 0:
+        return Change("No clear change", p, alpha)
+    if good == 0:
+        return Change("Rising" if sign > 0 else "Falling", p, alpha)
+    return Change("Improving" if sign == good else "Worsening", p, alpha)
+
+
+def describe_proportion(x: int, n: int, *, level: float = 0.95, small_n: int = 10) -> str:
+    """Plain-words proportion with its base and likely range: ``"18 of 24 (75%, likely 55–88%)"``.
+
+    Parameters
+    ----------
+    x, n : int
+        Events and total.
+    level : float
+        Level of the Wilson interval shown as the "likely" range.
+    small_n : int
+        Below this many audits a caution is appended (default 10).
+
+    Returns
+    -------
+    str
+        Percentages are rounded only here (presentation). 0% and 100% keep a real range
+        (0 of 20 → "likely 0–16%"); ``n = 0`` gives "0 of 0 (no audits)".
+    """
+    _counts(x, n, "describe_proportion(x, n)")
+    x, n = int(x), int(n)
+    if n == 0:
+        return "0 of 0 (no audits)"
+    lo, hi = proportion_ci(x, n, method="wilson", level=level)
+    text = f"{x} of {n} ({_pct(x / n)}, likely {_pct(lo, sign=False)}–{_pct(hi)})"
+    if n < small_n:
+        text += f" — fewer than {small_n} audits, so treat this percentage with caution"
+    return text
+
+
+def _pct(v: float, sign: bool = True) -> str:
+    r = int(math.floor(100 * v + 0.5))  # half up, never banker's rounding
+    return f"{r}%" if sign else f"{r}"
+
+
+# --------------------------------------------------------------------------------------
+# Making Data Count SPC
+# --------------------------------------------------------------------------------------
+def _improvement_sign(improvement: str) -> int:
+    key = str(improvement).strip().lower()
+    if key in ("increase", "higher", "up"):
+        return 1
+    if key in ("decrease", "lower", "down"):
+        return -1
+    if key == "neutral":
+        return 0
+    raise problem(StatisticsError, "improvement", expected="'increase', 'decrease' or 'neutral'",
+                  received=repr(improvement), fix="say which direction is better, e.g. improvement='increase' for % Good")
+
+
+def _trend_ends(y: np.ndarray) -> np.ndarray:
+    """ptd_seven_point_trend: +1/−1 at the 7th point of 6 strict rises/falls, else 0."""
+    n = len(y)
+    out = np.zeros(n, dtype=int)
+    if n < RUN_LENGTH:
+        return out
+    d = np.sign(np.diff(y))
+    for i in range(RUN_LENGTH - 1, n):
+        w = d[i - (RUN_LENGTH - 1):i]
+        if (w == 1).all():
+            out[i] = 1
+        elif (w == -1).all():
+            out[i] = -1
+    return out
+
+
+def _shift_ends(side: np.ndarray) -> np.ndarray:
+    """ptd_seven_point_one_side_mean: 1 at the 7th (and later) point of a run on one side."""
+    n = len(side)
+    out = np.zeros(n, dtype=int)
+    for i in range(RUN_LENGTH - 1, n):
+        w = side[i - (RUN_LENGTH - 1):i + 1]
+        if side[i] != 0 and (w == side[i]).all():
+            out[i] = 1
+    return out
+
+
+def _part_of_run(ends: np.ndarray) -> np.ndarray:
+    """ptd_part_of_seven_trend: a point is flagged if it or one of the next 6 ends a run."""
+    n = len(ends)
+    hit = np.abs(ends) == 1
+    out = np.zeros(n, dtype=int)
+    for i in range(n):
+        out[i] = int(hit[i:i + RUN_LENGTH].any())
+    return out
+
+
+def _two_in_three_windows(close: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """ptd_two_in_three: point lies in a 3-window with ≥2 near-limit points, all 3 on one side."""
+    n = len(close)
+    c = np.concatenate([[0, 0], close.astype(int), [0, 0]])
+    s = np.concatenate([[0, 0], side.astype(int), [0, 0]])
+    out = np.zeros(n, dtype=int)
+    for i in range(n):
+        for a in (i, i + 1, i + 2):  # padded windows ending at original i, i+1, i+2
+            if c[a:a + 3].sum() >= 2 and abs(s[a:a + 3].sum()) == 3:
+                out[i] = 1
+                break
+    return out
+
+
+def trend_points(y: Sequence[float]) -> np.ndarray:
+    """MDC trend rule: 1 for every point in a run of 7 strictly rising (or falling) points.
+
+    A tie breaks the run; all 7 points are flagged; trends may cross the mean.
+    (NHSRplotthedots ``ptd_part_of_seven_trend(ptd_seven_point_trend(y))``.)
+    """
+    return _part_of_run(_trend_ends(np.asarray(y, dtype=float)))
+
+
+def shift_points(side: Sequence[int]) -> np.ndarray:
+    """MDC shift rule: 1 for every point in a run of ≥ 7 on one side of the mean.
+
+    ``side`` is sign(y − mean): a point exactly on the mean (0) breaks the run.
+    """
+    return _part_of_run(_shift_ends(np.asarray(side, dtype=int)))
+
+
+def two_in_three_points(close: Sequence[int], side: Sequence[int]) -> np.ndarray:
+    """MDC 2-of-3 rule: 1 for near-limit points in a 3-window with ≥ 2 near-limit points,
+    all three points on the same side of the mean. Points beyond a limit are not "close"."""
+    c = np.asarray(close, dtype=int)
+    return (_two_in_three_windows(c, np.asarray(side, dtype=int)) & (np.abs(c) == 1)).astype(int)
+
+
+def _classify_points(y: np.ndarray, side: np.ndarray, close: np.ndarray, outside: np.ndarray,
+                     good: int) -> tuple[list[str], list[str], list[str]]:
+    """Apply the four rules with MDC precedence; return (rule, rules_fired, point_type) per point."""
+    n = len(y)
+    part_trend = trend_points(y)
+    part_two = two_in_three_points(close.astype(int), side)
+    part_shift = shift_points(side)
+    sdy = np.sign(np.diff(y)) if n > 1 else np.zeros(0)
+    right = np.concatenate([sdy, sdy[-1:]]) if n > 1 else np.zeros(n)
+    left = np.concatenate([[0], sdy]) if n > 1 else np.zeros(n)
+    nxt = np.concatenate([part_trend[1:], [0]])
+    tdir = np.where((nxt != 0) & (part_trend != 0), right, left)
+    rules, fired, types = [], [], []
+    for i in range(n):
+        above = side[i] > 0
+        names = []
+        if outside[i]:
+            names.append("Above UCL" if side[i] == 1 else "Below LCL")
+        if part_trend[i]:
+            names.append(f"7 Point Trend ({'In' if tdir[i] == 1 else 'De'}creasing)")
+        if part_two[i]:
+            names.append(f"2 in 3 {'Above' if above else 'Below'} CL")
+        if part_shift[i]:
+            names.append(f"7 Points {'Above' if above else 'Below'} CL")
+        rule = names[0] if names else "Common Cause"
+        rules.append(rule)
+        fired.append("; ".join(names))
+        v = 1 if ("Above" in rule or "Increasing" in rule) else -1 if ("Below" in rule or "Decreasing" in rule) else 0
+        if v == 0:
+            types.append("common_cause")
+        elif good == 0:
+            types.append("special_cause_neutral_high" if v > 0 else "special_cause_neutral_low")
+        else:
+            types.append("special_cause_improvement" if v * good > 0 else "special_cause_concern")
+    return rules, fired, types
+
+
+def assurance(lpl: float, upl: float, target: float | None, improvement: str = "increase") -> str | None:
+    """MDC assurance icon from the target and the (latest) process limits.
+
+    Returns ``"consistent_pass"``, ``"consistent_fail"``, ``"inconsistent"`` (hit and miss), or
+    ``None`` when there is no target or the direction is neutral. Strict inequalities: a
+    target exactly on a limit is "inconsistent" (NHSRplotthedots ``ptd_calculate_assurance_type``).
+    """
+    good = _improvement_sign(improvement)
+    if target is None or (isinstance(target, float) and math.isnan(target)) or good == 0:
+        return None
+    if target > upl:
+        return "consistent_fail" if good > 0 else "consistent_pass"
+    if target < lpl:
+        return "consistent_pass" if good > 0 else "consistent_fail"
+    return "inconsistent"
+
+
+_VARIATION_TEXT = {
+    "common_cause": "common cause variation only: no sign of a real change",
+    "special_cause_improvement": "special cause variation, improving",
+    "special_cause_concern": "special cause variation, a concern",
+    "special_cause_neutral_high": "special cause variation, higher than usual",
+    "special_cause_neutral_low": "special cause variation, lower than usual",
+}
+_ASSURANCE_TEXT = {
+    "consistent_pass": "the process can reliably meet the target of {t}",
+    "consistent_fail": "the process cannot reliably meet the target of {t} without a change to the process",
+    "inconsistent": "the process will hit and miss the target of {t}",
+}
+
+
+@dataclass(frozen=True)
+class SPCSummary:
+    """Headline of an SPC chart: the two MDC icons and a sentence a report can print."""
+
+    variation: str
+    assurance: str | None
+    n_points: int
+    trial_limits: bool
+    reading: str
+    chart: str
+    improvement: str
+    latest_value: float
+    centre: float
+    lpl: float
+    upl: float
+    target: float | None
+    latest_rule: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame of every field."""
+        return pd.DataFrame([self.__dict__])
+
+
+def _as_series(values: Any, name: str) -> pd.Series:
+    if isinstance(values, pd.Series):
+        s = values.copy()
+    elif isinstance(values, pd.DataFrame):
+        raise problem(StatisticsError, f"spc({name})", expected="a 1-D series of values", received="a DataFrame",
+                      fix="pass one column, e.g. df['returned']")
+    else:
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim != 1:
+            raise problem(StatisticsError, f"spc({name})", expected="a 1-D series of values", received=f"shape {arr.shape}",
+                          fix="pass one value per period")
+        s = pd.Series(arr)
+    try:
+        s = s.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise problem(StatisticsError, f"spc({name})", expected="numbers", received=repr(values)[:80],
+                      fix="convert the column to numbers first") from exc
+    return s
+
+
+def _labels_to_mask(index: pd.Index, labels: Iterable[Any] | None, what: str) -> np.ndarray:
+    mask = np.zeros(len(index), dtype=bool)
+    if labels is None:
+        return mask
+    if np.isscalar(labels):
+        labels = [labels]
+    for lab in labels:
+        hits = np.flatnonzero(index == lab)
+        if len(hits) == 0:
+            raise problem(StatisticsError, f"spc({what})", expected="labels that are in the index of values",
+                          received=repr(lab), fix=f"pass index labels of the series (index runs {index[0]!r} .. {index[-1]!r})")
+        mask[hits] = True
+    return mask
+
+
+def spc(values: Any, *, denominators: Any = None, chart: str | None = None, improvement: str = "increase",
+        target: float | None = None, screen_outliers: bool = True, baseline: int | None = None,
+        exclude: Iterable[Any] | None = None, rebase: Iterable[Any] | None = None) -> pd.DataFrame:
+    """Statistical process control chart with NHS England "Making Data Count" rules and icons.
+
+    Parameters
+    ----------
+    values : sequence or Series
+        In time order. Without ``denominators``: the measured values (XmR chart). With them:
+        event counts (e.g. allocations returned). A Series keeps its index (dates, periods)
+        and ``exclude``/``rebase`` refer to its labels; a list is indexed 0..n−1.
+    denominators : sequence or Series, optional
+        Totals for a p / p′ chart (every total must be positive).
+    chart : {"xmr", "p", "p-prime"}, optional
+        Default ``"xmr"`` without denominators and ``"p"`` with them.
+    improvement : {"increase", "decrease", "neutral"}
+        Which direction is better.
+    target : float, optional
+        Target for the assurance icon (a proportion, e.g. 0.8, on p charts).
+    screen_outliers : bool
+        XmR only: drop moving ranges ≥ 3.267·MR̄ once and recompute MR̄ (NHSRplotthedots
+        default; the MDC Excel tool does not screen).
+    baseline : int, optional
+        Compute limits on the first ``baseline`` points of each segment and extend them
+        (NHSRplotthedots ``fix_after_n_points``).
+    exclude : labels, optional
+        Points left out of the limit computation but still plotted and judged (e.g. a
+        known special cause when revising limits).
+    rebase : labels, optional
+        Points where a new segment (new limits, rules restarted) begins, e.g. after a
+        process change.
+
+    Returns
+    -------
+    DataFrame
+        One row per point: ``value`` (proportion on p charts), ``events``/``denominator``
+        (p charts), ``centre``, ``lpl``, ``upl``, ``near_lpl``, ``near_upl`` (2σ band edges),
+        ``segment``, ``in_limits`` (used for the limits), ``outside_limits``,
+        ``relative_to_mean``, ``close_to_limits``, ``rule`` (the winning rule, NHSRplotthedots
+        wording), ``rules_fired`` (all), ``special_cause``, ``point_type``, ``trial_limits``,
+        ``target``. ``df.attrs`` holds ``variation`` (point type of the latest point),
+        ``assurance``, ``chart``, ``method``, ``improvement``, ``target``, ``n_points``,
+        ``trial_limits``, ``reading`` (see :func:`spc_summary`).
+
+    Raises
+    ------
+    StatisticsError
+        Missing values, non-positive denominators, events above denominators, a target
+        given as a percentage on a p chart, unknown labels.
+
+    Notes
+    -----
+    XmR: centre = mean; MRᵢ = |yᵢ − yᵢ₋₁|; limits = mean ± 2.66·MR̄; near-limit band =
+    mean ± 1.773·MR̄. p chart: p̄ = Σx/Σn, limits p̄ ± 3√(p̄(1−p̄)/nᵢ) (own limits per
+    point, clipped to [0, 1]), band p̄ ± 2σᵢ. Laney p′: zᵢ = (pᵢ − p̄)/σᵢ,
+    σ_z = mean|Δz|/1.128 (no screening), limits p̄ ± 3σᵢσ_z.
+    Rules (first match wins per point, within each segment): outside limits (strict) >
+    7-point trend (6 strict rises/falls; all 7 flagged) > 2 of 3 consecutive points in the
+    near-limit band, all 3 on the same side of the mean (only the near-limit points are
+    flagged) > 7 consecutive points on one side of the mean (a point on the mean breaks
+    it). The variation icon is the latest point's type; the assurance icon compares the
+    target with the latest limits using strict inequalities. Limits resting on fewer than
+    13 points are flagged as trial limits (NHSRplotthedots counts all points of the group;
+    here the points actually used for the limits are counted, which differs only when
+    ``baseline``/``exclude`` are used).
+
+    References
+    ----------
+    NHS England, Making Data Count; NHSRplotthedots 0.2.2 (R/ptd_spc_standard.R,
+    R/ptd_calculate_point_type.R, R/ptd_calculate_assurance_type.R); Montgomery,
+    Introduction to Statistical Quality Control, Example 7.1; Laney DB, Quality
+    Engineering 2002;14:531–537.
+    """
+    y = _as_series(values, "values")
+    good = _improvement_sign(improvement)
+    n_pts = len(y)
+    if n_pts == 0:
+        raise problem(StatisticsError, "spc(values)", expected="at least one point", received="an empty series",
+                      fix="pass the series of values")
+    if y.isna().any():
+        raise problem(StatisticsError, "spc(values)", expected="no missing values (SPC needs an unbroken series)",
+                      received=f"missing at {list(y.index[y.isna()])[:5]}",
+                      fix="fill the gap (e.g. 0 returns of 0 allocations is not a value) or drop the period explicitly")
+    if chart is None:
+        chart = "xmr" if denominators is None else "p"
+    ckey = chart.lower().replace("_", "-").replace("′", "-prime").replace("'", "-prime")
+    if ckey in ("p-prime", "pprime", "laney", "p-prime-chart"):
+        ckey = "p-prime"
+    if ckey not in ("xmr", "p", "p-prime"):
+        raise problem(StatisticsError, "spc(chart)", expected="'xmr', 'p' or 'p-prime'", received=repr(chart),
+                      fix="use chart='p' for counts out of totals, 'xmr' for values")
+    index = y.index
+    out: dict[str, Any] = {}  # columns, assembled into one DataFrame at the end (fast)
+    if ckey == "xmr":
+        if denominators is not None:
+            raise problem(StatisticsError, "spc(denominators)", expected="no denominators for an XmR chart",
+                          received="denominators", fix="use chart='p' or 'p-prime' for counts out of totals")
+        out["value"] = y.to_numpy()
+        dens = None
+    else:
+        if denominators is None:
+            raise problem(StatisticsError, "spc(denominators)", expected=f"denominators for a {chart} chart",
+                          received="none", fix="pass denominators= (totals per period) or use chart='xmr'")
+        d = _as_series(denominators, "denominators")
+        if len(d) != n_pts:
+            raise problem(StatisticsError, "spc(denominators)", expected=f"{n_pts} totals, one per value",
+                          received=f"{len(d)}", fix="align events and totals by period")
+        dens = d.to_numpy()
+        xa, na = _counts(y.to_numpy(), dens, "spc(values, denominators)")
+        if (na == 0).any():
+            raise problem(StatisticsError, "spc(denominators)", expected="at least one case in every period",
+                          received=f"a total of 0 at {list(index[na == 0])[:5]}",
+                          fix="drop or merge empty periods: a proportion of 0 cases does not exist")
+        if target is not None and target > 1:
+            raise problem(StatisticsError, "spc(target)", expected="a proportion between 0 and 1 on a p chart",
+                          received=repr(target), fix=f"pass target={target / 100:g}")
+        out["events"] = xa
+        out["denominator"] = na
+        out["value"] = xa / na
+    excluded = _labels_to_mask(index, exclude, "exclude")
+    starts = _labels_to_mask(index, rebase, "rebase")
+    starts[0] = True
+    segment = np.cumsum(starts) - 1
+    v = np.asarray(out["value"], dtype=float)
+    cols = {k: np.full(n_pts, np.nan) for k in ("centre", "lpl", "upl", "near_lpl", "near_upl")}
+    in_limits = np.zeros(n_pts, dtype=bool)
+    n_used = np.zeros(n_pts, dtype=int)
+    notes: list[str] = []
+    extra_attrs: dict[str, Any] = {}
+    for g in np.unique(segment):
+        idx = np.flatnonzero(segment == g)
+        use = ~excluded[idx]
+        if baseline is not None:
+            if int(baseline) < 2:
+                raise problem(StatisticsError, "spc(baseline)", expected="at least 2 points",
+                              received=repr(baseline), fix="use baseline=12 or more")
+            use &= np.arange(len(idx)) < int(baseline)
+        in_limits[idx] = use
+        n_used[idx] = int(use.sum())
+        if use.sum() < 2:
+            raise problem(StatisticsError, f"spc segment {g + 1}", expected="at least 2 points to compute limits",
+                          received=f"{int(use.sum())}", fix="rebase less often or exclude fewer points")
+        if ckey == "xmr":
+            fy = np.where(use, v[idx], np.nan)
+            centre = float(np.nanmean(fy))
+            mr = np.abs(np.diff(fy))
+            amr = float(np.nanmean(mr)) if np.isfinite(mr).any() else math.nan
+            n_screened = 0
+            if screen_outliers and np.isfinite(amr):
+                keep = mr < MR_SCREEN * amr
+                n_screened = int((np.isfinite(mr) & ~keep).sum())
+                mr = np.where(keep, mr, np.nan)
+                amr = float(np.nanmean(mr)) if np.isfinite(mr).any() else 0.0
+            if not np.isfinite(amr):
+                raise problem(StatisticsError, f"spc segment {g + 1}", expected="two consecutive points used for the limits",
+                              received="no moving range", fix="exclude fewer points")
+            extra_attrs.setdefault("mr_bar", []).append(amr)
+            extra_attrs.setdefault("mr_screened", []).append(n_screened)
+            cols["centre"][idx] = centre
+            cols["lpl"][idx] = centre - XMR_LIMIT * amr
+            cols["upl"][idx] = centre + XMR_LIMIT * amr
+            cols["near_lpl"][idx] = centre - XMR_NEAR_LIMIT * amr
+            cols["near_upl"][idx] = centre + XMR_NEAR_LIMIT * amr
+        else:
+            xs, ns = out["events"][idx], out["denominator"][idx]
+            pbar = float(xs[use].sum() / ns[use].sum())
+            sig = np.sqrt(pbar * (1 - pbar) / ns)
+            mult = 1.0
+            if ckey == "p-prime":
+                if pbar in (0.0, 1.0):
+                    notes.append(f"segment {g + 1}: every case is {'0' if pbar == 0 else '100'}%, Laney sigma_z undefined; p limits used")
+                else:
+                    zz = np.where(use, (xs / ns - pbar) / sig, np.nan)
+                    mrz = np.abs(np.diff(zz))
+                    if not np.isfinite(mrz).any():
+                        raise problem(StatisticsError, f"spc segment {g + 1}", expected="two consecutive points used for the limits",
+                                      received="no moving range", fix="exclude fewer points")
+                    mult = float(np.nanmean(mrz)) / D2
+                extra_attrs.setdefault("sigma_z", []).append(mult)
+            cols["centre"][idx] = pbar
+            cols["lpl"][idx] = np.clip(pbar - 3 * mult * sig, 0, 1)
+            cols["upl"][idx] = np.clip(pbar + 3 * mult * sig, 0, 1)
+            cols["near_lpl"][idx] = np.clip(pbar - 2 * mult * sig, 0, 1)
+            cols["near_upl"][idx] = np.clip(pbar + 2 * mult * sig, 0, 1)
+    for k, a in cols.items():
+        out[k] = a
+    out["segment"] = segment + 1
+    out["in_limits"] = in_limits
+    out["excluded"] = excluded
+    outside = (v > cols["upl"]) | (v < cols["lpl"])
+    side = np.sign(v - cols["centre"]).astype(int)
+    close = ~outside & ((v < cols["near_lpl"]) | (v > cols["near_upl"]))
+    out["outside_limits"] = outside
+    out["relative_to_mean"] = side
+    out["close_to_limits"] = close
+    rule = np.empty(n_pts, dtype=object)
+    fired = np.empty(n_pts, dtype=object)
+    ptype = np.empty(n_pts, dtype=object)
+    for g in np.unique(segment):
+        idx = np.flatnonzero(segment == g)
+        r, f, t = _classify_points(v[idx], side[idx], close[idx], outside[idx], good)
+        rule[idx], fired[idx], ptype[idx] = r, f, t
+    out["rule"] = rule
+    out["rules_fired"] = fired
+    out["special_cause"] = rule != "Common Cause"
+    out["point_type"] = ptype
+    out["trial_limits"] = n_used < TRIAL_LIMIT_POINTS
+    out["target"] = np.nan if target is None else float(target)
+
+    out = pd.DataFrame(out, index=index)
+    last = out.iloc[-1]
+    variation = str(last["point_type"])
+    assur = assurance(float(last["lpl"]), float(last["upl"]), target, improvement)
+    method = {
+        "xmr": ("XmR chart (Making Data Count): mean +/- 2.66 x mean moving range"
+                + ("; moving ranges >= 3.267 x MR-bar screened out once" if screen_outliers else "; no moving-range screening")),
+        "p": "p chart: pbar +/- 3 sqrt(pbar(1-pbar)/n_i), limits per point clipped to [0, 1]",
+        "p-prime": "Laney p' chart: pbar +/- 3 sigma_i sigma_z, sigma_z = mean|diff z|/1.128 (no screening), clipped to [0, 1]",
+    }[ckey]
+    method += ("; MDC rules (NHSRplotthedots 0.2.2): outside limits > 7-point trend > 2 of 3 near a limit on one side "
+               "> 7 points one side of the mean")
+    if baseline is not None:
+        method += f"; limits fixed on the first {int(baseline)} points of each segment"
+    if excluded.any():
+        method += f"; {int(excluded.sum())} point(s) excluded from the limits but judged"
+    out.attrs.update(
+        chart=ckey, method=method, improvement=str(improvement).lower(), target=target, variation=variation,
+        assurance=assur, n_points=n_pts, trial_limits=bool(last["trial_limits"]),
+        points_in_limits=int(n_used[-1]), notes=notes, **extra_attrs,
+    )
+    out.attrs["reading"] = _reading(out)
+    return out
+
+
+def _fmt_target(t: float, chart: str) -> str:
+    return f"{t * 100:g}%" if chart != "xmr" else f"{t:g}"
+
+
+def _reading(df: pd.DataFrame) -> str:
+    a = df.attrs
+    last = df.iloc[-1]
+    bits = [f"Latest point: {_VARIATION_TEXT[a['variation']]}"]
+    if last["rule"] != "Common Cause":
+        bits[0] += f" ({last['rule']})"
+    if a.get("assurance"):
+        bits.append(_ASSURANCE_TEXT[a["assurance"]].format(t=_fmt_target(a["target"], a["chart"])))
+    text = "; ".join(bits) + "."
+    if a["trial_limits"]:
+        text += (f" Limits rest on only {a['points_in_limits']} points (trial limits): "
+                 "treat signals as provisional until there are at least 13.")
+    return text
+
+
+def spc_summary(df: pd.DataFrame) -> SPCSummary:
+    """The MDC icons and a plain-English reading of a chart made by :func:`spc`.
+
+    Returns
+    -------
+    SPCSummary
+        ``variation`` (latest point's type), ``assurance`` (``None`` without a target),
+        ``n_points``, ``trial_limits``, ``reading`` and the latest limits.
+    """
+    need = ("variation", "chart", "n_points", "trial_limits", "reading")
+    if not isinstance(df, pd.DataFrame) or any(k not in df.attrs for k in need) or len(df) == 0:
+        raise problem(StatisticsError, "spc_summary(df)", expected="the DataFrame returned by spc()",
+                      received=type(df).__name__, fix="pass spc(...) output without re-creating the frame (attrs are lost)")
+    a = df.attrs
+    last = df.iloc[-1]
+    return SPCSummary(
+        variation=a["variation"], assurance=a.get("assurance"), n_points=int(a["n_points"]),
+        trial_limits=bool(a["trial_limits"]), reading=a["reading"], chart=a["chart"],
+        improvement=a.get("improvement", ""), latest_value=float(last["value"]), centre=float(last["centre"]),
+        lpl=float(last["lpl"]), upl=float(last["upl"]), target=a.get("target"), latest_rule=str(last["rule"]),
+    )
+

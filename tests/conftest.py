@@ -1,0 +1,55 @@
+"""Shared fixtures: write small hand-written tables to a temporary folder and load them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from qa_lib.data import load_dataset
+from qa_lib.params import load_params
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EMPTY = {
+    "audits": "audit_id,case_id,audit_date,service_area,auditor_id\n",
+    "ratings": "audit_id,rater_id,role,domain,grade\n",
+    "allocations": "allocation_id,month,service_area,status\n",
+    "feedback": "response_id,response_date,survey,question,answer\n",
+    "actions": "action_id,audit_id,raised_date,due_date\n",
+    "comments": "audit_id,domain,kind,text\n",
+}
+
+
+def write_inputs(folder: Path, *, period: str = "2024-25 Q2", extra: dict | None = None, **tables) -> Path:
+    """Write the given tables (DataFrame or CSV text; others empty) and a params file; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {}
+    for name, empty in EMPTY.items():
+        value = tables.get(name, empty)
+        path = folder / f"{name}.csv"
+        if isinstance(value, pd.DataFrame):
+            value.to_csv(path, index=False)
+        else:
+            path.write_text(value, encoding="utf-8")
+        data[name] = path.name
+    params = {"period": period, "data": data, "output_dir": "out", **(extra or {})}
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_dataset(tmp_path):
+    """Build a Dataset from small tables: ``make_dataset(audits=df, ratings=df, extra={...})``."""
+    def build(**kwargs):
+        return load_dataset(load_params(write_inputs(tmp_path / "inputs", **kwargs)))
+    return build
+
+
+def browser_required() -> bool:
+    """CI sets QA_REQUIRE_BROWSER=1: a missing browser then fails instead of skipping."""
+    return os.environ.get("QA_REQUIRE_BROWSER") == "1"
