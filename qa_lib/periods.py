@@ -183,7 +183,7 @@ def parse_period(text: str | Period, *, where: str = "period") -> Period:
 
 def quarter_labels(dates: pd.Series) -> pd.Series:
     """Vectorised canonical financial-quarter label (``2022-23 Q2``) of each date; NA stays NA."""
-    d = pd.to_datetime(dates)
+    d = pd.Series(pd.to_datetime(dates))
     year = d.dt.year.astype("Int64")
     month = d.dt.month.astype("Int64")
     fy = year - (month < 4).astype("Int64")
@@ -195,7 +195,7 @@ def quarter_labels(dates: pd.Series) -> pd.Series:
 
 def month_labels(dates: pd.Series) -> pd.Series:
     """Vectorised ``YYYY-MM`` label of each date; NA stays NA."""
-    d = pd.to_datetime(dates)
+    d = pd.Series(pd.to_datetime(dates))
     return d.dt.strftime("%Y-%m").astype("string").where(d.notna())
 
 

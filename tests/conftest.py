@@ -53,3 +53,41 @@ def make_dataset(tmp_path):
 def browser_required() -> bool:
     """CI sets QA_REQUIRE_BROWSER=1: a missing browser then fails instead of skipping."""
     return os.environ.get("QA_REQUIRE_BROWSER") == "1"
+
+
+def demo_params_copy(folder: Path, *, source: Path | None = None, **overrides) -> Path:
+    """A copy of a shipped params file with absolute data paths and output under ``folder``."""
+    source = source or ROOT / "params" / "demo.yaml"
+    values = yaml.safe_load(source.read_text(encoding="utf-8"))
+    values["data"] = {k: str((source.parent / v).resolve()) for k, v in values["data"].items()}
+    values["output_dir"] = str(folder / "outputs")
+    values.update(overrides)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / source.name
+    path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """Render every report of the demo period once per test session (papermill + nbconvert)."""
+    from qa_lib.run import run
+
+    folder = tmp_path_factory.mktemp("demo_run")
+    params_path = demo_params_copy(folder)
+    results = run([params_path])
+    return {"params": params_path, "results": results, "out": folder / "outputs" / load_params(params_path).period.slug}
+
+
+def input_identifiers() -> set[str]:
+    """Every identifier value in the demo inputs (case, audit, auditor, practitioner, rater...)."""
+    from qa_lib.demo import DEMO_DIR
+    from qa_lib.io import IDENTIFIER_COLUMNS
+
+    ids: set[str] = set()
+    for csv in DEMO_DIR.glob("*.csv"):
+        frame = pd.read_csv(csv, dtype=str)
+        for col in frame.columns:
+            if col in IDENTIFIER_COLUMNS:
+                ids.update(frame[col].dropna().unique())
+    return ids
