@@ -62,6 +62,8 @@ SCHEMA: dict[str, Key] = {
     "strict": Key((bool,), False, "fail the run when any input row is rejected"),
     "reports": Key((list,), list(REPORTS), "which reports to render, of: " + ", ".join(REPORTS)),
     "output_dir": Key((str,), "../outputs", "where reports are written (relative to this file)"),
+    "audience": Key((str,), "internal", "internal (everything, identifiers pseudonymised) or published "
+                    "(disclosure control applied)", choices=("internal", "published")),
     "min_n": Key((int,), 10, "below this n, percentages carry a small-sample warning"),
 }
 

@@ -125,12 +125,23 @@ class Report:
             return HTML("")
         return HTML("<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>")
 
+    @property
+    def published(self) -> bool:
+        """True when the params say ``audience: published`` (disclosure control applies)."""
+        return self.params.audience == "published"
+
     def table(self, frame: pd.DataFrame, name: str, title: str, *, note: str | None = None,
-              empty: str = "No data for this section in this period.", index: bool = True) -> HTML:
+              empty: str = "No data for this section in this period.", index: bool = True,
+              person_level: bool = False) -> HTML:
         """Show ``frame`` as an accessible table and write it as ``tables/<report>-<name>.csv``.
 
         An empty frame shows ``empty`` (and writes no CSV). Identifier columns are refused.
+        ``person_level=True`` marks a table with one row per auditor or practitioner (even
+        pseudonymised): it is withheld from published reports.
         """
+        if person_level and self.published:
+            return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
+                        "version (one row per person).</p>")
         leaked = [c for c in [*frame.columns, *frame.index.names] if c in IDENTIFIER_COLUMNS]
         if leaked:
             raise QAError(f"table '{name}' has identifier column(s) {', '.join(map(str, leaked))}: "
