@@ -26,5 +26,16 @@ demo: $(STAMP)  ## render the demo period's reports into outputs/ and print thei
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest
 
+lab: $(STAMP)  ## open JupyterLab on the project (notebooks/*.py open as notebooks; installs the lab extra)
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	JUPYTER_CONFIG_PATH="$(CURDIR)/qa_lib/templates/jupyter/config" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)" \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
+
+explore: $(STAMP)  ## serve the explorer in the browser with Voila on localhost (PARAMS=params/your.yaml)
+	$(BIN)/python -m qa_lib.explore_app --params "$(PARAMS)"
+
+bench: $(STAMP)  ## measure the demo pack (--jobs 1/2 vs floor), 1e6 ratings, XLSX ingest; writes bench/RESULTS.md
+	$(BIN)/python bench/run_bench.py
+
 clean:  ## remove generated outputs (keeps .venv)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -20,6 +20,10 @@ output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in
 
 # %%
 from qa_lib import charts, tables
+from qa_lib import change, charts_spc, narrative
+from qa_lib import actions, feedback, returns, themes
+from qa_lib import reliability
+from qa_lib import indicators
 from qa_lib.report import Report
 
 rpt = Report.start(params_path, report="quarterly", output_dir=output_dir)
@@ -30,6 +34,15 @@ ds = rpt.dataset
 
 # %%
 rpt.show_provenance()
+
+# %% [markdown]
+# ## Summary
+
+# %%
+rpt.bullets(narrative.summary(ds))
+
+# %%
+rpt.text(change.methods_note(ds))
 
 # %% [markdown]
 # ## Data quality
@@ -52,14 +65,19 @@ rpt.chart(charts.stacked_grades(tables.overall_by_period(ds), list(ds.scale.grad
                                 title="Overall grade by period", what="the overall grade mix in each period"))
 
 # %%
-rpt.table(tables.overall_by_period(ds), "overall_by_period", "Overall grade by period (auditor grades)",
+rpt.table(change.with_intervals(tables.overall_by_period(ds), ds), "overall_by_period", "Overall grade by period (auditor grades)",
+          empty="No graded audits in these periods.")
+
+# %%
+rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_change",
+          "Overall % Good or better: this period vs the previous one, tested", note=change.methods_note(ds),
           empty="No graded audits in these periods.")
 
 # %% [markdown]
 # ## Grades by service area
 
 # %%
-rpt.table(tables.grades_by(ds, "service_area"), "grades_by_service_area",
+rpt.table(change.with_intervals(tables.grades_by(ds, "service_area"), ds), "grades_by_service_area",
           "Overall grade by service area this period, with totals", empty="No graded audits this period.")
 
 # %% [markdown]
@@ -70,21 +88,53 @@ rpt.chart(charts.stacked_grades(tables.grades_by_domain(ds), list(ds.scale.grade
                                 title="Grade by practice domain this period", what="the grade mix in each practice domain"))
 
 # %%
-rpt.table(tables.grades_by_domain(ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
+rpt.table(change.with_intervals(tables.grades_by_domain(ds), ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
           empty="No domain grades this period.")
+
+# %%
+rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes",
+          "% Good or better by practice domain: this period vs the previous one, tested across all domains shown",
+          note=change.methods_note(ds), empty="No domain grades in this or the previous period.")
+
+# %% [markdown]
+# ## Trend over time
+# Tested over the report period and the earlier periods shown; monthly charts follow NHS England's
+# Making Data Count rules (a signal is a prompt for a question, not a verdict).
+
+# %%
+rpt.table(change.trend_table(ds), "trend_tests", "Trend over the periods shown: % Good or better and the grade distribution",
+          note=change.trend_footnote(ds), empty="No graded audits in these periods.")
+
+# %%
+spc_good = change.good_or_better_spc(ds)
+
+# %%
+rpt.chart(charts_spc.spc_chart(spc_good), empty=spc_good.reason)
+
+# %%
+rpt.text(spc_good.reading)
+
+# %%
+spc_returns = change.return_rate_spc(ds)
+
+# %%
+rpt.chart(charts_spc.spc_chart(spc_returns), empty=spc_returns.reason)
+
+# %%
+rpt.text(spc_returns.reading)
 
 # %% [markdown]
 # ## Cohorts
 
 # %%
-rpt.table(tables.grades_by(ds, "cohort"), "grades_by_cohort", "Overall grade by cohort this period",
+rpt.table(change.with_intervals(tables.grades_by(ds, "cohort"), ds), "grades_by_cohort", "Overall grade by cohort this period",
           empty="No cohort recorded on this period's audits.")
 
 # %% [markdown]
 # ## Returns against target and practitioner participation
 
 # %%
-rpt.table(tables.returns_by(ds, "month_label"), "returns_by_month", "Audits allocated and returned by month",
+rpt.table(change.returns_with_intervals(tables.returns_by(ds, "month_label"), ds), "returns_by_month", "Audits allocated and returned by month",
           note="Return rate = returned ÷ (allocated − exempt).", empty="No allocations recorded this period.")
 
 # %%
@@ -99,9 +149,79 @@ rpt.table(tables.participation(ds), "participation", "Practitioner participation
 rpt.table(tables.non_participation_reasons(ds), "non_participation_reasons", "Reasons practitioners did not take part",
           empty="Every practitioner with a returned audit took part, or none was recorded.")
 
+# %%
+rpt.text(returns.summary(ds))
+
+# %%
+rpt.table(returns.by_period(ds), "return_rate_by_period", "Return rate by period with 95% intervals (the trend's data)",
+          note="Intervals are Wilson 95%; the trend is tested with Cochran–Armitage over these periods.",
+          empty="No allocations recorded in these periods.")
+
+# %% [markdown]
+# ## Indicators that need a look
+# Performance indicators whose latest point shows special cause concern (Making Data Count), with the
+# linked audit evidence; every indicator is charted in the Performance indicators report.
+
+# %%
+rpt.table(indicators.needs_look_table(ds), "indicators_need_a_look",
+          "Indicators with special cause concern at the latest point, with the audit evidence beside them",
+          empty="No indicator shows special cause concern at its latest point, or none is configured.")
+
 # %% [markdown]
 # ## Moderation
 
 # %%
 rpt.table(tables.moderation_outcomes(ds), "moderation_outcomes", "Moderation outcomes: overall grade, auditor vs moderator",
           empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.quarterly_agreement(ds), "moderation_agreement",
+          "Agreement between auditor and moderator: % same grade, quadratic weighted kappa and AC1, with 95% CIs",
+          note=reliability.QUARTERLY_NOTE, empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Family feedback
+
+# %%
+rpt.table(feedback.by_question(ds), "feedback_by_question", "Family feedback: % answering positively, by question and period",
+          note="% positive = Yes ÷ answers other than \"Didn't need to\" (as set in params feedback); n = those answers.",
+          empty="No family feedback recorded in these periods.")
+
+# %%
+rpt.text(feedback.comparison_sentence(feedback.compare_periods(ds)))
+
+# %%
+rpt.table(feedback.compare_periods(ds), "feedback_change", "Family feedback: this period vs the previous one, tested",
+          note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
+          empty="No question was asked in both periods.")
+
+# %% [markdown]
+# ## Strengths and learning themes
+
+# %%
+rpt.table(themes.by_domain(ds), "comments_by_domain", "Strength and learning comments by practice domain this period",
+          empty="No strength or learning comments recorded this period.")
+
+# %%
+rpt.table(themes.counts_by_period(ds), "themes_by_period", "Comments mentioning each theme, by period",
+          note="A comment counts once for every theme it mentions (keywords in params themes).",
+          empty="No comments recorded in these periods.")
+
+# %%
+rpt.table(themes.example_quotes(ds), "theme_quotes", "Example comments (redacted; internal report only)",
+          index=False, empty=themes.QUOTES_EMPTY)
+
+# %% [markdown]
+# ## Audit actions
+
+# %%
+rpt.text(actions.summary(ds))
+
+# %%
+rpt.table(actions.status_by_service_area(ds), "actions_by_service_area",
+          "Audit actions raised in the periods shown: status at the end of this period",
+          empty="No audit actions were raised in these periods.")
+
+# %%
+rpt.table(actions.overdue_list(ds), "overdue_actions", "Overdue audit actions at the end of this period, longest overdue first",
+          index=False, person_level=True, empty="No audit actions were overdue at the end of this period.")

@@ -1,8 +1,12 @@
 """``qa-workbook``: the command line.
 
-    qa-workbook run PARAMS...        render every report of each params file into outputs/
+    qa-workbook run PARAMS... [--jobs N] [--only REPORT...] [--force] [--executor dask --scheduler ADDRESS]
+                                     render every report of each params file into outputs/, in parallel,
+                                     skipping jobs whose inputs are unchanged
     qa-workbook validate PARAMS...   print the input issues table; exit 1 when there are any
     qa-workbook demo                 render the demo period (what `make demo` runs)
+    qa-workbook sample --cases CASES.csv --history AUDITS.csv --month 2022-11
+                                     draw next month's audit allocation (qa_lib.sampling)
 """
 
 from __future__ import annotations
@@ -36,10 +40,27 @@ def _print_results(results) -> int:
 
 
 def cmd_run(args) -> int:
+    from qa_lib.batch import default_jobs, summary
     from qa_lib.run import run
 
-    results = run(args.params, reports=args.only)
-    return _print_results(results)
+    jobs = args.jobs or default_jobs()
+    where = f"Dask cluster {args.scheduler}" if args.executor == "dask" else f"{jobs} worker process(es)"
+    print(f"Rendering {len(args.params)} params file(s) on {where}{' (--force: every job)' if args.force else ''} ...",
+          file=sys.stderr)
+    results = run(args.params, reports=args.only, jobs=jobs, force=args.force, executor=args.executor,
+                  scheduler=args.scheduler, progress=not args.quiet)
+    for r in results:
+        if r.status == "ok":
+            print(f"  ok      {r.period:<12} {r.report:<12} {r.seconds:5.1f}s  {r.html}")
+        elif r.status == "skipped":
+            print(f"  skipped {r.period:<12} {r.report:<12} inputs, params, notebook and qa_lib unchanged "
+                  "since the last run (--force to re-run)")
+    text = summary(results)
+    print("\n" + text, file=sys.stderr if any(r.status == "failed" for r in results) else sys.stdout)
+    roots = sorted({str(Path(r.html).parent.parent) for r in results if r.html})
+    for root in roots:
+        print(f"Index of reports: {Path(root) / 'index.html'}")
+    return 1 if any(r.status == "failed" for r in results) else 0
 
 
 def cmd_validate(args) -> int:
@@ -71,7 +92,8 @@ def cmd_demo(args) -> int:
 
     t0 = time.perf_counter()
     print(f"Rendering the demo period's reports from the bundled synthetic data ({DEMO_PARAMS.relative_to(ROOT)}) ...")
-    results = run([DEMO_PARAMS])
+    published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
+    results = run([DEMO_PARAMS, *([published] if published.is_file() else [])])
     code = _print_results(results)
     ok = [r for r in results if r.status == "ok"]
     if ok:
@@ -81,18 +103,51 @@ def cmd_demo(args) -> int:
     return code
 
 
+def cmd_sample(args) -> int:
+    from qa_lib import sampling
+
+    cases = sampling.read_caseload(args.cases)
+    history = sampling.read_history(args.history) if args.history else None
+    sample = sampling.draw(cases, history, month=args.month, per_unit=args.per_team, by=args.by,
+                           exclude_months=args.exclude_months, cohort=args.cohort, seed=args.seed)
+    paths = sampling.write(sample, args.out or Path(args.cases).resolve().parent)
+    print(sampling.describe(sample))
+    for name, path in paths.items():
+        print(f"  wrote {name:<15} {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa-workbook", description="QA Workbook: quarterly case-file audit reports.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="render the reports of each params file into outputs/")
     p.add_argument("params", nargs="+", help="params YAML file(s)")
     p.add_argument("--only", nargs="+", metavar="REPORT", help="render only these reports")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="worker processes (default: the machine's cores)")
+    p.add_argument("--force", action="store_true", help="re-run jobs whose inputs are unchanged")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local worker processes, or a Dask cluster (with --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("validate", help="print the input issues table; exit 1 when there are issues")
     p.add_argument("params", nargs="+", help="params YAML file(s)")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("demo", help="render the demo period's reports")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("sample", help="draw next month's audit allocation from an open-caseload extract")
+    p.add_argument("--cases", required=True, help="open-caseload extract (CSV/XLSX; columns in qa_lib.sampling)")
+    p.add_argument("--history", help="audits file: cases audited recently are not drawn again")
+    p.add_argument("--month", required=True, help="the month to allocate, e.g. 2022-11")
+    p.add_argument("--per-team", type=int, default=1, metavar="N", help="cases per team (or service area), default 1")
+    p.add_argument("--by", choices=("team", "service_area"), default="team", help="quota unit (default team)")
+    p.add_argument("--exclude-months", type=int, default=6, metavar="M",
+                   help="skip cases audited in the last M months (default 6)")
+    p.add_argument("--cohort", help="only cases of this cohort, e.g. 'Child protection'")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same inputs and seed, same allocation")
+    p.add_argument("--out", help="folder for the allocation and summary CSVs (default: beside the caseload)")
+    p.set_defaults(func=cmd_sample)
     return parser
 
 

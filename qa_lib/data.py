@@ -34,6 +34,9 @@ class Dataset:
     issues: pd.DataFrame
     rejects: pd.DataFrame
     read_counts: dict[str, int] = field(default_factory=dict)
+    #: performance indicators and their benchmarks (issue 9); empty when the params configure none
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def period(self):
@@ -58,7 +61,9 @@ class Dataset:
     def write_rejects(self, path: Path) -> Path:
         """Write the issues table (every finding with file, row, column and reason) as CSV."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]).to_csv(path, index=False)
+        from qa_lib.atomic import atomic_to_csv  # never a half-written rejects file
+
+        atomic_to_csv(self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]), path, index=False)
         return path
 
 
@@ -92,6 +97,11 @@ def load_dataset(params: Params) -> Dataset:
     """
     scale = GradeScale.from_params(params.grades, params.grade_aliases, params.good_or_better)
     raws = {t: _read(params, t) for t in TABLES}
+    # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
+    from qa_lib.privacy import pseudonymise_frame, resolve_key
+    key = resolve_key(params)
+    for raw in raws.values():
+        raw.frame = pseudonymise_frame(raw.frame, key)
     audits, i1, r1 = v.validate_audits(raws["audits"])
     ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
     allocations, i3, r3 = v.validate_allocations(raws["allocations"])
@@ -108,9 +118,21 @@ def load_dataset(params: Params) -> Dataset:
     ratings = ratings.merge(audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id", how="left")
     allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
     feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
+    from qa_lib.feedback import check_feedback  # answers and reworded questions need the params (issue 5)
+    feedback, fb_issues = check_feedback(feedback, params)
+    if len(fb_issues):
+        issues = pd.concat([issues, fb_issues], ignore_index=True) if len(issues) else fb_issues
+    # issue 9: performance indicators and benchmarks (optional tables: empty frames when not configured)
+    indicators, i7, r7 = v.validate_indicators(raws["indicators"])
+    benchmarks, i8, r8 = v.validate_benchmarks(raws["benchmarks"], indicators=indicators)
+    extra = [i for i in (i7, i8) if len(i)]
+    if extra:
+        issues = pd.concat([issues, *extra], ignore_index=True) if len(issues) else pd.concat(extra, ignore_index=True)
+    rejects = pd.concat([rejects, r7, r8], ignore_index=True)
     ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
-                 read_counts={t: len(raws[t].frame) for t in TABLES})
+                 read_counts={t: len(raws[t].frame) for t in TABLES},
+                 indicators=indicators, benchmarks=benchmarks)
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))

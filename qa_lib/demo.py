@@ -231,7 +231,8 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
                         done = None
                     action_rows.append(dict(action_id=f"ACT{action_no:05d}", audit_id=audit_id,
                                             raised_date=raised.isoformat(), due_date=due.isoformat(),
-                                            completed_date=done.isoformat() if done else ""))
+                                            completed_date=done.isoformat() if done else "",
+                                            domain=DOMAINS[int(np.argmin(domain_true))]))  # the weakest domain
                 order = np.argsort(domain_true)
                 for kind, pool, pick in (("strength", STRENGTHS, order[-1]), ("learning", LEARNING, order[0])):
                     dom = DOMAINS[pick]
@@ -263,7 +264,79 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
         "feedback": pd.DataFrame(feedback_rows),
         "actions": pd.DataFrame(action_rows),
         "comments": pd.DataFrame(comment_rows),
+        **_indicator_tables(seed),  # issue 9: its own RNG stream, so the tables above do not change
     }
+
+
+# --------------------------------------------------------------------------------------
+# issue 9: performance indicators and benchmarks
+# --------------------------------------------------------------------------------------
+#: name -> (polarity, level, denominator range or None for a measured value, target, spread of a
+#: measured value, England values for 2022-23 and 2023-24, England denominator or None,
+#: statistical-neighbour offset from England). Levels and benchmarks are illustrative values of
+#: the right order for an English authority, not the published statistics.
+INDICATORS: dict[str, tuple] = {
+    "Re-referrals within 12 months": ("lower is better", 0.20, (120, 170), 21, None, (22.4, 22.4), 650_000, -0.8),
+    "Repeat child protection plans": ("lower is better", 0.22, (18, 35), 20, None, (23.3, 23.6), 65_000, -1.0),
+    "Children looked after with 3+ placements in a year": ("lower is better", 0.10, (330, 360), 9, None,
+                                                           (10.0, 10.0), 83_000, 0.3),
+    "Assessments completed within 45 working days": ("higher is better", 0.84, (110, 160), 85, None,
+                                                     (82.9, 81.7), 640_000, 1.2),
+    "Initial child protection conferences within 15 working days": ("higher is better", 0.80, (20, 35), 85, None,
+                                                                    (78.0, 78.2), 80_000, 1.5),
+    "Child protection visits within timescale": ("higher is better", 0.91, (200, 240), 95, None, None, None, None),
+    "EHC plans issued within 20 weeks": ("higher is better", 0.52, (25, 50), 60, None, (49.2, 50.3), 66_000, -2.0),
+    "EHC plan annual reviews completed on time": ("higher is better", 0.63, (120, 180), 75, None, None, None, None),
+    "Care leavers aged 19 to 21 in education, employment or training": ("higher is better", 0.56, (150, 175), 60, None,
+                                                                        (56.0, 55.0), 38_000, 1.0),
+    "Care leavers aged 19 to 21 in suitable accommodation": ("higher is better", 0.88, (150, 175), 90, None,
+                                                             (88.0, 88.0), 38_000, 0.5),
+    "Average social worker caseload": ("lower is better", 17.5, None, 18, 0.8, (16.3, 15.8), None, 0.6),
+    "Average days from entering care to moving in with an adoptive family": ("lower is better", 430.0, None, 426, 45.0,
+                                                                             (475.0, 469.0), None, -12.0),
+}
+#: The one indicator whose process changes: re-referrals rise to about 31% from January 2024.
+SHIFT = {"indicator": "Re-referrals within 12 months", "from_month": 21, "level": 0.31}
+
+
+def _indicator_tables(seed: int) -> dict[str, pd.DataFrame]:
+    """Monthly indicator values (April 2022 – September 2024) and England / statistical-neighbour benchmarks.
+
+    Counts are binomial around a fixed level (a stable process), except :data:`SHIFT`; measured
+    values are normal around theirs. England values are annual with counts; statistical
+    neighbours publish quarterly rates only (no counts), as benchmarking clubs share them.
+    """
+    rng = np.random.default_rng([seed, 9])
+    rows, bench = [], []
+    for name, (polarity, level, dens, target, spread, england, eng_n, sn_offset) in INDICATORS.items():
+        for i in range(N_MONTHS):
+            label = _month(i).strftime("%Y-%m")
+            row = dict(indicator=name, period=label, value="", numerator="", denominator="", polarity=polarity,
+                       target=f"{target:g}")
+            if dens is None:
+                row["value"] = f"{rng.normal(level, spread):.1f}"
+            else:
+                p = SHIFT["level"] if name == SHIFT["indicator"] and i >= SHIFT["from_month"] else level
+                n = int(rng.integers(dens[0], dens[1] + 1))
+                x = int(rng.binomial(n, p))
+                row.update(value=f"{100 * x / n:.1f}", numerator=str(x), denominator=str(n))
+            rows.append(row)
+        if england is None:
+            continue
+        for year, value in zip(("2022-23", "2023-24"), england):
+            entry = dict(indicator=name, period=year, comparator="England", value=f"{value:g}", numerator="",
+                         denominator="")
+            if eng_n is not None:
+                x = int(round(eng_n * value / 100))
+                entry.update(value=f"{100 * x / eng_n:.1f}", numerator=str(x), denominator=str(eng_n))
+            bench.append(entry)
+        for q in range(9):  # 2022-23 Q1 .. 2024-25 Q1: published a quarter in arrears
+            fy, qn = 2022 + q // 4, q % 4 + 1
+            base = england[min(q // 4, 1)] + sn_offset
+            noise = rng.normal(0, 0.6 if dens is not None else (spread or 1) / 4)
+            bench.append(dict(indicator=name, period=f"{fy}-{(fy + 1) % 100:02d} Q{qn}", comparator="Statistical neighbours",
+                              value=f"{base + noise:.1f}", numerator="", denominator=""))
+    return {"indicators": pd.DataFrame(rows), "benchmarks": pd.DataFrame(bench)}
 
 
 def write(directory: Path = DEMO_DIR, seed: int = DEFAULT_SEED) -> dict[str, Path]:

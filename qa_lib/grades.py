@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from qa_lib.errors import ParamsError, problem
@@ -95,14 +96,19 @@ class GradeScale:
             True where a non-blank label matched no grade or alias.
         """
         lookup = dict(self.aliases) if self.aliases else {_key(g): g for g in self.grades}
-        keys = values.astype("string").str.replace("\u00a0", " ", regex=False) \
+        # the text work runs on the distinct labels only (a handful), then spreads by position
+        codes, labels = pd.factorize(values.astype("string"))
+        keys = pd.Series(labels, dtype="string").str.replace("\u00a0", " ", regex=False) \
             .str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
         # numbers typed as 2.0 by spreadsheets
         keys = keys.str.replace(r"^(\d)\.0+$", r"\1", regex=True)
-        mapped = keys.map(lookup)
-        blank = keys.isna() | (keys == "")
-        unknown = mapped.isna() & ~blank
-        return pd.Series(pd.Categorical(mapped, dtype=self.dtype), index=values.index), unknown.fillna(False).astype(bool)
+        mapped_labels = keys.map(lookup)
+        grade_codes = pd.Categorical(mapped_labels, dtype=self.dtype).codes
+        grade_codes = np.append(grade_codes, -1)[codes]  # code -1 (a missing label) takes the appended -1
+        unknown_labels = (mapped_labels.isna() & ~(keys.isna() | (keys == ""))).fillna(False).to_numpy(dtype=bool)
+        unknown = np.append(unknown_labels, False)[codes]
+        return (pd.Series(pd.Categorical.from_codes(grade_codes, dtype=self.dtype), index=values.index),
+                pd.Series(unknown, index=values.index))
 
     def codes(self, grades: pd.Series) -> pd.Series:
         """Integer position of each grade (0 = best); -1 for NA."""

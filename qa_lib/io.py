@@ -24,14 +24,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "feedback": ("response_id", "response_date", "survey", "question", "answer"),
     "actions": ("action_id", "audit_id", "raised_date", "due_date"),
     "comments": ("audit_id", "domain", "kind", "text"),
+    "indicators": ("indicator", "period", "value", "polarity"),
+    "benchmarks": ("indicator", "period", "comparator", "value"),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "audits": ("team", "cohort", "practitioner_id"),
     "ratings": ("rating_date",),
     "allocations": ("practitioner_id", "practitioner_took_part", "reason", "team"),
     "feedback": (),
-    "actions": ("completed_date",),
+    "actions": ("completed_date", "domain"),
     "comments": (),
+    "indicators": ("numerator", "denominator", "target"),
+    "benchmarks": ("numerator", "denominator"),
 }
 #: Columns that hold identifiers of people or case files: never shown in a report.
 IDENTIFIER_COLUMNS = ("case_id", "auditor_id", "practitioner_id", "rater_id", "audit_id",

@@ -20,9 +20,9 @@ import yaml
 from qa_lib.errors import ParamsError, problem
 from qa_lib.periods import Period, parse_period
 
-TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments")
+TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments", "indicators", "benchmarks")
 #: Reports that have a notebook in notebooks/ (later issues add theirs here).
-REPORTS = ("quarterly",)
+REPORTS = ("quarterly", "feedback", "indicators", "moderation")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,30 @@ SCHEMA: dict[str, Key] = {
     "audience": Key((str,), "internal", "internal (everything, identifiers pseudonymised) or published "
                     "(disclosure control applied)", choices=("internal", "published")),
     "min_n": Key((int,), 10, "below this n, percentages carry a small-sample warning"),
+    # issue 8: disclosure control and pseudonymisation
+    "suppression": Key((dict,), {"threshold": 5}, "published reports: counts from 1 to threshold - 1 are "
+                       "shown as c, with secondary suppression", keys={
+        "threshold": Key((int,), 5, "counts below this (and above 0) are suppressed in published reports"),
+    }),
+    "pseudonym_key_file": Key((str,), None, "file (outside the repository) holding the key for pseudonymising "
+                              "ids; else env QA_PSEUDONYM_KEY, else a random per-run key"),
+    "indicator_links": Key((dict,), {}, "performance indicator name -> the audit evidence it relates to: "
+                           "{domain: <practice domain>} or {cohort: <cohort>}", free_keys=True),
+    # issue 5: family feedback, audit actions, strengths and learning themes
+    "feedback": Key((dict,), {"answers": {}, "positive": ["Yes"], "not_applicable": ["Didn't need to"],
+                              "question_aliases": {}, "answer_aliases": {}},
+                    "family feedback surveys: answer options, which answers count as positive, aliases", keys={
+        "answers": Key((dict,), {}, "survey name -> its answer options in report order "
+                       "(default Yes, Partly, No, Didn't need to)", free_keys=True),
+        "positive": Key((list,), ["Yes"], "answers that count as positive in the '% positive' figures"),
+        "not_applicable": Key((list,), ["Didn't need to"], "answers left out of the '% positive' denominator"),
+        "question_aliases": Key((dict,), {}, "question wording as asked -> the wording to report it under "
+                                "(for a question reworded between periods)", free_keys=True),
+        "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers", free_keys=True),
+    }),
+    "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
+    "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
+                  "expressions (case-insensitive); default: qa_lib.themes.DEFAULT_THEMES", free_keys=True),
 }
 
 
@@ -217,6 +241,15 @@ def load_params(path: str | os.PathLike, overrides: Mapping[str, Any] | None = N
         raise problem(ParamsError, f"{path.name} return_target", received=repr(values["return_target"]),
                       expected="a share between 0 and 1, e.g. 0.8 for 80%")
     values["return_target"] = target
+    if values["suppression"]["threshold"] < 1:  # issue 8
+        raise problem(ParamsError, f"{path.name} suppression.threshold", received=repr(values["suppression"]["threshold"]),
+                      expected="a whole number of at least 1 (5 hides counts from 1 to 4 in published reports)")
+    for name, link in (values.get("indicator_links") or {}).items():  # issue 9: {domain: ...} or {cohort: ...}
+        if not (isinstance(link, dict) and len(link) == 1 and set(link) <= {"domain", "cohort"}
+                and isinstance(next(iter(link.values())), str)):
+            raise problem(ParamsError, f"{path.name} indicator_links.{name}", received=repr(link),
+                          expected="one mapping, {domain: <practice domain>} or {cohort: <cohort>}",
+                          fix=f"write e.g. '{name}: {{domain: Assessment and analysis}}'")
     params = Params(values, path=path)
     for table in TABLES:
         params.files(table)  # raises for missing files now, not mid-report

@@ -22,7 +22,31 @@ LABELS = {
     "month_label": "Month", "service_area": "Service area", "domain": "Domain", "cohort": "Cohort",
     "team": "Team", "reason": "Reason", "outcome": "Outcome", "table": "Table", "rule": "Reason",
     "rows": "Rows set aside", "example": "Example message",
+    # qa_lib.change: intervals and tested changes
+    "good_or_better_low_share": "% Good or better: 95% range from", "good_or_better_high_share": "% Good or better: 95% range to",
+    "good_or_better_summary": "Good or better (n, %, likely range)", "small_n": "Fewer than min. audits",
+    "return_rate_low_share": "Return rate: 95% range from", "return_rate_high_share": "Return rate: 95% range to",
+    "return_rate_summary": "Returned (n, %, likely range)", "this_period": "This period",
+    "previous_period": "Previous period", "difference": "Difference (points, likely range)",
+    "p_value": "p", "q_value": "q (adjusted)", "change_label": "Change", "measure": "Measure",
+    "statistic": "Statistic", "periods": "Periods",
 }
+# qa_lib.reliability: agreement coefficients and tests, each estimate with "<name>_ci_low"/"_ci_high"
+for _key, _text in {"kappa": "Kappa", "kappa_linear": "Weighted kappa (linear)",
+                    "kappa_quadratic": "Weighted kappa (quadratic)", "ac1": "AC1", "ac2_quadratic": "AC2 (quadratic)",
+                    "fleiss_kappa": "Fleiss kappa", "alpha_ordinal": "Krippendorff alpha (ordinal)",
+                    "mean_difference": "Mean grade change (moderator − auditor)"}.items():
+    LABELS.update({_key: _text, f"{_key}_ci_low": f"{_text}: 95% CI from", f"{_key}_ci_high": f"{_text}: 95% CI to"})
+LABELS.update({
+    "agreement_share": "% same grade", "agreement_low_share": "% same grade: 95% CI from",
+    "agreement_high_share": "% same grade: 95% CI to", "net_downgraded_share": "% downgraded − % upgraded",
+    "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
+    "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
+    "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
+    "bowker_q": "Bowker q (BH)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
+    "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
+})
 SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 import qa_lib
+from qa_lib.atomic import atomic_to_csv
 from qa_lib.charts import Chart
 from qa_lib.data import Dataset, load_dataset
 from qa_lib.errors import QAError
@@ -35,6 +36,7 @@ REPORT_TITLES = {
     "quarterly": "Quarterly QA report",
     "moderation": "Moderation reliability",
     "feedback": "Family feedback",
+    "indicators": "Performance indicators",
 }
 
 
@@ -74,7 +76,15 @@ def provenance(params: Params) -> dict[str, Any]:
         "python": platform.python_version(),
         "pandas": pd.__version__,
         "run_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        # issue 8: each output states its audience and the rule applied (never the pseudonym key)
+        "audience": getattr(params, "audience", "internal"),
+        "disclosure": _disclosure_note(params),
     }
+
+
+def _disclosure_note(params: Params) -> str:
+    from qa_lib.disclosure import audience_note
+    return audience_note(params)
 
 
 class Report:
@@ -148,9 +158,20 @@ class Report:
                           "identifiers never appear in a report. Fix: aggregate or drop them in qa_lib.tables")
         if frame is None or frame.empty:
             return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> {html.escape(empty)}</p>')
+        if self.published:  # issue 8: disclosure control (qa_lib.disclosure); the CSV holds this version too
+            from qa_lib import disclosure
+            if any(str(c).lower() in disclosure.FREE_TEXT_COLUMNS for c in frame.columns):
+                return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
+                            "version (free-text quotes).</p>")
+            rule = disclosure.rule_from_params(self.params)
+            done = disclosure.suppress(frame, rule, grades=list(self.dataset.scale.grades),
+                                       good_grades=list(self.dataset.scale.good_grades))
+            frame = done.frame
+            if done.any:
+                note = (note + " " if note else "") + disclosure.table_note(done, rule)
         csv_name = f"{self.report}-{name}.csv"
         self.tables_dir.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(self.tables_dir / csv_name, index=index)
+        atomic_to_csv(frame, self.tables_dir / csv_name, index=index)  # never a half-written CSV
         self.written.append({"file": f"tables/{csv_name}", "title": title, "report": self.report, "name": name})
         self._save_fragment()
         out = html_table(frame, caption=title, index=index)
@@ -172,7 +193,8 @@ class Report:
         rows = [("Period", p["period_long"]), ("Authority", self.params.authority or "–"),
                 ("Parameters file", p["params_file"]), ("qa_lib version", p["qa_lib_version"]),
                 ("Source commit", p["git_commit"][:12]), ("Run at (UTC)", p["run_at"]),
-                ("Audience", getattr(self.params, "audience", "internal"))]
+                ("Audience", getattr(self.params, "audience", "internal")),
+                ("Disclosure control and identifiers", p.get("disclosure", ""))]
         inputs = "".join(f"<li><code>{html.escape(Path(f).name)}</code> sha256 {h[:12]}…</li>" for f, h in p["inputs"].items())
         read = ", ".join(f"{t} {n:,}" for t, n in ds.read_counts.items() if n)
         rejected = int(ds.rejected_summary()["rows"].sum()) if len(ds.issues) else 0

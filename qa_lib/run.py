@@ -24,6 +24,8 @@ import jupytext
 import nbformat
 
 import qa_lib
+from qa_lib.batch import check_inputs, staging_prefix
+from qa_lib.disclosure import audience_note
 from qa_lib.errors import QAError
 from qa_lib.params import Params, load_params
 from qa_lib.report import REPORT_TITLES, provenance
@@ -66,6 +68,20 @@ def load_notebook(report: str) -> nbformat.NotebookNode:
     return nb
 
 
+_EXPORTER = None
+
+
+def _html_exporter():
+    """nbconvert's HTML exporter, built once per process (its templates load on first use)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                                 exclude_output_prompt=True, anchor_link_text="")
+    return _EXPORTER
+
+
 _HEADING = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
 
 
@@ -80,11 +96,7 @@ def export_html(nb: nbformat.NotebookNode, *, title: str, period: str, authority
     wraps it with one ``<h1>``, ``lang``, a table of contents built from the ``<h2>`` sections,
     inline CSS and a content security policy that blocks scripts and network requests.
     """
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, anchor_link_text="")
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = re.sub(r"<h1[^>]*>.*?</h1>", "", body, flags=re.S)  # the page owns the only <h1>
     body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)
     toc = [(m.group(1), _clean_heading(m.group(2))) for m in _HEADING.finditer(body)]
@@ -118,6 +130,18 @@ def _failed_cell(nb: nbformat.NotebookNode) -> tuple[str, str]:
     return "", ""
 
 
+def unreadable_inputs(rejects: Path) -> list[str]:
+    """Messages of the input files a job could not read at all (rule ``unreadable_file`` in its
+    rejects file): a report from a table that came out empty must not pass as rendered."""
+    if not rejects.is_file():
+        return []
+    import csv
+
+    with open(rejects, newline="", encoding="utf-8") as fh:
+        return [row.get("message") or row.get("file") or "?" for row in csv.DictReader(fh)
+                if row.get("rule") == "unreadable_file"]
+
+
 def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "python3") -> JobResult:
     """Execute one report for one params file and move its outputs into place.
 
@@ -132,15 +156,17 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
     final_dir.mkdir(parents=True, exist_ok=True)
     staging_root = params.output_root / ".staging"
     staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{params.period.slug}-{report}-", dir=staging_root))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(params.period.slug, report), dir=staging_root))
     result = JobResult(params_file=str(params.path), period=params.period.label, report=report, status="failed")
     try:
+        check_inputs(params)  # a corrupt input fails its jobs, naming the file
         nb = load_notebook(report)
         executed_path = staging / f"{report}.ipynb"
         try:
             executed = pm.execute_notebook(nb, str(executed_path), parameters={
                 "params_path": str(params.path), "output_dir": str(staging)}, kernel_name=kernel_name,
-                progress_bar=False, cwd=str(notebooks_dir()), log_output=False)
+                progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
+                request_save_on_cell_execute=False)  # saved at the end (and on failure), not per cell
         except Exception as exc:  # noqa: BLE001 - a failing notebook is a result, not a crash
             result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             if executed_path.exists():
@@ -149,11 +175,16 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
                 result.error = err or result.error
                 os.replace(executed_path, final_dir / f"{report}.failed.ipynb")
             return result
+        unreadable = unreadable_inputs(staging / "rejects.csv")
+        if unreadable:
+            result.error = "input file(s) could not be read: " + "; ".join(unreadable)
+            nbformat.write(executed, str(final_dir / f"{report}.failed.ipynb"))
+            return result
         (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
         title = REPORT_TITLES.get(report, report.title())
         audience = getattr(params, "audience", "internal")
         page = export_html(executed, title=title, period=params.period.long_label, authority=params.authority,
-                           audience_note=f"Audience: {audience}. Identifiers are never shown in this report.")
+                           audience_note=audience_note(params))  # issue 8: mode and rule applied
         (staging / f"{report}.html").write_text(page, encoding="utf-8")
         executed_path.unlink(missing_ok=True)
         # move into place: tables first, the HTML last, each with an atomic rename
@@ -192,22 +223,24 @@ def write_manifest(params: Params) -> Path:
         if html_file.exists():
             reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name})
             tables.extend(frag["tables"])
-    manifest = {"period": params.period.label, "reports": reports, "tables": tables, "provenance": provenance(params)}
+    manifest = {"period": params.period.label, "audience": getattr(params, "audience", "internal"),
+                "disclosure": audience_note(params), "reports": reports, "tables": tables,
+                "provenance": provenance(params)}
     path = out / "manifest.json"
     atomic_write_text(path, json.dumps(manifest, indent=1, default=str))
     return path
 
 
-def run(params_paths: list[str | os.PathLike], *, reports: list[str] | None = None) -> list[JobResult]:
-    """Render every report of every params file, one after another; never stops at a failure."""
-    results = []
-    for path in params_paths:
-        try:
-            params = load_params(path)
-        except QAError as exc:
-            results.append(JobResult(params_file=str(path), period="?", report="*", status="failed", error=str(exc)))
-            continue
-        for report in (reports or params.reports):
-            results.append(run_job(path, report))
-        write_manifest(params)
-    return results
+def run(params_paths: list[str | os.PathLike], *, reports: list[str] | None = None, jobs: int = 1,
+        force: bool = False, executor: str = "local", scheduler: str | object | None = None,
+        progress: bool = False) -> list[JobResult]:
+    """Render every report of every params file; never stops at a failure.
+
+    The (params × report) jobs run in ``jobs`` worker processes (or on a Dask cluster with
+    ``executor="dask"``); a job whose inputs are unchanged since its last successful run is
+    skipped unless ``force``. See :func:`qa_lib.batch.run_batch`.
+    """
+    from qa_lib.batch import run_batch
+
+    return run_batch(params_paths, reports=reports, jobs=jobs, force=force, executor=executor,
+                     scheduler=scheduler, progress=progress)

@@ -79,6 +79,26 @@ def demo_run(tmp_path_factory):
     return {"params": params_path, "results": results, "out": folder / "outputs" / load_params(params_path).period.slug}
 
 
+#: the pseudonym key of the published demo run (issue 8): outputs are scanned to prove it never leaks
+PUBLISHED_DEMO_KEY = "test-only-key-9c2f61d0b7a84e3f"
+
+
+@pytest.fixture(scope="session")
+def demo_published_run(tmp_path_factory):
+    """The demo rendered once per session with params/demo-published.yaml (audience: published),
+    its pseudonym key in a key file outside the repository."""
+    from qa_lib.run import run
+
+    folder = tmp_path_factory.mktemp("demo_published_run")
+    key_file = folder / "pseudonym.key"
+    key_file.write_text(PUBLISHED_DEMO_KEY, encoding="utf-8")
+    params_path = demo_params_copy(folder, source=ROOT / "params" / "demo-published.yaml",
+                                   pseudonym_key_file=str(key_file))
+    results = run([params_path])
+    return {"params": params_path, "results": results, "key": PUBLISHED_DEMO_KEY,
+            "out": folder / "outputs" / load_params(params_path).period.slug}
+
+
 def input_identifiers() -> set[str]:
     """Every identifier value in the demo inputs (case, audit, auditor, practitioner, rater...)."""
     from qa_lib.demo import DEMO_DIR

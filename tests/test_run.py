@@ -53,7 +53,7 @@ def test_manifest_lists_reports_tables_and_provenance(demo_run):
     names = {t["name"] for t in manifest["tables"]}
     assert {"grades_by_service_area", "moderation_outcomes", "overall_by_period"} <= names
     prov = manifest["provenance"]
-    assert prov["qa_lib_version"] and prov["git_commit"] and len(prov["inputs"]) == 6
+    assert prov["qa_lib_version"] and prov["git_commit"] and len(prov["inputs"]) == 8  # 6 + indicators, benchmarks
     assert all(len(h) == 64 for h in prov["inputs"].values())
 
 

@@ -1,0 +1,261 @@
+"""`make bench`: the workbook's figures, measured side by side in one run, written to
+bench/RESULTS.md and into the README's "Performance" section.
+
+1. The full demo pack (every report of every params/demo*.yaml) with ``--jobs 1`` and
+   ``--jobs 2``, against the floor: the same number of papermill runs of a notebook that only
+   imports the libraries the report notebooks import.
+2. Large data: 100,000 audits and 1,000,000 ratings (bench/large_data.py) through load,
+   validation and every report's computations, in a fresh process: time and peak RSS.
+3. XLSX ingest of a 100,000-row export: calamine (what qa_lib.io uses) vs openpyxl.
+4. bench/bench_agreement.py and bench/bench_trend.py (other engineers' benchmarks), verbatim.
+
+Options: ``--quick`` (skips large data and XLSX), ``--repeat N`` (best of N for the pack).
+Speed is measured here, never asserted in pytest (STYLE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+PY = sys.executable
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def copy_params(folder: Path, outputs: Path) -> list[Path]:
+    paths = []
+    for src in sorted((ROOT / "params").glob("demo*.yaml")):
+        values = yaml.safe_load(src.read_text(encoding="utf-8"))
+        values["data"] = {k: str((src.parent / v).resolve()) for k, v in values["data"].items()}
+        values["output_dir"] = str(outputs)
+        for key in ("pseudonym_key_file",):  # paths other engineers may add: keep them resolvable
+            if isinstance(values.get(key), str):
+                values[key] = str((src.parent / values[key]).resolve())
+        path = folder / src.name
+        path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def pack_run(params: list[Path], jobs: int) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    proc = subprocess.run([PY, "-m", "qa_lib.cli", "run", *map(str, params), "--jobs", str(jobs), "--force", "--quiet"],
+                          capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    counts = {s: len(re.findall(rf"^\s+{s}\s", proc.stdout, re.M)) for s in ("ok", "skipped")}
+    counts["failed"] = len(re.findall(r"^\s+\S+ \S+\s+\S+\s+\S+\.yaml", proc.stderr, re.M))
+    m = re.search(r"(\d+) job\(s\): (\d+) rendered, (\d+) skipped.*?, (\d+) failed", proc.stdout + proc.stderr)
+    if m:
+        counts = {"jobs": int(m.group(1)), "ok": int(m.group(2)), "skipped": int(m.group(3)), "failed": int(m.group(4))}
+    return wall, counts
+
+
+def import_lines() -> list[str]:
+    """Every import statement of the report notebooks (the floor imports the same libraries)."""
+    from qa_lib.params import REPORTS
+    from qa_lib.run import load_notebook
+
+    lines: list[str] = []
+    for report in REPORTS:
+        try:
+            nb = load_notebook(report)
+        except Exception:  # noqa: BLE001 - a report without a notebook has nothing to import
+            continue
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            for line in cell.source.splitlines():
+                if re.match(r"^(from\s+\S+\s+import\s+[^(]+$|import\s+\S+)", line) and line not in lines:
+                    lines.append(line)
+    return lines
+
+
+def floor_runs(n: int, folder: Path) -> float:
+    """``n`` papermill runs, one after another, of a notebook that only imports the same libraries."""
+    import nbformat
+    import papermill as pm
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell('params_path = ""\noutput_dir = ""', metadata={"tags": ["parameters"]}),
+                             new_code_cell("\n".join(import_lines()))])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = folder / "floor.ipynb"
+    nbformat.write(nb, src)
+    t0 = time.perf_counter()
+    for i in range(n):
+        pm.execute_notebook(str(src), str(folder / f"floor-{i}.ipynb"), parameters={"params_path": "x", "output_dir": "y"},
+                            progress_bar=False, kernel_name="python3", cwd=str(ROOT / "notebooks"))
+    return time.perf_counter() - t0
+
+
+def bench_pack(repeat: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        folder = Path(tmp)
+        params = copy_params(folder, folder / "outputs")
+        log(f"demo pack: {len(params)} params files; warming up (one run renders nothing twice) ...")
+        _, counts = pack_run(params, 2)  # warm-up: file caches, compiled bytecode
+        n = counts.get("jobs", 0)
+        best = {"floor": float("inf"), "jobs1": float("inf"), "jobs2": float("inf")}
+        for r in range(repeat):
+            log(f"  round {r + 1}/{repeat}: floor ({n} papermill runs) ...")
+            best["floor"] = min(best["floor"], floor_runs(n, folder))
+            log("  --jobs 1 ...")
+            wall, c1 = pack_run(params, 1)
+            best["jobs1"] = min(best["jobs1"], wall)
+            log("  --jobs 2 ...")
+            wall, c2 = pack_run(params, 2)
+            best["jobs2"] = min(best["jobs2"], wall)
+        return {"jobs": n, "counts": c2, **{k: round(v, 2) for k, v in best.items()},
+                "ratio_jobs1_floor": round(best["jobs1"] / best["floor"], 2),
+                "speedup_jobs2": round(best["jobs1"] / best["jobs2"], 2)}
+
+
+def bench_large() -> dict:
+    with tempfile.TemporaryDirectory(prefix="qa-large-") as tmp:
+        log("large data: generating 100,000 audits and 1,000,000 ratings ...")
+        subprocess.run([PY, str(BENCH / "large_data.py"), "write", tmp, "100000"], check=True, cwd=ROOT,
+                       capture_output=True)
+        log("large data: load, validation and every report's computations (fresh process) ...")
+        proc = subprocess.run([PY, str(BENCH / "large_data.py"), "measure", str(Path(tmp) / "params.yaml")],
+                              capture_output=True, text=True, cwd=ROOT)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+        if not lines:
+            return {"error": (proc.stderr or proc.stdout)[-500:]}
+        return json.loads(lines[-1])
+
+
+XLSX_CODE = r"""
+import sys, time, json
+import numpy as np, pandas as pd
+sys.path.insert(0, sys.argv[2])
+from qa_lib.io import _read_one
+from pathlib import Path
+path = Path(sys.argv[1])
+if not path.exists():
+    rng = np.random.default_rng(5)
+    n = 100_000
+    frame = pd.DataFrame({"Audit Ref": [f"QA{i:07d}" for i in range(n)], "Case ID": (3_000_000 + rng.permutation(n)).astype(str),
+                          "Audit date": pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 180, n), unit="D"),
+                          "Service area": rng.choice(["Front Door", "Assessment", "Children in Care"], n),
+                          "Auditor": [f"AUD{i:03d}" for i in rng.integers(1, 99, n)], "Team": rng.choice(["A", "B", "C"], n),
+                          "Cohort": rng.choice(["Child in need", "Child protection"], n), "Overall grade": rng.choice(["Good", "RI"], n)})
+    frame.to_excel(path, index=False, engine="openpyxl")
+which = sys.argv[3]
+t0 = time.perf_counter()
+if which == "calamine":
+    df = _read_one(path)
+else:
+    df = pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
+print(json.dumps({"engine": which, "rows": len(df), "seconds": round(time.perf_counter() - t0, 2)}))
+"""
+
+
+def bench_xlsx() -> dict:
+    with tempfile.TemporaryDirectory(prefix="qa-xlsx-") as tmp:
+        path = Path(tmp) / "audits-export.xlsx"
+        log("XLSX: writing a 100,000-row export ...")
+        out = {}
+        for engine in ("calamine", "openpyxl"):
+            log(f"XLSX: reading with {engine} ...")
+            proc = subprocess.run([PY, "-c", XLSX_CODE, str(path), str(ROOT), engine], capture_output=True, text=True)
+            lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+            out[engine] = json.loads(lines[-1]) if lines else {"error": proc.stderr[-300:]}
+        return out
+
+
+def other_bench(name: str) -> str:
+    log(f"{name} ...")
+    proc = subprocess.run([PY, str(BENCH / name)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return (proc.stdout.strip() or f"(no output; exit {proc.returncode}: {proc.stderr.strip()[-300:]})")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(pack: dict, large: dict | None, xlsx: dict | None, others: dict[str, str]) -> tuple[str, str]:
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    head = (f"Measured {when} UTC on {os.cpu_count()} cores, Python {platform.python_version()} "
+            f"(load average {load:.1f} at the end: other processes share this machine). Command: `make bench`.")
+    rows = ["| figure | value | target |", "|---|---:|---|",
+            f"| demo pack: jobs (params × report) | {pack['jobs']} | |",
+            f"| floor: {pack['jobs']} papermill runs of an import-only notebook | {pack['floor']:.1f} s | |",
+            f"| demo pack `--jobs 1` | {pack['jobs1']:.1f} s | ≤ 1.5 × floor: {pack['ratio_jobs1_floor']:.2f} × "
+            f"({verdict(pack['ratio_jobs1_floor'] <= 1.5)}) |",
+            f"| demo pack `--jobs 2` | {pack['jobs2']:.1f} s | ≥ 1.6 × faster than `--jobs 1`: {pack['speedup_jobs2']:.2f} × "
+            f"({verdict(pack['speedup_jobs2'] >= 1.6)}) |"]
+    if large and "error" not in large:
+        total_ok = large["total_s"] < 15
+        rows += [f"| large data: {large['ratings']:,} ratings, {large['audits']:,} audits — load + validation | "
+                 f"{large['load_validate_s']:.1f} s | |"]
+        for rep, sec in large["reports_s"].items():
+            rows.append(f"| large data: `{rep}` report computations (cells in-process, no kernel) | "
+                        f"{sec if isinstance(sec, str) else f'{sec:.1f} s'} | |")
+        rows += [f"| large data: load + validation + every report | {large['total_s']:.1f} s | < 15 s ({verdict(total_ok)}) |",
+                 f"| large data: peak memory (max RSS) | {large['peak_rss_mb']:,} MB | < 3,072 MB "
+                 f"({verdict(large['peak_rss_mb'] < 3072)}) |"]
+    elif large:
+        rows.append(f"| large data | failed: {large['error'][:200]} | |")
+    if xlsx:
+        for engine in ("calamine", "openpyxl"):
+            r = xlsx.get(engine, {})
+            rows.append(f"| XLSX ingest, 100,000 rows, {engine} | "
+                        f"{(str(r.get('seconds')) + ' s') if 'seconds' in r else r.get('error', '?')[:80]} | |")
+    table = "\n".join(rows)
+    body = [f"# Benchmark results\n\n{head}\n\n{table}\n"]
+    for name, text in others.items():
+        body.append(f"## {name}\n\n```\n{text}\n```\n" if not text.lstrip().startswith("|") else f"## {name}\n\n{text}\n")
+    return "\n".join(body), f"{head}\n\n{table}\n"
+
+
+def update_readme(section: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    block = f"{README_START}\n{section}\nFull figures, including the statistics benchmarks: `bench/RESULTS.md`.\n{README_END}"
+    if README_START in text and README_END in text:
+        text = re.sub(re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n## Performance\n\n" + block + "\n"
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, readme)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="demo pack and the statistics benchmarks only")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of the demo pack figures (best of)")
+    ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
+    args = ap.parse_args()
+    pack = bench_pack(args.repeat)
+    large = None if args.quick else bench_large()
+    xlsx = None if args.quick else bench_xlsx()
+    others = {name: other_bench(name) for name in ("bench_agreement.py", "bench_trend.py") if (BENCH / name).exists()}
+    full, section = render(pack, large, xlsx, others)
+    (BENCH / "RESULTS.md").write_text(full, encoding="utf-8")
+    if not args.no_readme:
+        update_readme(section)
+    print(full)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# Family feedback: what families said about the help they received, question by question and period
+# by period, with how many answered and how sure we can be of each percentage.
+
+# %% tags=["parameters"]
+params_path: str = "../params/demo.yaml"  # the period's params YAML (paths inside are relative to it)
+output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in the params
+
+# %%
+from qa_lib import feedback
+from qa_lib.report import Report
+
+rpt = Report.start(params_path, report="feedback", output_dir=output_dir)
+ds = rpt.dataset
+
+# %% [markdown]
+# ## About this report
+
+# %%
+rpt.show_provenance()
+
+# %% [markdown]
+# ## Data quality
+
+# %%
+rpt.data_quality()
+
+# %% [markdown]
+# ## Answers by question and period
+
+# %%
+rpt.table(feedback.by_question(ds), "feedback_by_question", "% answering positively, by question and period",
+          note="% positive = Yes ÷ answers other than \"Didn't need to\" (as set in params feedback); n = those answers.",
+          empty="No family feedback recorded in these periods.")
+
+# %% [markdown]
+# ## Intervals
+
+# %%
+rpt.table(feedback.positive_shares(ds).set_index(["survey", "question", "period"]), "feedback_intervals",
+          "% positive with 95% Wilson intervals", empty="No family feedback recorded in these periods.")
+
+# %% [markdown]
+# ## Every answer
+
+# %%
+rpt.table(feedback.answers_table(ds), "feedback_answers", "n and % of every answer option, by question and period",
+          empty="No family feedback recorded in these periods.")
+
+# %% [markdown]
+# ## Change since the previous period
+
+# %%
+rpt.text(feedback.comparison_sentence(feedback.compare_periods(ds)))
+
+# %%
+rpt.table(feedback.compare_periods(ds), "feedback_change", "This period vs the previous one, tested",
+          note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
+          empty="No question was asked in both periods.")

@@ -1,0 +1,132 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# Moderation reliability: how far auditors and moderators agree on the grades, where they
+# disagree, and in which direction. For statisticians and QA leads planning calibration.
+
+# %% tags=["parameters"]
+params_path: str = "../params/demo.yaml"  # the period's params YAML (paths inside are relative to it)
+output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in the params
+
+# %%
+from qa_lib import charts_reliability, reliability
+from qa_lib.report import Report
+
+rpt = Report.start(params_path, report="moderation", output_dir=output_dir)
+ds = rpt.dataset
+
+# %% [markdown]
+# ## About this report
+
+# %%
+rpt.show_provenance()
+
+# %% [markdown]
+# ## Summary
+
+# %%
+rpt.bullets(reliability.summary(ds))
+
+# %% [markdown]
+# ## Data quality
+
+# %%
+rpt.data_quality()
+
+# %% [markdown]
+# ## Methods
+
+# %%
+rpt.text(reliability.METHODS)
+
+# %% [markdown]
+# ## Agreement by domain
+
+# %%
+rpt.chart(charts_reliability.agreement_forest(reliability.agreement_by_domain(ds), measure="ac1", measure_label="AC1",
+                                              title="AC1 by domain this period", what="practice domain"),
+          empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.agreement_by_domain(ds), "agreement_by_domain",
+          "Agreement between auditor and moderator by domain this period", note=reliability.TABLE_NOTE,
+          empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Agreement by period
+
+# %%
+rpt.chart(charts_reliability.agreement_forest(reliability.agreement_by_period(ds), measure="ac1", measure_label="AC1",
+                                              title="AC1 on the overall grade by period", what="period"),
+          empty="No audits were moderated in the periods shown.")
+
+# %%
+rpt.table(reliability.agreement_by_period(ds), "agreement_by_period",
+          "Agreement on the overall grade by period", note=reliability.TABLE_NOTE,
+          empty="No audits were moderated in the periods shown.")
+
+# %% [markdown]
+# ## Agreement by service area
+
+# %%
+rpt.table(reliability.agreement_by_service_area(ds), "agreement_by_service_area",
+          "Agreement on the overall grade by service area this period", note=reliability.TABLE_NOTE,
+          empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Agreement by auditor
+
+# %%
+rpt.table(reliability.agreement_by_auditor(ds), "agreement_by_auditor",
+          "Agreement on the overall grade by auditor (pseudonymised, most moderated first), periods shown",
+          note=reliability.AUDITOR_NOTE, empty="No audits were moderated in the periods shown.", person_level=True)
+
+# %% [markdown]
+# ## Confusion matrices
+
+# %%
+rpt.chart(charts_reliability.confusion_heatmaps(reliability.confusion_by_domain(ds),
+                                                title="Auditor grade against moderator grade this period", columns=4),
+          empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.confusion_by_domain(ds), "confusion_by_domain",
+          "Auditor grade (rows) against moderator grade (columns) by domain this period",
+          empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Direction of disagreement
+
+# %%
+rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
+          "Do moderators grade systematically lower or higher? Tests by domain this period",
+          note=reliability.DRIFT_NOTE, empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Kappa and prevalence
+
+# %%
+rpt.text(reliability.paradox_text(reliability.kappa_paradox(ds)))
+
+# %%
+rpt.table(reliability.kappa_paradox(ds), "kappa_paradox",
+          "Observed and chance agreement, kappa and AC1 beside the grade mix, by domain this period",
+          empty="No audits were moderated this period.")
+
+# %% [markdown]
+# ## Peer review with several raters
+
+# %%
+rpt.table(reliability.multirater(ds), "multirater",
+          "Agreement among the auditor and peers of each case file in peer-reviewed services this period",
+          note=reliability.MULTIRATER_NOTE, empty="No service used peer review this period.")
