@@ -388,17 +388,18 @@ def _execute_dask(jobs: list[Job], scheduler: str | object, progress: Progress) 
             futures[fut] = (i, job)
             progress.started(i, job.name)
         results = []
-        for fut in as_completed(list(futures)):
-            i, job = futures[fut]
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                from qa_lib.run import JobResult
+        with client.as_current():  # as_completed looks the client up
+            for fut in as_completed(list(futures)):
+                i, job = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001
+                    from qa_lib.run import JobResult
 
-                res = JobResult(params_file=job.params_file, period=job.period, report=job.report, status="failed",
-                                error=f"dask worker error: {type(exc).__name__}: {exc}")
-            progress.finished(i, res)
-            results.append((job, res))
+                    res = JobResult(params_file=job.params_file, period=job.period, report=job.report, status="failed",
+                                    error=f"dask worker error: {type(exc).__name__}: {exc}")
+                progress.finished(i, res)
+                results.append((job, res))
         return results
     finally:
         if client is not scheduler:

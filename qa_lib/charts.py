@@ -25,7 +25,8 @@ TEXT_ON = {"#12436D": "white", "#28A197": "black", "#F46A25": "black", "#801650"
            "#3D3D3D": "white", "#A285D1": "black"}
 
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none",
-                     "axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100})
+                     "axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
+                     "text.parse_math": False})  # labels come from data: "$...$" is text, never mathtext
 
 
 @dataclass(frozen=True)

@@ -57,21 +57,53 @@ def header_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(text).replace("\ufeff", "").strip().lower()).strip("_")
 
 
-def _read_one(path: Path) -> pd.DataFrame:
+def _read_cells(path: Path) -> pd.DataFrame:
+    """Every cell of the file as text, no header, blank rows kept (so row numbers stay true)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         try:
-            return pd.read_excel(path, dtype=str, engine="calamine", keep_default_na=False, na_values=[""])
+            return pd.read_excel(path, dtype=str, engine="calamine", keep_default_na=False, na_values=[""], header=None)
         except ImportError:  # pragma: no cover - calamine is a dependency
-            return pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+            return pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""], header=None)
+    if path.stat().st_size == 0:
+        return pd.DataFrame()
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, na_values=[""],
-                               skip_blank_lines=True)
+                               skip_blank_lines=False, header=None)
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
     raise problem(InputError, path.name, expected="a CSV file in UTF-8 or Windows-1252 (Excel) encoding",
                   received="bytes that decode as neither", fix="re-save the file as 'CSV UTF-8' from Excel")
+
+
+def _read_one(path: Path, names: Iterable[str] = ()) -> pd.DataFrame:
+    """Read one file with its header row found: the first of its first 30 rows that names one of
+    ``names`` (header keys), else the first non-blank row; so title rows or blank rows above the
+    header (as exports and hand-made sheets have) are skipped. Blank header cells (merged cells)
+    become ``column_<n>``. ``attrs["header_row"]`` is the header's spreadsheet row number.
+    """
+    cells = _read_cells(path)
+    if len(cells):
+        blank_cell = cells.apply(lambda col: col.astype("string").str.strip().eq("").fillna(True))
+        cells = cells.astype(object).where(~blank_cell.to_numpy(), None)
+    filled = cells.notna().any(axis=1).to_numpy() if len(cells) else []
+    if not len(cells) or not any(filled):
+        raise problem(InputError, path.name, expected="a header row naming the columns, then one row per record",
+                      received="an empty file", fix="export the table again, with its header row")
+    wanted = {header_key(n) for n in names}
+    header = next((i for i in range(min(30, len(cells)))
+                   if wanted & {header_key(v) for v in cells.iloc[i].dropna()}), None)
+    if header is None:
+        header = next(i for i, f in enumerate(filled) if f)
+    heads = [str(v).replace("\ufeff", "").strip() if pd.notna(v) else f"column_{k + 1}"
+             for k, v in enumerate(cells.iloc[header])]
+    df = cells.iloc[header + 1:].reset_index(drop=True)
+    df.columns = heads
+    df.attrs["header_row"] = header + 1
+    return df
 
 
 def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] | None = None,
@@ -106,7 +138,7 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
         path = Path(path)
         paths.append(path)
         try:
-            df = _read_one(path)
+            df = _read_one(path, names=[*known, *rename_local, *required])
         except InputError as exc:
             problems.append(dict(table=table, rule="unreadable_file", severity="rejected", message=str(exc), file=path.name,
                                  row=pd.NA, column=pd.NA, value=pd.NA, n_rows=pd.NA))
@@ -125,11 +157,21 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
                 mapping[col] = rename_local[key]
             elif key in known:
                 mapping[col] = key
+        first_row = df.attrs.get("header_row", 1) + 1  # spreadsheet row of the first record
         df = df.rename(columns=mapping)
+        twice = sorted({str(c) for c in df.columns[df.columns.duplicated()] if c in known})
+        if twice:  # issue 8: two columns claim one contract column: refuse to guess which is meant
+            problems.append(dict(
+                table=table, rule="duplicate_column", severity="rejected", file=path.name, row=pd.NA,
+                column=", ".join(twice), value=pd.NA, n_rows=len(df),
+                message=(f"{path.name}: column(s) {', '.join(twice)} appear more than once in the header "
+                         f"(expected each once). Fix: delete or rename the extra column, or map it in params "
+                         f"columns.{table}. All {len(df)} rows of this file were set aside.")))
+            continue
         df = df.loc[:, ~df.columns.duplicated()]
         # drop rows that are entirely blank (trailing rows in Excel exports)
         blank = df.isna().all(axis=1)
-        df = df.assign(_file=path.name, _row=pd.RangeIndex(2, len(df) + 2))[~blank.to_numpy()]
+        df = df.assign(_file=path.name, _row=pd.RangeIndex(first_row, len(df) + first_row))[~blank.to_numpy()]
         missing = [c for c in required if c not in df.columns]
         if missing:
             problems.append(dict(

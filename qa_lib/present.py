@@ -106,5 +106,8 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
         cells += [f"<td>{html.escape(str(v))}</td>" for v in row]
         cls = ' class="total"' if (idx == "Total" or (isinstance(idx, tuple) and idx[0] == "Total")) else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return (f'<div class="table-wrap"><table class="qa-table"><caption>{html.escape(caption)}</caption>'
+    # a wide table scrolls: the region is focusable and named so keyboard users can scroll it (axe
+    # scrollable-region-focusable, WCAG 2.1.1)
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
+            f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")

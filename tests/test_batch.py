@@ -230,16 +230,18 @@ def test_second_run_with_nothing_changed_skips_every_job(batch_dir):
     before = (out / "2024-25-Q2" / "quarterly.html").stat().st_mtime_ns
     again = cli("run", files["good_q1"], files["good_q2"], "--jobs", "2", "--only", "quarterly")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("skipped ") == 2 and " ok " not in again.stdout, again.stdout
+    assert len(re.findall(r"^  skipped ", again.stdout, re.M)) == 2, again.stdout
+    assert not re.search(r"^  ok ", again.stdout, re.M)
     assert "2 skipped" in again.stdout
     assert (out / "2024-25-Q2" / "quarterly.html").stat().st_mtime_ns == before
     # a changed params file re-runs its own job only
     files["good_q1"].write_text(files["good_q1"].read_text() + "\n# edited\n", encoding="utf-8")
     third = cli("run", files["good_q1"], files["good_q2"], "--jobs", "1", "--only", "quarterly")
     assert third.returncode == 0, third.stderr
-    assert third.stdout.count("skipped ") == 1 and re.search(r"ok\s+2024-25 Q1", third.stdout), third.stdout
+    assert len(re.findall(r"^  skipped ", third.stdout, re.M)) == 1, third.stdout
+    assert re.search(r"^  ok\s+2024-25 Q1", third.stdout, re.M), third.stdout
     forced = cli("run", files["good_q2"], "--jobs", "1", "--only", "quarterly", "--force")
-    assert forced.returncode == 0 and "skipped " not in forced.stdout
+    assert forced.returncode == 0 and not re.search(r"^  skipped ", forced.stdout, re.M)
 
 
 def _complete_outputs(outputs: Path, reference: Path) -> None:

@@ -22,7 +22,7 @@ SCRIPT = "<script>window.__pwned='script';alert(1)</script>"
 IMG = "<img src=x onerror=\"window.__pwned='img';alert(2)\">"
 LINK = "<a href=\"javascript:window.__pwned='link'\">click me</a>"
 SVG = "\"><svg onload=window.__pwned='svg'>"
-MATH = "Team $x^2$ {{7*7}} & co"
+MATH = "Team $\\bad{$ {{7*7}} & co"  # malformed mathtext must stay text
 FILE_PAYLOAD = "<img src=x onerror=window.__pwned=1>"  # no slash: it is a file name
 
 
@@ -38,7 +38,7 @@ def _hostile_inputs(folder):
                            team=teams[k % 3], cohort=[SVG, "Child in need"][k % 2], auditor_id=f"X{k % 4}",
                            practitioner_id=f"P{k}"))
         grade = ["Outstanding", "Good", "Requires improvement", "Inadequate"][k % 4]
-        for domain in ("Overall", IMG, "Voice of the child"):
+        for domain in ("Overall", IMG, MATH):
             ratings.append(dict(audit_id=aid, rater_id=f"X{k % 4}", role="auditor", domain=domain, grade=grade))
         if k % 2 == 0:
             ratings.append(dict(audit_id=aid, rater_id="M1", role="moderator", domain="Overall",
@@ -58,7 +58,7 @@ def _hostile_inputs(folder):
         pd.DataFrame(rows).to_csv(folder / fname, index=False)
         files[name] = fname
     params = {"period": "2024-25 Q2", "authority": f"Borough of {SCRIPT}", "data": files, "output_dir": "out",
-              "domains": [IMG, "Voice of the child"], "reports": ["quarterly"]}
+              "domains": [IMG, MATH], "reports": ["quarterly"]}
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     return path
