@@ -88,7 +88,7 @@ def _read_one(path: Path, names: Iterable[str] = ()) -> pd.DataFrame:
     cells = _read_cells(path)
     if len(cells):
         blank_cell = cells.apply(lambda col: col.astype("string").str.strip().eq("").fillna(True))
-        cells = cells.astype(object).where(~blank_cell.to_numpy(), None)
+        cells = cells.astype(object).where(~blank_cell.to_numpy(dtype=bool), None)
     filled = cells.notna().any(axis=1).to_numpy() if len(cells) else []
     if not len(cells) or not any(filled):
         raise problem(InputError, path.name, expected="a header row naming the columns, then one row per record",
