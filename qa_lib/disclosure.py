@@ -455,3 +455,24 @@ def table_note(result: Suppressed, rule: SuppressionRule) -> str:
     what = f"a count from 1 to {top}" if top > 1 else "a count of 1"
     return (f"{rule.symbol} = not shown to protect confidentiality: {what}, or a cell hidden so that such a count "
             "cannot be worked out from the totals, or a percentage of a hidden count.")
+
+
+_ALT_PART = re.compile(r"\(n = ([\d,]+)\)")
+
+
+def chart_discloses(alt: str, rule: SuppressionRule) -> bool:
+    """True when a chart's alt text (as :func:`qa_lib.charts.stacked_grades` writes it: ``label: A 12%,
+    B 30% (n = 40)``) implies a count from 1 to ``threshold - 1`` — the bars would show it too.
+    Alt text without ``(n = ...)`` quotes no counts and is not judged here."""
+    for part in re.split(r";\s*", alt or ""):
+        m = _ALT_PART.search(part)
+        if not m:
+            continue
+        n = int(m.group(1).replace(",", ""))
+        if 0 < n < rule.threshold:
+            return True
+        for pct in re.findall(r"(\d+(?:\.\d+)?)%", part):
+            count = round(float(pct) / 100 * n)
+            if 0 < count < rule.threshold or (float(pct) > 0 and count == 0):
+                return True
+    return False

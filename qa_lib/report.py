@@ -183,6 +183,11 @@ class Report:
         """Show an SVG chart with its alt text, or say why there is none."""
         if chart is None:
             return HTML(f'<p class="no-data">{html.escape(empty)}</p>')
+        if self.published:  # issue 8: a chart whose bars would show a small count is not published
+            from qa_lib import disclosure
+            if disclosure.chart_discloses(chart.alt, disclosure.rule_from_params(self.params)):
+                return HTML(f'<p class="no-data"><strong>{html.escape(chart.title)}:</strong> chart withheld in the '
+                            "published version (it would show counts below the disclosure threshold).</p>")
         return HTML(f'<figure class="chart"><img src="{chart.data_uri()}" alt="{html.escape(chart.alt, quote=True)}">'
                     f"<figcaption>{html.escape(chart.title)}</figcaption></figure>")
 

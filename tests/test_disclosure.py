@@ -235,3 +235,11 @@ def test_internal_demo_is_not_suppressed(demo_run):
     assert "c" not in set(frame["Outstanding"])
     page = (demo_run["out"] / "quarterly.html").read_text(encoding="utf-8")
     assert "Audience: internal" in page.split("</header>")[0]
+
+
+def test_chart_alt_text_judged_for_small_counts():
+    # hand arithmetic: 2% of 150 = 3 audits (hidden); 10% of 150 = 15 (shown); n = 4 itself is small
+    assert d.chart_discloses("Stacked bar chart of x. A: Good 98%, Inadequate 2% (n = 150).", RULE)
+    assert not d.chart_discloses("Stacked bar chart of x. A: Good 90%, Inadequate 10% (n = 150).", RULE)
+    assert d.chart_discloses("Stacked bar chart of x. A: Good 100% (n = 4); B: Good 50%, RI 50% (n = 40).", RULE)
+    assert not d.chart_discloses("A p-chart of the return rate by month.", RULE)
