@@ -81,17 +81,78 @@ def format_cell(value: object, column: object) -> str:
     return str(value)
 
 
-def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Format every cell as text and humanise the headers (index names included)."""
-    out = pd.DataFrame({label(c): [format_cell(v, c) for v in frame[c]] for c in frame.columns}, index=frame.index)
+SMALL_N_MARK = "†"
+
+
+def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | None:
+    """The (low, high) interval columns that belong to estimate ``column``, if the table has them."""
+    stem = column[: -len("_share")] if column.endswith("_share") else column
+    candidates = [(f"{column}_ci_low", f"{column}_ci_high"), (f"{stem}_ci_low", f"{stem}_ci_high")]
+    if is_share(column):  # a count column (e.g. good_or_better) never takes its share's interval
+        candidates.insert(0, (f"{stem}_low_share", f"{stem}_high_share"))
+    for low, high in candidates:
+        if low in frame.columns and high in frame.columns:
+            return low, high
+    return None
+
+
+def _with_range(value: object, low: object, high: object, column: str) -> str:
+    shown = format_cell(value, column)
+    numbers = [v for v in (low, high) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)]
+    if len(numbers) < 2 or shown in ("–", "c"):
+        return shown
+    if is_share(column):
+        return f"{shown} ({100 * float(low):.0f}–{100 * float(high):.0f}%)"
+    return f"{float(value):.2f} ({float(low):.2f} to {float(high):.2f})"
+
+
+def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The reader's view of a full table: each estimate merged with its 95% interval in one cell
+    ("60% (53–68%)"), text summaries that repeat those numbers dropped, and the small-sample flag
+    shown as a † marker with a footnote. The CSV keeps every column at full precision.
+
+    Returns the formatted (text) frame and its footnotes.
+    """
+    cells: dict[str, list[str]] = {}
+    used: set[str] = set()
+    notes: list[str] = []
+    merged_stems = []
+    for col in frame.columns:
+        pair = _interval_partners(frame, str(col))
+        if pair:
+            used.update(pair)
+            merged_stems.append(str(col)[: -len("_share")] if str(col).endswith("_share") else str(col))
+    small = frame["small_n"].fillna(False).astype(bool) if "small_n" in frame.columns else None
+    for col in frame.columns:
+        name = str(col)
+        if name in used or name == "small_n" or (name.endswith("_summary") and merged_stems):
+            continue
+        pair = _interval_partners(frame, name)
+        if pair:
+            values = [_with_range(v, lo, hi, name) for v, lo, hi in zip(frame[col], frame[pair[0]], frame[pair[1]])]
+            if small is not None and is_share(name):
+                values = [v + SMALL_N_MARK if flag and v not in ("–", "c") else v for v, flag in zip(values, small)]
+            cells[label(col) + " (95% range)"] = values
+        else:
+            cells[label(col)] = [format_cell(v, col) for v in frame[col]]
+    if merged_stems:
+        notes.append("Ranges are 95% confidence intervals (Wilson score for percentages).")
+    if small is not None and small.any():
+        notes.append(f"{SMALL_N_MARK} Fewer audits than the minimum for a stable percentage: treat with caution.")
+    out = pd.DataFrame(cells, index=frame.index)
     out.index = out.index.set_names([label(n) if n is not None else None for n in out.index.names])
     out.columns.name = None
-    return out
+    return out, notes
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Format every cell as text and humanise the headers (index names included)."""
+    return compact(frame)[0]
 
 
 def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     """Accessible HTML table: caption, header cells with scope, every value escaped."""
-    shown = display_frame(frame)
+    shown, notes = compact(frame)
     heads = []
     index_names = [n for n in shown.index.names] if index else []
     if index:
@@ -110,4 +171,5 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     # scrollable-region-focusable, WCAG 2.1.1)
     return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
             f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
-            f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+            f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))
