@@ -224,4 +224,4 @@ rpt.table(actions.status_by_service_area(ds), "actions_by_service_area",
 
 # %%
 rpt.table(actions.overdue_list(ds), "overdue_actions", "Overdue audit actions at the end of this period, longest overdue first",
-          index=False, person_level=True, empty="No audit actions were overdue at the end of this period.")
+          index=False, person_level=True, max_rows=25, empty="No audit actions were overdue at the end of this period.")

@@ -171,7 +171,8 @@ def domain_changes(ds: Dataset) -> pd.DataFrame:
     r = ds.ratings
     r = r[r["period"].isin([prev, ds.period.label]) & (r["role"] == "auditor") & (r["domain"] != "Overall")]
     r = r.drop_duplicates(["audit_id", "domain"])
-    domains = [d for d in ds.domains if d in set(r["domain"])]
+    present = set(r["domain"].unique())
+    domains = [d for d in ds.domains if d in present]
     if not domains:
         return pd.DataFrame()
     g = r.assign(good=r["grade"].isin(set(ds.scale.good_grades)))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from qa_lib.errors import InputError
 from qa_lib.grades import GradeScale
-from qa_lib.io import read_table, melt_wide_ratings, RawTable
+from qa_lib.io import IDENTIFIER_COLUMNS, RawTable, melt_wide_ratings, read_table
 from qa_lib.params import Params, TABLES
 from qa_lib.periods import month_labels, period_labels
 from qa_lib import validate as v
@@ -37,6 +37,11 @@ class Dataset:
     #: performance indicators and their benchmarks (issue 9); empty when the params configure none
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: every identifier value exactly as written in the inputs, kept in memory only (never written,
+    #: never shown) so free text that quotes a real id can be redacted after pseudonymisation
+    raw_identifiers: frozenset[str] = field(default_factory=frozenset, repr=False)
+    #: derived tables computed once per run (see qa_lib.tables.moderation_pairs); never written
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def period(self):
@@ -100,8 +105,13 @@ def load_dataset(params: Params) -> Dataset:
     # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
     from qa_lib.privacy import pseudonymise_frame, resolve_key
     key = resolve_key(params)
+    raw_ids: set[str] = set()
     for raw in raws.values():
+        for col in raw.frame.columns:
+            if col in IDENTIFIER_COLUMNS:
+                raw_ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
         raw.frame = pseudonymise_frame(raw.frame, key)
+    raw_ids.discard("")
     audits, i1, r1 = v.validate_audits(raws["audits"])
     ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
     allocations, i3, r3 = v.validate_allocations(raws["allocations"])
@@ -132,7 +142,7 @@ def load_dataset(params: Params) -> Dataset:
     ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
-                 indicators=indicators, benchmarks=benchmarks)
+                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))

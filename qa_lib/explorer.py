@@ -143,7 +143,7 @@ def available_periods(ds: Dataset) -> list[str]:
 
     Periods inside that span with no data are included, so a gap shows as a row with n = 0.
     """
-    labels = set(ds.audits["period"].dropna().astype(str)) | set(ds.allocations["period"].dropna().astype(str))
+    labels = set(ds.audits["period"].dropna().unique().tolist()) | set(ds.allocations["period"].dropna().unique().tolist())
     labels.add(ds.period.label)
     found = sorted(parse_period(lab) for lab in labels)
     first, last = found[0], found[-1]

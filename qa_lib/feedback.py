@@ -107,14 +107,18 @@ def check_feedback(feedback: pd.DataFrame, params: "Params") -> tuple[pd.DataFra
     f = feedback.copy()
     qmap = {_key(k): v for k, v in cfg.question_aliases.items()}
     f["question_asked"] = f["question"]
-    f["question"] = f["question"].map(lambda q: qmap.get(_key(q), q)).astype("string")
-    answers = []
-    for survey, ans in zip(f["survey"], f["answer"]):
-        opts = cfg.options(survey)
-        lookup = {_key(o): o for o in opts}
+    # each distinct wording and (survey, answer) pair is normalised once, not once per row
+    questions = {q: qmap.get(_key(q), q) for q in f["question"].dropna().unique()}
+    f["question"] = f["question"].map(questions).astype("string")
+    lookups: dict[str, dict[str, str]] = {}
+    for survey in f["survey"].dropna().unique():
+        lookup = {_key(o): o for o in cfg.options(survey)}
         lookup.update({_key(k): v for k, v in cfg.answer_aliases.items() if _key(v) in lookup})
-        answers.append(lookup.get(_key(ans), pd.NA) if ans is not pd.NA and ans is not None else pd.NA)
-    mapped = pd.Series(answers, index=f.index, dtype="string")
+        lookups[survey] = lookup
+    pairs = f[["survey", "answer"]].drop_duplicates().dropna()
+    pair_map = {(sv, a): lookups.get(sv, {}).get(_key(a), pd.NA) for sv, a in zip(pairs["survey"], pairs["answer"])}
+    mapped = pd.Series([pair_map.get((sv, a), pd.NA) for sv, a in zip(f["survey"], f["answer"])],
+                       index=f.index, dtype="string")
     unknown = mapped.isna()
     parts = []
     if unknown.any():

@@ -142,12 +142,13 @@ class Report:
 
     def table(self, frame: pd.DataFrame, name: str, title: str, *, note: str | None = None,
               empty: str = "No data for this section in this period.", index: bool = True,
-              person_level: bool = False) -> HTML:
+              person_level: bool = False, max_rows: int | None = None) -> HTML:
         """Show ``frame`` as an accessible table and write it as ``tables/<report>-<name>.csv``.
 
         An empty frame shows ``empty`` (and writes no CSV). Identifier columns are refused.
         ``person_level=True`` marks a table with one row per auditor or practitioner (even
-        pseudonymised): it is withheld from published reports.
+        pseudonymised): it is withheld from published reports. ``max_rows`` shows only the first
+        rows of a long list (the CSV keeps them all) and says how many more there are.
         """
         if person_level and self.published:
             return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
@@ -174,7 +175,13 @@ class Report:
         atomic_to_csv(frame, self.tables_dir / csv_name, index=index)  # never a half-written CSV
         self.written.append({"file": f"tables/{csv_name}", "title": title, "report": self.report, "name": name})
         self._save_fragment()
-        out = html_table(frame, caption=title, index=index)
+        shown = frame
+        if max_rows is not None and len(frame) > max_rows:
+            shown = frame.head(max_rows)
+            more = (f"Showing the first {max_rows:,} of {len(frame):,} rows; all are in "
+                    f"tables/{csv_name}.")
+            note = f"{note} {more}" if note else more
+        out = html_table(shown, caption=title, index=index)
         if note:
             out += f'<p class="note">{html.escape(note)}</p>'
         return HTML(out)

@@ -82,7 +82,7 @@ def audit_volume(ds: Dataset) -> pd.DataFrame:
     """Audits completed and moderated per month of the shown periods."""
     periods = periods_shown(ds)
     a = audits_in(ds, periods)
-    moderated = set(ds.ratings.loc[ds.ratings["role"] == "moderator", "audit_id"])
+    moderated = ds.ratings.loc[ds.ratings["role"] == "moderator", "audit_id"].unique()
     out = a.assign(moderated=a["audit_id"].isin(moderated)).groupby(["period", "month"], sort=True).agg(
         audits=("audit_id", "size"), moderated=("moderated", "sum"))
     out["moderated_share"] = out["moderated"] / out["audits"]
@@ -175,8 +175,18 @@ def moderation_pairs(ds: Dataset, *, periods: list[str] | None = None) -> pd.Dat
     ``auditor_id``, ``moderator_id``, ``auditor_grade``, ``moderator_grade`` (ordered
     categoricals on the full scale) and ``change``: ``same`` / ``downgraded`` (moderator's grade
     worse) / ``upgraded``.
+
+    Computed once per dataset and set of periods (several report sections ask for it); each call
+    gets its own shallow copy, which copy-on-write keeps independent of the cached one.
     """
     periods = periods or [ds.period.label]
+    key = ("moderation_pairs", tuple(periods))
+    if key not in ds.cache:
+        ds.cache[key] = _moderation_pairs(ds, periods)
+    return ds.cache[key].copy(deep=False)
+
+
+def _moderation_pairs(ds: Dataset, periods: list[str]) -> pd.DataFrame:
     r = ds.ratings[ds.ratings["period"].isin(periods)]
     aud = r[r["role"] == "auditor"].drop_duplicates(["audit_id", "domain"])
     mod = r[r["role"] == "moderator"].drop_duplicates(["audit_id", "domain"])

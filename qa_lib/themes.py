@@ -125,40 +125,57 @@ def by_domain(ds: Dataset) -> pd.DataFrame:
     return out
 
 
-def identifier_values(ds: Dataset) -> set[str]:
-    """Every value of every identifier column of the run: as loaded, and as written in the input files.
+def identifier_values(ds: Dataset) -> frozenset[str]:
+    """Every identifier value of the run, as written in the input files and as loaded.
 
     The Dataset holds case, practitioner and auditor ids as keyed pseudonyms (:mod:`qa_lib.privacy`),
-    but an id typed into free text is the real one, so the input files are read again (identifier
-    columns only are kept) to collect the values as written.
+    but an id typed into free text is the real one: :func:`qa_lib.data.load_dataset` keeps the values
+    as written (in memory only) in ``ds.raw_identifiers``.
     """
-    from qa_lib.data import _read
-    from qa_lib.params import TABLES
-
-    ids: set[str] = set()
-    frames = [getattr(ds, name, None) for name in TABLES]
-    for table in TABLES:
-        try:
-            frames.append(_read(ds.params, table).frame)
-        except Exception:  # noqa: BLE001 - an unreadable file is already an issue; redact what can be read
-            continue
-    for frame in frames:
+    ids = set(ds.raw_identifiers)
+    for name in ("audits", "ratings", "allocations", "feedback", "actions", "comments"):
+        frame = getattr(ds, name, None)
         if frame is None:
             continue
         for col in frame.columns:
             if col in IDENTIFIER_COLUMNS:
-                ids.update(str(v).strip() for v in frame[col].dropna().unique() if str(v).strip())
-    return ids
+                ids.update(frame[col].dropna().astype("string").str.strip().unique().tolist())
+    ids.discard("")
+    return frozenset(ids)
 
 
-def redact(text: str, identifiers: set[str]) -> str:
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
+
+
+class Redactor:
+    """Replace identifier values (whole tokens, case-insensitive) and 6+ digit numbers with ``[redacted]``.
+
+    Built once per set of identifiers: each text is then scanned once, token by token, with a set
+    lookup, so the cost does not grow with the number of identifiers. A token such as ``C1234-B``
+    is redacted whole when it is an identifier, otherwise each ``-_/.``-separated part is checked.
+    """
+
+    def __init__(self, identifiers) -> None:
+        cleaned = pd.Series(list(identifiers), dtype="string").str.strip().str.lower()
+        self.ids = frozenset(cleaned[cleaned.notna() & (cleaned != "")].tolist())
+
+    def _token(self, m: re.Match) -> str:
+        token = m.group(0)
+        if token.lower() in self.ids:
+            return REDACTED
+        parts = re.split(r"([-_/.])", token)
+        if len(parts) > 1 and any(p.lower() in self.ids for p in parts[::2]):
+            return "".join(REDACTED if i % 2 == 0 and p.lower() in self.ids else p for i, p in enumerate(parts))
+        return token
+
+    def __call__(self, text: str) -> str:
+        out = _TOKEN.sub(self._token, str(text)) if self.ids else str(text)
+        return LONG_NUMBER.sub(REDACTED, out)
+
+
+def redact(text: str, identifiers) -> str:
     """Replace every identifier value (as a whole token) and every 6+ digit number with ``[redacted]``."""
-    out = str(text)
-    if identifiers:
-        pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(identifiers, key=len, reverse=True)))
-                             + r")(?![A-Za-z0-9])", re.IGNORECASE)
-        out = pattern.sub(REDACTED, out)
-    return LONG_NUMBER.sub(REDACTED, out)
+    return Redactor(identifiers)(text)
 
 
 def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
@@ -173,11 +190,11 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
-    ids = identifier_values(ds)
+    redactor = Redactor(identifier_values(ds))
     names = list(compile_themes(getattr(ds.params, "themes", None)))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])
     t = t.groupby(["theme", "kind"], observed=True, sort=True).head(per_theme)
     return pd.DataFrame({"theme": t["theme"].astype(str), "kind": t["kind"].astype(str), "domain": t["domain"],
-                         "quote": [redact(x, ids) for x in t["text"]]}).reset_index(drop=True)
+                         "quote": [redactor(x) for x in t["text"]]}).reset_index(drop=True)
