@@ -29,6 +29,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from qa_lib.params import portable_values  # noqa: E402
 BENCH = ROOT / "bench"
 PY = sys.executable
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -41,12 +43,10 @@ def log(msg: str) -> None:
 def copy_params(folder: Path, outputs: Path) -> list[Path]:
     paths = []
     for src in sorted((ROOT / "params").glob("demo*.yaml")):
-        values = yaml.safe_load(src.read_text(encoding="utf-8"))
-        values["data"] = {k: str((src.parent / v).resolve()) for k, v in values["data"].items()}
-        values["output_dir"] = str(outputs)
-        for key in ("pseudonym_key_file",):  # paths other engineers may add: keep them resolvable
-            if isinstance(values.get(key), str):
-                values[key] = str((src.parent / values[key]).resolve())
+        values = portable_values(src)
+        # keep variants that write to their own folder (outputs/published) apart, as in the repo
+        sub = Path(values["output_dir"]).name
+        values["output_dir"] = str(outputs if sub == "outputs" else outputs / sub)
         path = folder / src.name
         path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
         paths.append(path)

@@ -189,6 +189,53 @@ def _check_mapping(values: Mapping[str, Any], schema: Mapping[str, Key], prefix:
     return {name: _check(values.get(name), key, prefix + name, file) for name, key in schema.items()}
 
 
+def read_params_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The mapping in ``path``, with the file named by its ``extends:`` key merged underneath.
+
+    ``extends: demo.yaml`` takes every key of that file (same folder, so relative paths mean the
+    same) and lets this file override whole keys, so a variant states only what differs.
+    """
+    if not path.is_file():
+        raise problem(ParamsError, str(path), expected="a params YAML file",
+                      received="no such file", fix="give the path of a file in params/")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path.name} line {mark.line + 1}" if mark else path.name
+        raise problem(ParamsError, where, expected="valid YAML", received=f"a syntax error ({getattr(exc, 'problem', exc)})") from None
+    except UnicodeDecodeError:
+        raise problem(ParamsError, path.name, expected="a UTF-8 text file", received="undecodable bytes") from None
+    if not isinstance(raw, dict):
+        raise problem(ParamsError, path.name, expected="a mapping of keys to values", received=type(raw).__name__)
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise problem(ParamsError, f"{path.name} extends", received=repr(base_name), expected="the file name of another params file")
+    base = (path.parent / base_name).resolve()
+    if base.parent != path.parent:
+        raise problem(ParamsError, f"{path.name} extends", received=repr(base_name),
+                      expected="a params file in the same folder (so relative paths mean the same in both)")
+    if base in seen or base == path:
+        raise problem(ParamsError, f"{path.name} extends", received=repr(base_name), expected="a chain of files without a loop")
+    return {**read_params_file(base, (*seen, path)), **raw}
+
+
+def portable_values(path: str | os.PathLike) -> dict[str, Any]:
+    """The params file's values (``extends`` merged) with every file path made absolute, ready to be
+    written elsewhere (a test's or benchmark's temporary folder) and still point at the same inputs."""
+    path = Path(path).resolve()
+    values = read_params_file(path)
+    data = values.get("data") or {}
+    values["data"] = {k: ([str((path.parent / x).resolve()) for x in v] if isinstance(v, list)
+                          else str((path.parent / v).resolve())) for k, v in data.items()}
+    for key in ("output_dir", "pseudonym_key_file"):
+        if isinstance(values.get(key), str):
+            values[key] = str((path.parent / values[key]).resolve())
+    return values
+
+
 def load_params(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None) -> Params:
     """Read and validate a params YAML.
 
@@ -210,19 +257,7 @@ def load_params(path: str | os.PathLike, overrides: Mapping[str, Any] | None = N
         input file, unknown report name.
     """
     path = Path(path).resolve()
-    if not path.is_file():
-        raise problem(ParamsError, str(path), expected="a params YAML file",
-                      received="no such file", fix="give the path of a file in params/")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path.name} line {mark.line + 1}" if mark else path.name
-        raise problem(ParamsError, where, expected="valid YAML", received=f"a syntax error ({getattr(exc, 'problem', exc)})") from None
-    except UnicodeDecodeError:
-        raise problem(ParamsError, path.name, expected="a UTF-8 text file", received="undecodable bytes") from None
-    if not isinstance(raw, dict):
-        raise problem(ParamsError, path.name, expected="a mapping of keys to values", received=type(raw).__name__)
+    raw = read_params_file(path)
     raw = {**raw, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     values = _check_mapping(raw, SCHEMA, "", path.name)
     if values["period"] is None:

@@ -166,7 +166,10 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
             executed = pm.execute_notebook(nb, str(executed_path), parameters={
                 "params_path": str(params.path), "output_dir": str(staging)}, kernel_name=kernel_name,
                 progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
-                request_save_on_cell_execute=False)  # saved at the end (and on failure), not per cell
+                request_save_on_cell_execute=False,  # saved at the end (and on failure), not per cell
+                # the kernel's own start-up/shutdown log lines (loopback TCP transport, the interrupt
+                # used to stop it) are noise to a report run; errors in cells still reach the result
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         except Exception as exc:  # noqa: BLE001 - a failing notebook is a result, not a crash
             result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             if executed_path.exists():

@@ -57,9 +57,10 @@ def browser_required() -> bool:
 
 def demo_params_copy(folder: Path, *, source: Path | None = None, **overrides) -> Path:
     """A copy of a shipped params file with absolute data paths and output under ``folder``."""
+    from qa_lib.params import portable_values
+
     source = source or ROOT / "params" / "demo.yaml"
-    values = yaml.safe_load(source.read_text(encoding="utf-8"))
-    values["data"] = {k: str((source.parent / v).resolve()) for k, v in values["data"].items()}
+    values = portable_values(source)
     values["output_dir"] = str(folder / "outputs")
     values.update(overrides)
     folder.mkdir(parents=True, exist_ok=True)

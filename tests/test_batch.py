@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from qa_lib.params import portable_values
+
 from qa_lib import batch
 from qa_lib.errors import ParamsError
 from qa_lib.params import load_params
@@ -31,8 +33,7 @@ CLI = [sys.executable, "-m", "qa_lib.cli"]
 
 def params_copy(folder: Path, source: Path, name: str, *, outputs: Path, data: dict | None = None, **overrides) -> Path:
     """A copy of a shipped params file with absolute data paths, written as ``folder/name``."""
-    values = yaml.safe_load(source.read_text(encoding="utf-8"))
-    values["data"] = {k: str((source.parent / v).resolve()) for k, v in values["data"].items()}
+    values = portable_values(source)
     values["data"].update(data or {})
     values["output_dir"] = str(outputs)
     values.update(overrides)

@@ -70,3 +70,22 @@ def test_target_out_of_range(tmp_path):
 def test_missing_params_file():
     with pytest.raises(ParamsError, match="no such file"):
         load_params("does/not/exist.yaml")
+
+
+def test_extends_takes_the_base_and_overrides_whole_keys(tmp_path):
+    (tmp_path / "audits.csv").write_text("audit_id\n")
+    (tmp_path / "base.yaml").write_text("period: 2024-25 Q2\nhistory_periods: 2\ndata: {audits: audits.csv}\n")
+    (tmp_path / "variant.yaml").write_text("extends: base.yaml\nperiod: Q1 2024/25\naudience: published\n")
+    params = load_params(tmp_path / "variant.yaml")
+    assert params.period.label == "2024-25 Q1" and params.history_periods == 2 and params.audience == "published"
+
+
+def test_extends_loop_and_other_folder_are_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ParamsError, match="without a loop"):
+        load_params(tmp_path / "a.yaml")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "c.yaml").write_text("extends: sub/base.yaml\n")
+    with pytest.raises(ParamsError, match="same folder"):
+        load_params(tmp_path / "c.yaml")
