@@ -24,6 +24,16 @@ GRADE_COLOURS = ["#12436D", "#28A197", "#F46A25", "#801650"]
 TEXT_ON = {"#12436D": "white", "#28A197": "black", "#F46A25": "black", "#801650": "white",
            "#3D3D3D": "white", "#A285D1": "black"}
 
+#: Making Data Count point type → (colour, marker, legend text): one vocabulary for every SPC chart
+#: (audit measures and performance indicators), shape as well as colour so no meaning rests on colour.
+POINT_STYLE = {
+    "common_cause": ("#3D3D3D", "o", "Common cause"),
+    "special_cause_improvement": ("#12436D", "^", "Special cause – improving"),
+    "special_cause_concern": ("#F46A25", "v", "Special cause – concern"),
+    "special_cause_neutral_high": ("#A285D1", "D", "Special cause – high"),
+    "special_cause_neutral_low": ("#A285D1", "D", "Special cause – low"),
+}
+
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none",
                      "axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
                      "text.parse_math": False})  # labels come from data: "$...$" is text, never mathtext

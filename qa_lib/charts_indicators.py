@@ -14,18 +14,10 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from qa_lib.charts import PALETTE, Chart, to_chart
+from qa_lib.charts import PALETTE, POINT_STYLE, Chart, to_chart
 
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
 
-#: point type → (colour, marker, legend text)
-POINT_STYLE = {
-    "common_cause": (DARK_GREY, "o", "Common cause"),
-    "special_cause_improvement": (DARK_BLUE, "^", "Special cause – improvement"),
-    "special_cause_concern": (ORANGE, "v", "Special cause – concern"),
-    "special_cause_neutral_high": (LIGHT_PURPLE, "D", "Special cause – higher"),
-    "special_cause_neutral_low": (LIGHT_PURPLE, "D", "Special cause – lower"),
-}
 
 
 def _fmt(v: float, percent: bool) -> str:

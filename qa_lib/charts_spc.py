@@ -25,20 +25,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from qa_lib.change import SPCView
-from qa_lib.charts import PALETTE, Chart, to_chart
+from qa_lib.charts import PALETTE, POINT_STYLE, Chart, to_chart
 
 __all__ = ["POINT_STYLE", "VARIATION_LABEL", "ASSURANCE_LABEL", "spc_chart"]
 
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
 
-#: point type → (colour, matplotlib marker, legend text)
-POINT_STYLE = {
-    "common_cause": (DARK_GREY, "o", "Common cause"),
-    "special_cause_improvement": (DARK_BLUE, "^", "Special cause – improving"),
-    "special_cause_concern": (ORANGE, "v", "Special cause – concern"),
-    "special_cause_neutral_high": (LIGHT_PURPLE, "D", "Special cause – high"),
-    "special_cause_neutral_low": (LIGHT_PURPLE, "D", "Special cause – low"),
-}
 #: MDC variation icon as text (the icon's letter/shape is drawn beside it)
 VARIATION_LABEL = {
     "common_cause": "Variation: common cause – no significant change",
