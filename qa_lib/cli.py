@@ -93,7 +93,9 @@ def cmd_demo(args) -> int:
     t0 = time.perf_counter()
     print(f"Rendering the demo period's reports from the bundled synthetic data ({DEMO_PARAMS.relative_to(ROOT)}) ...")
     published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
-    results = run([DEMO_PARAMS, *([published] if published.is_file() else [])])
+    from qa_lib.batch import default_jobs
+
+    results = run([DEMO_PARAMS, *([published] if published.is_file() else [])], jobs=default_jobs())
     code = _print_results(results)
     ok = [r for r in results if r.status == "ok"]
     if ok:
