@@ -231,10 +231,9 @@ def positive_shares(ds: "Dataset", *, periods: list[str] | None = None) -> pd.Da
     c = counts.assign(is_pos=counts["answer"].map(lambda a: _key(a) in pos),
                       is_na=counts["answer"].map(lambda a: _key(a) in na))
     keys = ["survey", "question", "period"]
-    out = c.groupby(keys, sort=False).apply(
-        lambda g: pd.Series({"positive": int(g.loc[g["is_pos"], "n"].sum()),
-                             "answered": int(g.loc[~g["is_na"], "n"].sum()),
-                             "not_applicable": int(g.loc[g["is_na"], "n"].sum())}), include_groups=False).reset_index()
+    c = c.assign(positive=c["n"].where(c["is_pos"], 0), answered=c["n"].where(~c["is_na"], 0),
+                 not_applicable=c["n"].where(c["is_na"], 0))
+    out = c.groupby(keys, sort=False)[["positive", "answered", "not_applicable"]].sum().reset_index()
     out[["positive", "answered", "not_applicable"]] = out[["positive", "answered", "not_applicable"]].astype("int64")
     out["share"] = (out["positive"] / out["answered"]).where(out["answered"] > 0)
     lo, hi = trend.proportion_ci(out["positive"].to_numpy(), out["answered"].to_numpy())

@@ -7,6 +7,7 @@ every report says the same thing the same way.
 from __future__ import annotations
 
 import html
+import re
 import math
 
 import numpy as np
@@ -158,13 +159,21 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     if index:
         heads += [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in index_names]
     heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
+    # numbers read right-aligned, words left-aligned: a column is text when most of its cells
+    # do not start like a number ("60% (53–68%)", "–", "c" and "-3" all count as numbers)
+    numeric_start = re.compile(r"^[\d+\-−–.]|^c$|^<")
+    text_cols = []
+    for col in shown.columns:
+        cells_ = [str(v) for v in shown[col] if str(v) not in ("", "–")]
+        text_cols.append(bool(cells_) and sum(not numeric_start.match(v) for v in cells_) > len(cells_) / 2)
+    td = ['<td class="text">' if t else "<td>" for t in text_cols]
     body = []
     for idx, row in shown.iterrows():
         cells = []
         if index:
             keys = idx if isinstance(idx, tuple) else (idx,)
             cells += [f'<th scope="row">{html.escape(str(k))}</th>' for k in keys]
-        cells += [f"<td>{html.escape(str(v))}</td>" for v in row]
+        cells += [f"{open_}{html.escape(str(v))}</td>" for open_, v in zip(td, row)]
         cls = ' class="total"' if (idx == "Total" or (isinstance(idx, tuple) and idx[0] == "Total")) else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     # a wide table scrolls: the region is focusable and named so keyboard users can scroll it (axe
