@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import yaml
 
 from qa_lib.errors import ParamsError, problem
-from qa_lib.periods import Period, parse_period
+from qa_lib.periods import parse_period
 
 TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments", "indicators", "benchmarks")
 #: Reports that have a notebook in notebooks/ (later issues add theirs here).

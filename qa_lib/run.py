@@ -185,7 +185,6 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
             return result
         (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
         title = REPORT_TITLES.get(report, report.title())
-        audience = getattr(params, "audience", "internal")
         page = export_html(executed, title=title, period=params.period.long_label, authority=params.authority,
                            audience_note=audience_note(params))  # issue 8: mode and rule applied
         (staging / f"{report}.html").write_text(page, encoding="utf-8")

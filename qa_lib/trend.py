@@ -353,6 +353,18 @@ def _exact_ca_pvalue(events: np.ndarray, totals: np.ndarray, s: np.ndarray) -> f
     return tail / total
 
 
+def _period_counts(events: Any, totals: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Events and totals of k ≥ 2 ordered periods, each with at least one audit, or a clear error."""
+    x, n = _counts(events, totals, f"{name}(events, totals)")
+    if x.ndim != 1 or len(x) < 2:
+        raise problem(StatisticsError, f"{name}(events, totals)", expected="at least 2 periods",
+                      received=f"{x.size}", fix="pass one count per period")
+    if (n == 0).any():
+        raise problem(StatisticsError, f"{name} totals", expected="at least one audit in every period",
+                      received=f"totals {n.astype(int).tolist()}", fix="drop empty periods or merge months into quarters")
+    return x, n
+
+
 def cochran_armitage(events: Sequence[float], totals: Sequence[float], *, scores: Any = None,
                      exact: bool = False) -> TestResult:
     """Cochran–Armitage test for a linear trend in a proportion over ordered periods.
@@ -389,13 +401,7 @@ def cochran_armitage(events: Sequence[float], totals: Sequence[float], *, scores
     Armitage P. Tests for linear trends in proportions and frequencies. Biometrics 1955;11:375–386.
     R Core Team, ``stats::prop.trend.test`` (example data Fleiss 1981, p. 139).
     """
-    x, n = _counts(events, totals, "cochran_armitage(events, totals)")
-    if x.ndim != 1 or len(x) < 2:
-        raise problem(StatisticsError, "cochran_armitage(events, totals)", expected="at least 2 periods",
-                      received=f"{x.size}", fix="pass one count per period")
-    if (n == 0).any():
-        raise problem(StatisticsError, "cochran_armitage totals", expected="at least one audit in every period",
-                      received=f"totals {n.astype(int).tolist()}", fix="drop empty periods or merge months into quarters")
+    x, n = _period_counts(events, totals, "cochran_armitage")
     s = _scores(scores, len(x), "cochran_armitage scores")
     N = n.sum()
     pbar = x.sum() / N
@@ -451,13 +457,7 @@ def homogeneity(events: Sequence[float], totals: Sequence[float]) -> TestResult:
     With many expected counts below 5 the chi-squared approximation is poor: merge months
     into quarters. Every period 0% (or 100%) → ``nan`` with a "no variation" note.
     """
-    x, n = _counts(events, totals, "homogeneity(events, totals)")
-    if x.ndim != 1 or len(x) < 2:
-        raise problem(StatisticsError, "homogeneity(events, totals)", expected="at least 2 periods",
-                      received=f"{x.size}", fix="pass one count per period")
-    if (n == 0).any():
-        raise problem(StatisticsError, "homogeneity totals", expected="at least one audit in every period",
-                      received=f"totals {n.astype(int).tolist()}", fix="drop empty periods or merge months into quarters")
+    x, n = _period_counts(events, totals, "homogeneity")
     k = len(x)
     method = f"Chi-squared test of homogeneity of {k} proportions, {k - 1} df, no continuity correction"
     N = n.sum()
