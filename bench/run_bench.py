@@ -31,6 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from qa_lib.params import portable_values  # noqa: E402
+from qa_lib.run import KERNEL_ARGUMENTS  # noqa: E402
 BENCH = ROOT / "bench"
 PY = sys.executable
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -100,7 +101,8 @@ def floor_runs(n: int, folder: Path) -> float:
     t0 = time.perf_counter()
     for i in range(n):
         pm.execute_notebook(str(src), str(folder / f"floor-{i}.ipynb"), parameters={"params_path": "x", "output_dir": "y"},
-                            progress_bar=False, kernel_name="python3", cwd=str(ROOT / "notebooks"))
+                            progress_bar=False, kernel_name="python3", cwd=str(ROOT / "notebooks"),
+                            extra_arguments=KERNEL_ARGUMENTS)  # the same kernel as the reports
     return time.perf_counter() - t0
 
 

@@ -6,6 +6,11 @@ problem (those become rows of ``dataset.issues``) unless the params say ``strict
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +43,29 @@ class Dataset:
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: every identifier value exactly as written in the inputs, kept in memory only (never written,
-    #: never shown) so free text that quotes a real id can be redacted after pseudonymisation
-    raw_identifiers: frozenset[str] = field(default_factory=frozenset, repr=False)
+    #: never shown) so free text that quotes a real id can be redacted after pseudonymisation;
+    #: ``None`` in a dataset taken from the batch's data cache (see :func:`identifier_values_as_written`)
+    raw_identifiers: frozenset[str] | None = field(default_factory=frozenset, repr=False)
     #: derived tables computed once per run (see qa_lib.tables.moderation_pairs); never written
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        """What the batch's data cache keeps: never an identifier as written (the set is dropped and
+        free text is stored redacted, as every report shows it), nor derived tables."""
+        from qa_lib.disclosure import FREE_TEXT_COLUMNS
+        from qa_lib.themes import Redactor
+
+        state = dict(self.__dict__)
+        if self.raw_identifiers:
+            redact = Redactor(self.raw_identifiers)
+            for name, frame in state.items():
+                text = [c for c in getattr(frame, "columns", []) if str(c).lower() in FREE_TEXT_COLUMNS]
+                if isinstance(frame, pd.DataFrame) and text:
+                    state[name] = frame.assign(**{c: frame[c].map(redact, na_action="ignore").astype(frame[c].dtype)
+                                                  for c in text})
+        state["raw_identifiers"] = None
+        state["cache"] = {}
+        return state
 
     @property
     def period(self):
@@ -81,6 +105,24 @@ def _read(params: Params, table: str) -> RawTable:
     return read_table(table, files, columns=columns)
 
 
+def _identifiers(raws: dict[str, RawTable]) -> set[str]:
+    ids: set[str] = set()
+    for raw in raws.values():
+        for col in raw.frame.columns:
+            if col in IDENTIFIER_COLUMNS:
+                ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
+    ids.discard("")
+    return ids
+
+
+def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
+    """The identifier values of ``ds``'s inputs exactly as written: from memory, or (for a dataset
+    taken from the batch's data cache, which never holds them) read again from the input files."""
+    if ds.raw_identifiers is None:
+        ds.raw_identifiers = frozenset(_identifiers({t: _read(ds.params, t) for t in TABLES}))
+    return ds.raw_identifiers
+
+
 def load_dataset(params: Params) -> Dataset:
     """Read and validate every configured table.
 
@@ -105,13 +147,9 @@ def load_dataset(params: Params) -> Dataset:
     # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
     from qa_lib.privacy import pseudonymise_frame, resolve_key
     key = resolve_key(params)
-    raw_ids: set[str] = set()
+    raw_ids = _identifiers(raws)
     for raw in raws.values():
-        for col in raw.frame.columns:
-            if col in IDENTIFIER_COLUMNS:
-                raw_ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
         raw.frame = pseudonymise_frame(raw.frame, key)
-    raw_ids.discard("")
     audits, i1, r1 = v.validate_audits(raws["audits"])
     ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
     allocations, i3, r3 = v.validate_allocations(raws["allocations"])
@@ -149,4 +187,62 @@ def load_dataset(params: Params) -> Dataset:
         more = f"\n  ... and {len(rej) - 50} more" if len(rej) > 50 else ""
         raise InputError(f"strict run stopped: {len(rej)} input problem(s) (params strict: true). "
                          f"Fix the inputs, or set strict: false to report with the rows set aside.\n{lines}{more}")
+    return ds
+
+
+# -- the batch's data cache ----------------------------------------------------------------------
+#: Set by :func:`qa_lib.batch.run_batch` to a private folder that lives as long as the batch run.
+DATA_CACHE_ENV = "QA_WORKBOOK_DATA_CACHE"
+
+
+def _private_folder(value: str | None) -> Path | None:
+    """The cache folder when it is a directory of this user that nobody else can read or write."""
+    if not value:
+        return None
+    folder = Path(value)
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    if not folder.is_dir() or (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o077:
+        return None
+    return folder
+
+
+def load_dataset_cached(params: Params, *, inputs: dict[str, str]) -> Dataset:
+    """:func:`load_dataset`, once per batch run for all the reports of one params file.
+
+    Each report runs in its own kernel, so without this every report of a period reads and
+    validates the same files again. Inside a batch (``DATA_CACHE_ENV`` names the run's private
+    folder: mode 0700, removed when the run ends, never under ``outputs/``) the first report
+    stores the validated, pseudonymised dataset and the others load it. The entry's name is a
+    hash of the params (path and values), the input files' hashes (``inputs``, as in the
+    provenance) and the qa_lib version, so a changed input or params file is a miss. The cache
+    never holds the identifiers as written (:meth:`Dataset.__getstate__`). Outside a batch, or
+    when the entry is unreadable, this is exactly :func:`load_dataset`.
+    """
+    folder = _private_folder(os.environ.get(DATA_CACHE_ENV))
+    if folder is None:
+        return load_dataset(params)
+    import qa_lib
+
+    material = json.dumps({"params_file": str(params.path.resolve()), "params": params.as_dict(), "inputs": inputs,
+                           "qa_lib": qa_lib.__version__}, sort_keys=True, default=str)
+    entry = folder / f"{hashlib.sha256(material.encode('utf-8')).hexdigest()}.pickle"
+    if entry.is_file():
+        try:
+            with open(entry, "rb") as fh:
+                cached = pickle.load(fh)  # written by this user's batch into a folder only it can write
+            if isinstance(cached, Dataset):
+                return cached
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
+            pass
+    ds = load_dataset(params)
+    fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, entry)
+    except OSError:  # a full disk costs the next report a reload, nothing more
+        Path(tmp).unlink(missing_ok=True)
     return ds

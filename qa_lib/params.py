@@ -105,6 +105,8 @@ class Params:
         self.base_dir = path.parent
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not a params key; also keeps pickle from recursing before _values exists
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:

@@ -24,11 +24,11 @@ import jupytext
 import nbformat
 
 import qa_lib
-from qa_lib.batch import check_inputs, staging_prefix
+from qa_lib.batch import check_inputs, environ, staging_prefix
 from qa_lib.disclosure import audience_note
 from qa_lib.errors import QAError
 from qa_lib.params import Params, load_params
-from qa_lib.report import REPORT_TITLES, provenance
+from qa_lib.report import JOB_KERNEL_ENV, REPORT_TITLES, provenance
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -66,6 +66,10 @@ def load_notebook(report: str) -> nbformat.NotebookNode:
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
+
+
+#: Arguments of every report kernel (``make bench`` starts its import-only floor with the same).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 _EXPORTER = None
@@ -163,13 +167,15 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
         nb = load_notebook(report)
         executed_path = staging / f"{report}.ipynb"
         try:
-            executed = pm.execute_notebook(nb, str(executed_path), parameters={
-                "params_path": str(params.path), "output_dir": str(staging)}, kernel_name=kernel_name,
-                progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
-                request_save_on_cell_execute=False,  # saved at the end (and on failure), not per cell
-                # the kernel's own start-up/shutdown log lines (loopback TCP transport, the interrupt
-                # used to stop it) are noise to a report run; errors in cells still reach the result
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+            # a one-report kernel: Report.start tunes its garbage collector (qa_lib.report.settle_gc)
+            with environ(JOB_KERNEL_ENV, "1"):
+                executed = pm.execute_notebook(nb, str(executed_path), parameters={
+                    "params_path": str(params.path), "output_dir": str(staging)}, kernel_name=kernel_name,
+                    progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
+                    request_save_on_cell_execute=False,  # saved at the end (and on failure), not per cell
+                    # the kernel's own start-up/shutdown log lines (loopback TCP transport, the interrupt
+                    # used to stop it) are noise to a report run; errors in cells still reach the result
+                    extra_arguments=KERNEL_ARGUMENTS)
         except Exception as exc:  # noqa: BLE001 - a failing notebook is a result, not a crash
             result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             if executed_path.exists():

@@ -132,7 +132,9 @@ def identifier_values(ds: Dataset) -> frozenset[str]:
     but an id typed into free text is the real one: :func:`qa_lib.data.load_dataset` keeps the values
     as written (in memory only) in ``ds.raw_identifiers``.
     """
-    ids = set(ds.raw_identifiers)
+    from qa_lib.data import identifier_values_as_written
+
+    ids = set(identifier_values_as_written(ds))
     for name in ("audits", "ratings", "allocations", "feedback", "actions", "comments"):
         frame = getattr(ds, name, None)
         if frame is None:

@@ -146,6 +146,26 @@ def test_index_lists_every_period_and_report_escaped_and_accessible(tmp_path):
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
 
 
+def test_run_order_one_report_of_every_file_first_and_slowest_report_first(tmp_path):
+    def job(period, report):
+        out = tmp_path / period
+        out.mkdir(exist_ok=True)
+        return batch.Job(params_file=f"{period}.yaml", report=report, period=period, period_slug=period,
+                         output_dir=str(out), output_root=str(tmp_path))
+
+    plan = [job(p, r) for p in ("P1", "P2") for r in ("quarterly", "feedback", "indicators", "moderation")]
+    # never run: report by report in REPORTS order, each report for every params file in plan order
+    assert [(j.period, j.report) for j in batch.run_order(plan)] == [
+        (p, r) for r in ("quarterly", "feedback", "indicators", "moderation") for p in ("P1", "P2")]
+    # with stamps: slowest report (mean of its last runs) first, shortest last
+    seconds = {"quarterly": (3.0, 3.4), "feedback": (1.8, 2.0), "indicators": (2.6, 2.8), "moderation": (3.6, 3.0)}
+    for j in plan:
+        batch.stamp_path(Path(j.output_dir), j.report).write_text(
+            json.dumps({"seconds": seconds[j.report][0 if j.period == "P1" else 1]}), encoding="utf-8")
+    assert [(j.period, j.report) for j in batch.run_order(plan)] == [
+        (p, r) for r in ("moderation", "quarterly", "indicators", "feedback") for p in ("P1", "P2")]
+
+
 def test_summary_table_names_failing_cell_and_error():
     from qa_lib.run import JobResult
 
