@@ -6,6 +6,7 @@ problem (those become rows of ``dataset.issues``) unless the params say ``strict
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -228,21 +229,42 @@ def load_dataset_cached(params: Params, *, inputs: dict[str, str]) -> Dataset:
 
     material = json.dumps({"params_file": str(params.path.resolve()), "params": params.as_dict(), "inputs": inputs,
                            "qa_lib": qa_lib.__version__}, sort_keys=True, default=str)
-    entry = folder / f"{hashlib.sha256(material.encode('utf-8')).hexdigest()}.pickle"
-    if entry.is_file():
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    entry = folder / f"{digest}.pickle"
+    # one loader per entry: reports of the same params started at once wait for the first instead of
+    # each validating the data again, and so share its pseudonyms even without a configured key
+    with _exclusive(folder / f"{digest}.lock"):
+        if entry.is_file():
+            try:
+                with open(entry, "rb") as fh:
+                    cached = pickle.load(fh)  # written by this user's batch into a folder only it can write
+                if isinstance(cached, Dataset):
+                    return cached
+            except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
+                pass
+        ds = load_dataset(params)
+        fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
         try:
-            with open(entry, "rb") as fh:
-                cached = pickle.load(fh)  # written by this user's batch into a folder only it can write
-            if isinstance(cached, Dataset):
-                return cached
-        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
-            pass
-    ds = load_dataset(params)
-    fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        except OSError:  # a full disk costs the next report a reload, nothing more
+            Path(tmp).unlink(missing_ok=True)
+        return ds
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (POSIX ``flock``; released by the OS if the holder dies).
+    Where there is no ``fcntl`` the block runs unlocked: two reports may then each load the data."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
-    except OSError:  # a full disk costs the next report a reload, nothing more
-        Path(tmp).unlink(missing_ok=True)
-    return ds
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -116,6 +116,33 @@ def test_a_folder_others_can_read_is_not_used(tmp_path, monkeypatch):
     assert list(shared.iterdir()) == []
 
 
+def _first_cases(params_path: str, folder: str, queue) -> None:
+    os.environ[DATA_CACHE_ENV] = folder
+    os.environ.pop("QA_PSEUDONYM_KEY", None)  # a random key in each process
+    params = load_params(params_path)
+    queue.put(load_dataset_cached(params, inputs=params.input_hashes()).audits["case_id"].head(20).tolist())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork to start the readers at once")
+def test_reports_started_at_once_load_once_and_share_pseudonyms(tmp_path, monkeypatch):
+    import multiprocessing as mp
+
+    monkeypatch.delenv("QA_PSEUDONYM_KEY", raising=False)
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    params = demo_params_copy(tmp_path)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_first_cases, args=(str(params), str(folder), queue)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    got = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    # each process has its own random pseudonym key: equal pseudonyms mean one load, shared
+    assert got[0] == got[1] == got[2] and got[0][0].startswith("CASE-")
+    assert len(list(folder.glob("*.pickle"))) == 1
+
+
 def test_batch_removes_its_cache_folder(tmp_path, monkeypatch):
     from qa_lib.batch import run_batch
 
