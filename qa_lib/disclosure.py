@@ -102,19 +102,34 @@ class SuppressionRule:
 
 
 def rule_from_params(params) -> SuppressionRule:
-    """The rule of a run (params ``suppression.threshold``).
+    """The rule of a run (params ``suppression.threshold`` and ``suppression.symbol``).
 
     Raises
     ------
     ParamsError
-        The threshold is below 1.
+        The threshold is below 1, or the symbol is empty, longer than 10 characters or a number
+        (a hidden cell must never read as a count).
     """
     spec = getattr(params, "suppression", None) or {}
-    threshold = spec.get("threshold", 5) if isinstance(spec, dict) else 5
+    spec = spec if isinstance(spec, dict) else {}
+    threshold = spec.get("threshold", 5)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
         raise problem(ParamsError, "params suppression.threshold", received=repr(threshold),
                       expected="a whole number of at least 1 (5 hides counts from 1 to 4)")
-    return SuppressionRule(threshold=threshold)
+    symbol = spec.get("symbol", SYMBOL)
+    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 10 or _is_number(symbol):
+        raise problem(ParamsError, "params suppression.symbol", received=repr(symbol),
+                      expected="a short mark that is not a number, e.g. c or <5",
+                      fix="set suppression: {symbol: c} (the ONS and DfE mark) or your house style")
+    return SuppressionRule(threshold=threshold, symbol=symbol.strip())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def audience_note(params) -> str:

@@ -66,9 +66,10 @@ SCHEMA: dict[str, Key] = {
                     "(disclosure control applied)", choices=("internal", "published")),
     "min_n": Key((int,), 10, "below this n, percentages carry a small-sample warning"),
     # issue 8: disclosure control and pseudonymisation
-    "suppression": Key((dict,), {"threshold": 5}, "published reports: counts from 1 to threshold - 1 are "
+    "suppression": Key((dict,), {"threshold": 5, "symbol": "c"}, "published reports: counts from 1 to threshold - 1 are "
                        "shown as c, with secondary suppression", keys={
         "threshold": Key((int,), 5, "counts below this (and above 0) are suppressed in published reports"),
+        "symbol": Key((str,), "c", "what a hidden cell shows: c (ONS and DfE) or e.g. <5 (a house style)"),
     }),
     "pseudonym_key_file": Key((str,), None, "file (outside the repository) holding the key for pseudonymising "
                               "ids; else env QA_PSEUDONYM_KEY, else a random per-run key"),

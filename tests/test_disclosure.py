@@ -73,6 +73,15 @@ def test_threshold_from_params_and_zero_shown(tmp_path):
     assert out.frame["audits"].tolist() == [0, "c", 3, 7]
     path = write_inputs(tmp_path / "t", extra={"audience": "published", "suppression": {"threshold": 10}})
     assert d.rule_from_params(load_params(path)).threshold == 10
+    # the mark is the params' (the spec's house style "<5" as well as the ONS "c"); never a number
+    styled = write_inputs(tmp_path / "s", extra={"audience": "published", "suppression": {"threshold": 5, "symbol": "<5"}})
+    rule = d.rule_from_params(load_params(styled))
+    assert d.suppress(frame, rule).frame["audits"].tolist() == [0, "<5", "<5", 7]
+    assert "shown as <5" in rule.describe()
+    for mark in ("3", "", "1,000"):
+        numeric = write_inputs(tmp_path / f"n{len(mark)}", extra={"suppression": {"symbol": mark}})
+        with pytest.raises(ParamsError, match="suppression.symbol"):
+            d.rule_from_params(load_params(numeric))
     bad = write_inputs(tmp_path / "u", extra={"suppression": {"threshold": 0}})
     with pytest.raises(ParamsError, match="suppression.threshold"):
         load_params(bad)
@@ -101,7 +110,7 @@ def test_published_demo_renders_and_states_its_rule(demo_published_run):
     assert "<td>c</td>" in page and "c = not shown to protect confidentiality" in page
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["audience"] == "published" and "Counts from 1 to 4" in manifest["disclosure"]
-    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5}
+    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5, "symbol": "c"}
 
 
 @pytest.mark.slow
