@@ -193,6 +193,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+#: Name prefix of a batch run's private data-cache folder in the temporary directory (then the pid).
+CACHE_PREFIX = "qa-workbook-data-"
+
+
+def clean_stale_caches() -> list[Path]:
+    """Remove the data-cache folders of batch runs that were killed before they could (this user's,
+    in the temporary directory, whose process no longer exists). Returns what was removed."""
+    removed = []
+    for d in Path(tempfile.gettempdir()).glob(f"{CACHE_PREFIX}*"):
+        try:
+            pid = int(d.name[len(CACHE_PREFIX):].split("-")[0])
+            mine = not hasattr(os, "getuid") or d.stat().st_uid == os.getuid()
+        except (ValueError, OSError):
+            continue
+        if d.is_dir() and mine and not _pid_alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
 def clean_stale(output_root: Path) -> list[Path]:
     """Remove staging folders and temporary files left by runs that were killed.
 
@@ -513,7 +533,8 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
     old_handler = signal.signal(signal.SIGTERM, _raise_terminated) if _main_thread() else None
     # local workers share a private folder (0700) that lives as long as this call; dask workers may
     # be other machines, so each of their jobs loads its own data
-    cache_dir = tempfile.mkdtemp(prefix="qa-workbook-data-") if executor == "local" else None
+    clean_stale_caches()
+    cache_dir = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-") if executor == "local" else None
     try:
         with environ(DATA_CACHE_ENV, cache_dir):
             if executor == "dask":

@@ -156,6 +156,24 @@ def test_batch_removes_its_cache_folder(tmp_path, monkeypatch):
     assert DATA_CACHE_ENV not in os.environ
 
 
+def test_caches_of_killed_runs_are_removed_live_ones_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from qa_lib.batch import CACHE_PREFIX, clean_stale_caches
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # a process that has exited
+    killed = Path(tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{dead}-"))
+    (killed / "entry.pickle").write_bytes(b"x")
+    live = Path(tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-"))
+    other = tmp_path / "unrelated-folder"
+    other.mkdir()
+    assert clean_stale_caches() == [killed]
+    assert not killed.exists() and live.is_dir() and other.is_dir()
+
+
 def test_job_kernels_tune_the_collector_and_others_do_not(tmp_path, monkeypatch):
     from qa_lib.report import JOB_KERNEL_ENV, Report
 
