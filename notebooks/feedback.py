@@ -63,9 +63,12 @@ rpt.table(feedback.answers_table(ds), "feedback_answers", "n and % of every answ
 # ## Change since the previous period
 
 # %%
-rpt.text(feedback.comparison_sentence(feedback.compare_periods(ds)))
+comparison = feedback.compare_periods(ds)
 
 # %%
-rpt.table(feedback.compare_periods(ds), "feedback_change", "This period vs the previous one, tested",
+rpt.text(feedback.comparison_sentence(comparison))
+
+# %%
+rpt.table(comparison, "feedback_change", "This period vs the previous one, tested",
           note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
           empty="No question was asked in both periods.")

@@ -53,12 +53,15 @@ rpt.text(reliability.METHODS)
 # ## Agreement by domain
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(reliability.agreement_by_domain(ds), measure="ac1", measure_label="AC1",
+by_domain = reliability.agreement_by_domain(ds)
+
+# %%
+rpt.chart(charts_reliability.agreement_forest(by_domain, measure="ac1", measure_label="AC1",
                                               title="AC1 by domain this period", what="practice domain"),
           empty="No audits were moderated this period.")
 
 # %%
-rpt.table(reliability.agreement_by_domain(ds), "agreement_by_domain",
+rpt.table(by_domain, "agreement_by_domain",
           "Agreement between auditor and moderator by domain this period", note=reliability.TABLE_NOTE,
           empty="No audits were moderated this period.")
 
@@ -66,12 +69,15 @@ rpt.table(reliability.agreement_by_domain(ds), "agreement_by_domain",
 # ## Agreement by period
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(reliability.agreement_by_period(ds), measure="ac1", measure_label="AC1",
+by_period = reliability.agreement_by_period(ds)
+
+# %%
+rpt.chart(charts_reliability.agreement_forest(by_period, measure="ac1", measure_label="AC1",
                                               title="AC1 on the overall grade by period", what="period"),
           empty="No audits were moderated in the periods shown.")
 
 # %%
-rpt.table(reliability.agreement_by_period(ds), "agreement_by_period",
+rpt.table(by_period, "agreement_by_period",
           "Agreement on the overall grade by period", note=reliability.TABLE_NOTE,
           empty="No audits were moderated in the periods shown.")
 
@@ -95,12 +101,15 @@ rpt.table(reliability.agreement_by_auditor(ds), "agreement_by_auditor",
 # ## Confusion matrices
 
 # %%
-rpt.chart(charts_reliability.confusion_heatmaps(reliability.confusion_by_domain(ds),
+confusion = reliability.confusion_by_domain(ds)
+
+# %%
+rpt.chart(charts_reliability.confusion_heatmaps(confusion,
                                                 title="Auditor grade against moderator grade this period", columns=4),
           empty="No audits were moderated this period.")
 
 # %%
-rpt.table(reliability.confusion_by_domain(ds), "confusion_by_domain",
+rpt.table(confusion, "confusion_by_domain",
           "Auditor grade (rows) against moderator grade (columns) by domain this period",
           empty="No audits were moderated this period.")
 
@@ -116,10 +125,13 @@ rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
 # ## Kappa and prevalence
 
 # %%
-rpt.text(reliability.paradox_text(reliability.kappa_paradox(ds)))
+paradox = reliability.kappa_paradox(ds)
 
 # %%
-rpt.table(reliability.kappa_paradox(ds), "kappa_paradox",
+rpt.text(reliability.paradox_text(paradox))
+
+# %%
+rpt.table(paradox, "kappa_paradox",
           "Observed and chance agreement, kappa and AC1 beside the grade mix, by domain this period",
           empty="No audits were moderated this period.")
 

@@ -61,11 +61,14 @@ rpt.table(tables.audit_volume(ds).set_index(["period", "month"]), "audit_volume"
 # ## Overall grades this period and before
 
 # %%
-rpt.chart(charts.stacked_grades(tables.overall_by_period(ds), list(ds.scale.grades),
+overall = tables.overall_by_period(ds)
+
+# %%
+rpt.chart(charts.stacked_grades(overall, list(ds.scale.grades),
                                 title="Overall grade by period", what="the overall grade mix in each period"))
 
 # %%
-rpt.table(change.with_intervals(tables.overall_by_period(ds), ds), "overall_by_period", "Overall grade by period (auditor grades)",
+rpt.table(change.with_intervals(overall, ds), "overall_by_period", "Overall grade by period (auditor grades)",
           empty="No graded audits in these periods.")
 
 # %%
@@ -84,11 +87,14 @@ rpt.table(change.with_intervals(tables.grades_by(ds, "service_area"), ds), "grad
 # ## Grades by practice domain
 
 # %%
-rpt.chart(charts.stacked_grades(tables.grades_by_domain(ds), list(ds.scale.grades),
+domain_grades = tables.grades_by_domain(ds)
+
+# %%
+rpt.chart(charts.stacked_grades(domain_grades, list(ds.scale.grades),
                                 title="Grade by practice domain this period", what="the grade mix in each practice domain"))
 
 # %%
-rpt.table(change.with_intervals(tables.grades_by_domain(ds), ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
+rpt.table(change.with_intervals(domain_grades, ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
           empty="No domain grades this period.")
 
 # %%
@@ -188,10 +194,13 @@ rpt.table(feedback.by_question(ds), "feedback_by_question", "Family feedback: % 
           empty="No family feedback recorded in these periods.")
 
 # %%
-rpt.text(feedback.comparison_sentence(feedback.compare_periods(ds)))
+feedback_comparison = feedback.compare_periods(ds)
 
 # %%
-rpt.table(feedback.compare_periods(ds), "feedback_change", "Family feedback: this period vs the previous one, tested",
+rpt.text(feedback.comparison_sentence(feedback_comparison))
+
+# %%
+rpt.table(feedback_comparison, "feedback_change", "Family feedback: this period vs the previous one, tested",
           note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
           empty="No question was asked in both periods.")
 

@@ -187,10 +187,12 @@ def agreement_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) ->
     pandas.DataFrame
         Index ``domain`` (Overall first, then ``ds.domains`` order; domains without
         moderated pairs have n = 0); columns :data:`AGREEMENT_COLUMNS`. Empty when no audit
-        was moderated.
+        was moderated. Computed once per dataset and periods (the summary, the quarterly report
+        and the table all use it).
     """
-    p = pairs(ds, periods=periods)
-    return _agreement(p, ds, by="domain", order=[OVERALL, *ds.domains])
+    periods = list(periods or [ds.period.label])
+    return tables.cached(ds, ("agreement_by_domain", tuple(periods)),
+                         lambda: _agreement(pairs(ds, periods=periods), ds, by="domain", order=[OVERALL, *ds.domains]))
 
 
 def agreement_by_period(ds: Dataset, *, domain: str = OVERALL) -> pd.DataFrame:
@@ -275,8 +277,14 @@ def confusion_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) ->
     -------
     pandas.DataFrame
         MultiIndex (``domain``, ``Auditor grade``), one column per moderator grade (scale
-        order), integer counts. Only domains with moderated pairs; empty when none.
+        order), integer counts. Only domains with moderated pairs; empty when none. Computed
+        once per dataset and periods (the drift, paradox and summary sections build on it).
     """
+    periods = list(periods or [ds.period.label])
+    return tables.cached(ds, ("confusion_by_domain", tuple(periods)), lambda: _confusion_by_domain(ds, periods))
+
+
+def _confusion_by_domain(ds: Dataset, periods: list[str]) -> pd.DataFrame:
     p = pairs(ds, periods=periods)
     frames = {}
     for d in [OVERALL, *ds.domains]:

@@ -180,9 +180,14 @@ def moderation_pairs(ds: Dataset, *, periods: list[str] | None = None) -> pd.Dat
     gets its own shallow copy, which copy-on-write keeps independent of the cached one.
     """
     periods = periods or [ds.period.label]
-    key = ("moderation_pairs", tuple(periods))
+    return cached(ds, ("moderation_pairs", tuple(periods)), lambda: _moderation_pairs(ds, periods))
+
+
+def cached(ds: Dataset, key: tuple, compute) -> pd.DataFrame:
+    """``compute()`` once per dataset and ``key`` (tables several report sections ask for); each
+    call gets its own shallow copy, which copy-on-write keeps independent of the cached one."""
     if key not in ds.cache:
-        ds.cache[key] = _moderation_pairs(ds, periods)
+        ds.cache[key] = compute()
     return ds.cache[key].copy(deep=False)
 
 

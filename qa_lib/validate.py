@@ -120,6 +120,13 @@ class Checker:
         self.parts: list[pd.DataFrame] = [pd.DataFrame(p) for p in ([raw.problems] if raw.problems else [])]
         self.file_level = raw.problems
 
+    def known_audit(self, audit_ids: pd.Series, expected: str) -> None:
+        """Reject rows whose ``audit_id`` is not in the audits table (rule ``unknown_audit``)."""
+        ids = self.frame["audit_id"]
+        self.flag(ids.notna() & ~isin(ids, audit_ids), rule="unknown_audit", column="audit_id",
+                  text=f"is not an audit in the audits table (expected {expected}). "
+                       "Fix: add the audit, or correct the audit id", show_value=False)
+
     def flag(self, mask: pd.Series | np.ndarray, *, rule: str, column: str, text: str | Callable[[pd.DataFrame], pd.Series],
              reject: bool = True, show_value: bool | None = None) -> None:
         """Record rule ``rule`` for every row in ``mask``.
@@ -205,10 +212,7 @@ def validate_ratings(raw: RawTable, *, scale: GradeScale, audit_ids: pd.Series) 
     """Ratings: a known audit, a role, a domain and a grade on the scale; one grade per rater, role and domain."""
     c = Checker(raw)
     c.required(REQUIRED["ratings"])
-    known = isin(c.frame["audit_id"], audit_ids)
-    c.flag(c.frame["audit_id"].notna() & ~known, rule="unknown_audit", column="audit_id",
-           text="is not an audit in the audits table (expected a rating of a known audit). "
-                "Fix: add the audit, or correct the audit id", show_value=False)
+    c.known_audit(audit_ids, "a rating of a known audit")
     role = c.choice("role", ROLE_ALIASES, expected="auditor, moderator or peer", rule="bad_role")
     grade, unknown = scale.normalise(c.frame["grade"])
     c.flag(unknown, rule="unknown_grade", column="grade",
@@ -253,9 +257,7 @@ def validate_actions(raw: RawTable, *, audit_ids: pd.Series) -> tuple[pd.DataFra
     """Actions: unique id, a known audit, raised and due dates; completed date optional."""
     c = Checker(raw)
     c.required(REQUIRED["actions"])
-    c.flag(c.frame["audit_id"].notna() & ~isin(c.frame["audit_id"], audit_ids), rule="unknown_audit",
-           column="audit_id", text="is not an audit in the audits table (expected an action raised by a known "
-           "audit). Fix: add the audit, or correct the audit id", show_value=False)
+    c.known_audit(audit_ids, "an action raised by a known audit")
     raised, due, done = c.dates("raised_date"), c.dates("due_date"), c.dates("completed_date", optional=True)
     c.unique(["action_id"], label="action id")
     return c.result(c.frame.assign(raised_date=raised, due_date=due, completed_date=done))
@@ -265,9 +267,7 @@ def validate_comments(raw: RawTable, *, audit_ids: pd.Series) -> tuple[pd.DataFr
     """Comments: a known audit, a domain, a kind (strength / learning) and text."""
     c = Checker(raw)
     c.required(REQUIRED["comments"])
-    c.flag(c.frame["audit_id"].notna() & ~isin(c.frame["audit_id"], audit_ids), rule="unknown_audit",
-           column="audit_id", text="is not an audit in the audits table (expected a comment on a known audit). "
-           "Fix: add the audit, or correct the audit id", show_value=False)
+    c.known_audit(audit_ids, "a comment on a known audit")
     kind = c.choice("kind", KIND_ALIASES, expected="strength or learning", rule="bad_kind")
     return c.result(c.frame.assign(kind=kind))
 

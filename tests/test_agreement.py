@@ -47,6 +47,18 @@ def wide_of(cid: str) -> pd.DataFrame:
 # ======================================================================================
 
 
+def assert_sas_kappa(e: Estimate, exp: dict, *, kappa: float, tol: float, ptol: float) -> None:
+    """Every figure of SAS PROC FREQ's kappa output (estimate, ASE, CI, ASE under H0, z, p-values)."""
+    assert e.estimate == pytest.approx(kappa, abs=tol)
+    assert e.se == pytest.approx(exp["ase"], abs=tol)
+    assert e.ci_low == pytest.approx(exp["ci95"][0], abs=tol)
+    assert e.ci_high == pytest.approx(exp["ci95"][1], abs=tol)
+    assert e.extra["se_h0"] == pytest.approx(exp["ase_h0"], abs=tol)
+    assert e.statistic == pytest.approx(exp["z"], abs=tol)
+    assert e.extra["pvalue_one_sided"] == pytest.approx(exp["p_one_sided"], abs=ptol)
+    assert e.pvalue == pytest.approx(exp["p_two_sided"], abs=ptol)
+
+
 def test_ck01_cohen_kappa_sas():
     # CK-01: SAS PROC FREQ 'Simple Kappa Coefficient' (transcribed in statsmodels
     # stats/tests/test_inter_rater.py, TestUnweightedCohens). Column 1 unused: kept.
@@ -55,14 +67,7 @@ def test_ck01_cohen_kappa_sas():
     ptol = c["tolerance"]["p_values_abs"]
     e = ag.cohen_kappa(table_of("CK-01"))
     assert isinstance(e, Estimate)
-    assert e.estimate == pytest.approx(exp["kappa"], abs=tol)
-    assert e.se == pytest.approx(exp["ase"], abs=tol)
-    assert e.ci_low == pytest.approx(exp["ci95"][0], abs=tol)
-    assert e.ci_high == pytest.approx(exp["ci95"][1], abs=tol)
-    assert e.extra["se_h0"] == pytest.approx(exp["ase_h0"], abs=tol)
-    assert e.statistic == pytest.approx(exp["z"], abs=tol)
-    assert e.extra["pvalue_one_sided"] == pytest.approx(exp["p_one_sided"], abs=ptol)
-    assert e.pvalue == pytest.approx(exp["p_two_sided"], abs=ptol)
+    assert_sas_kappa(e, exp, kappa=exp["kappa"], tol=tol, ptol=ptol)
     # cases.json notes say "n = 20", but the published table (statsmodels table10,
     # [[0,4,1],[0,8,0],[0,1,5]]) sums to 19; the SAS values above are reproduced with 19.
     assert e.n == 19
@@ -96,14 +101,7 @@ def test_wk01_linear_weighted_kappa_sas():
     c = case("WK-01")
     exp, tol = c["expected"], c["tolerance"]["abs"]
     e = ag.cohen_kappa(table_of("WK-01"), weights="linear")
-    assert e.estimate == pytest.approx(exp["kappa_w"], abs=tol)
-    assert e.se == pytest.approx(exp["ase"], abs=tol)
-    assert e.ci_low == pytest.approx(exp["ci95"][0], abs=tol)
-    assert e.ci_high == pytest.approx(exp["ci95"][1], abs=tol)
-    assert e.extra["se_h0"] == pytest.approx(exp["ase_h0"], abs=tol)
-    assert e.statistic == pytest.approx(exp["z"], abs=tol)
-    assert e.extra["pvalue_one_sided"] == pytest.approx(exp["p_one_sided"], abs=tol)
-    assert e.pvalue == pytest.approx(exp["p_two_sided"], abs=tol)
+    assert_sas_kappa(e, exp, kappa=exp["kappa_w"], tol=tol, ptol=tol)
 
 
 def test_wk02_quadratic_kappa_and_scott_irrcac():
