@@ -1,4 +1,4 @@
-"""Timing of qa_lib.agreement on large inputs (run: python bench/bench_agreement.py).
+"""Timing of qa_lib.stats.agreement on large inputs (run: python bench/bench_agreement.py).
 
 Two-rater measures with SEs on 1,000,000 generated auditor–moderator pairs (tabulation +
 kappa + linear/quadratic weighted kappa + AC1 + AC2 + Bowker + Stuart–Maxwell) against
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from statsmodels.stats.contingency_tables import SquareTable  # noqa: E402
 from statsmodels.stats.inter_rater import cohens_kappa, to_table  # noqa: E402
 
-from qa_lib import agreement as ag  # noqa: E402
+from qa_lib.stats import agreement as ag  # noqa: E402
 
 OFSTED = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
 Q = len(OFSTED)

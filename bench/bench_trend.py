@@ -1,4 +1,4 @@
-"""Benchmark of qa_lib.trend: SPC on many short series and the trend tests on large tables.
+"""Benchmark of qa_lib.stats.trend: SPC on many short series and the trend tests on large tables.
 
 Run: ``python bench/bench_trend.py`` (or ``make bench``). Prints a small table of wall
 times; speed is measured here, never by a timed test. Data are synthetic and seeded.
@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from qa_lib.trend import cochran_armitage, linear_by_linear, spc
+from qa_lib.stats.trend import cochran_armitage, linear_by_linear, spc
 
 
 def _time(fn, repeat: int = 3) -> float:

@@ -139,8 +139,8 @@ def write_inputs(folder: Path, n_audits: int = 100_000, *, period: str = "2024-2
 
 
 def direct_tables(ds) -> dict[str, pd.DataFrame]:
-    """The quarterly report's qa_lib.tables computations (used by the small-scale test)."""
-    from qa_lib import tables as t
+    """The quarterly report's qa_lib.sections.tables computations (used by the small-scale test)."""
+    from qa_lib.sections import tables as t
 
     return {"audit_volume": t.audit_volume(ds), "overall_by_period": t.overall_by_period(ds),
             "grades_by_service_area": t.grades_by(ds, "service_area"), "grades_by_cohort": t.grades_by(ds, "cohort"),
@@ -154,8 +154,8 @@ def pipeline_in_memory(frames: dict[str, pd.DataFrame], *, period: str, folder: 
     """Write ``frames``, load and validate them, and compute the quarterly tables; return counts."""
     import tempfile
 
-    from qa_lib.data import load_dataset
-    from qa_lib.params import load_params
+    from qa_lib.inputs.data import load_dataset
+    from qa_lib.inputs.params import load_params
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(folder or tmp)
@@ -172,8 +172,8 @@ def pipeline_in_memory(frames: dict[str, pd.DataFrame], *, period: str, folder: 
 def run_notebook_cells(report: str, params_path: Path, output_dir: Path, ds) -> float:
     """Execute a report notebook's code cells in this process (no kernel, no HTML export), with the
     dataset already loaded; return the seconds taken."""
-    import qa_lib.report as report_mod
-    from qa_lib.run import load_notebook
+    import qa_lib.present.report as report_mod
+    from qa_lib.running.render import load_notebook
 
     nb = load_notebook(report)
     original = report_mod.Report.dataset
@@ -194,8 +194,8 @@ def measure(params_path: Path) -> dict:
     import tracemalloc  # noqa: F401 - maxrss is the figure reported; tracemalloc would slow pandas
 
     t0 = time.perf_counter()
-    from qa_lib.data import load_dataset
-    from qa_lib.params import load_params
+    from qa_lib.inputs.data import load_dataset
+    from qa_lib.inputs.params import load_params
 
     params = load_params(params_path)
     t_import = time.perf_counter() - t0

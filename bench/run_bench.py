@@ -6,7 +6,7 @@ bench/RESULTS.md and into the README's "Performance" section.
    imports the libraries the report notebooks import.
 2. Large data: 100,000 audits and 1,000,000 ratings (bench/large_data.py) through load,
    validation and every report's computations, in a fresh process: time and peak RSS.
-3. XLSX ingest of a 100,000-row export: calamine (what qa_lib.io uses) vs openpyxl.
+3. XLSX ingest of a 100,000-row export: calamine (what qa_lib.inputs.io uses) vs openpyxl.
 4. bench/bench_agreement.py and bench/bench_trend.py (other engineers' benchmarks), verbatim.
 
 Options: ``--quick`` (skips large data and XLSX), ``--repeat N`` (best of N for the pack).
@@ -30,8 +30,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from qa_lib.params import portable_values  # noqa: E402
-from qa_lib.run import KERNEL_ARGUMENTS  # noqa: E402
+from qa_lib.inputs.params import portable_values  # noqa: E402
+from qa_lib.running.render import KERNEL_ARGUMENTS  # noqa: E402
 BENCH = ROOT / "bench"
 PY = sys.executable
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -56,7 +56,7 @@ def copy_params(folder: Path, outputs: Path) -> list[Path]:
 
 def pack_run(params: list[Path], jobs: int) -> tuple[float, dict]:
     t0 = time.perf_counter()
-    proc = subprocess.run([PY, "-m", "qa_lib.cli", "run", *map(str, params), "--jobs", str(jobs), "--force", "--quiet"],
+    proc = subprocess.run([PY, "-m", "qa_lib.running.cli", "run", *map(str, params), "--jobs", str(jobs), "--force", "--quiet"],
                           capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t0
     counts = {s: len(re.findall(rf"^\s+{s}\s", proc.stdout, re.M)) for s in ("ok", "skipped")}
@@ -69,8 +69,8 @@ def pack_run(params: list[Path], jobs: int) -> tuple[float, dict]:
 
 def import_lines() -> list[str]:
     """Every import statement of the report notebooks (the floor imports the same libraries)."""
-    from qa_lib.params import REPORTS
-    from qa_lib.run import load_notebook
+    from qa_lib.inputs.params import REPORTS
+    from qa_lib.running.render import load_notebook
 
     lines: list[str] = []
     for report in REPORTS:
@@ -146,7 +146,7 @@ XLSX_CODE = r"""
 import sys, time, json
 import numpy as np, pandas as pd
 sys.path.insert(0, sys.argv[2])
-from qa_lib.io import _read_one
+from qa_lib.inputs.io import _read_one
 from pathlib import Path
 path = Path(sys.argv[1])
 if not path.exists():

@@ -24,7 +24,7 @@ params_path: str = "../params/demo.yaml"  # params YAML naming the data files (p
 export_dir: str = ""  # where the export button writes; empty means outputs/exports/ under the params' output_dir
 
 # %%
-from qa_lib.explorer import Explorer
+from qa_lib.present.explorer_view import Explorer
 
 explorer = Explorer.from_params(params_path, export_dir=export_dir)
 

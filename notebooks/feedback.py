@@ -19,8 +19,8 @@ params_path: str = "../params/demo.yaml"  # the period's params YAML (paths insi
 output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in the params
 
 # %%
-from qa_lib import feedback
-from qa_lib.report import Report
+from qa_lib.sections import feedback
+from qa_lib.present.report import Report
 
 rpt = Report.start(params_path, report="feedback", output_dir=output_dir)
 ds = rpt.dataset

@@ -19,8 +19,9 @@ params_path: str = "../params/demo.yaml"  # the period's params YAML (paths insi
 output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in the params
 
 # %%
-from qa_lib import indicators
-from qa_lib.report import Report
+from qa_lib.sections import indicators
+from qa_lib.present import charts_indicators
+from qa_lib.present.report import Report
 
 rpt = Report.start(params_path, report="indicators", output_dir=output_dir)
 ds = rpt.dataset
@@ -86,7 +87,7 @@ rpt.table(indicators.benchmark_table(ds, results), "benchmarks",
 # ## Charts
 
 # %%
-indicators.indicator_panels(rpt, results)
+charts_indicators.indicator_panels(rpt, results)
 
 # %% [markdown]
 # ## Methods

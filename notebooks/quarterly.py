@@ -19,12 +19,14 @@ params_path: str = "../params/demo.yaml"  # the period's params YAML (paths insi
 output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in the params
 
 # %%
-from qa_lib import charts, tables
-from qa_lib import change, charts_spc, narrative
-from qa_lib import actions, feedback, returns, themes
-from qa_lib import reliability
-from qa_lib import indicators
-from qa_lib.report import Report
+from qa_lib.present import charts
+from qa_lib.sections import tables
+from qa_lib.sections import change, narrative
+from qa_lib.present import charts_spc
+from qa_lib.sections import actions, feedback, returns, themes
+from qa_lib.sections import reliability
+from qa_lib.sections import indicators
+from qa_lib.present.report import Report
 
 rpt = Report.start(params_path, report="quarterly", output_dir=output_dir)
 ds = rpt.dataset

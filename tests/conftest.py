@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from qa_lib.data import load_dataset
-from qa_lib.params import load_params
+from qa_lib.inputs.data import load_dataset
+from qa_lib.inputs.params import load_params
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -57,7 +57,7 @@ def browser_required() -> bool:
 
 def demo_params_copy(folder: Path, *, source: Path | None = None, **overrides) -> Path:
     """A copy of a shipped params file with absolute data paths and output under ``folder``."""
-    from qa_lib.params import portable_values
+    from qa_lib.inputs.params import portable_values
 
     source = source or ROOT / "params" / "demo.yaml"
     values = portable_values(source)
@@ -72,7 +72,7 @@ def demo_params_copy(folder: Path, *, source: Path | None = None, **overrides) -
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """Render every report of the demo period once per test session (papermill + nbconvert)."""
-    from qa_lib.run import run
+    from qa_lib.running.batch import run_batch as run
 
     folder = tmp_path_factory.mktemp("demo_run")
     params_path = demo_params_copy(folder)
@@ -88,7 +88,7 @@ PUBLISHED_DEMO_KEY = "test-only-key-9c2f61d0b7a84e3f"
 def demo_published_run(tmp_path_factory):
     """The demo rendered once per session with params/demo-published.yaml (audience: published),
     its pseudonym key in a key file outside the repository."""
-    from qa_lib.run import run
+    from qa_lib.running.batch import run_batch as run
 
     folder = tmp_path_factory.mktemp("demo_published_run")
     key_file = folder / "pseudonym.key"
@@ -102,8 +102,8 @@ def demo_published_run(tmp_path_factory):
 
 def input_identifiers() -> set[str]:
     """Every identifier value in the demo inputs (case, audit, auditor, practitioner, rater...)."""
-    from qa_lib.demo import DEMO_DIR
-    from qa_lib.io import IDENTIFIER_COLUMNS
+    from qa_lib.running.demo import DEMO_DIR
+    from qa_lib.inputs.io import IDENTIFIER_COLUMNS
 
     ids: set[str] = set()
     for csv in DEMO_DIR.glob("*.csv"):

@@ -1,0 +1,289 @@
+"""Load every table of a run: read, map, validate, and derive the reporting columns.
+
+``load_dataset(params)`` is the one entry point the notebooks call. It never raises for a data
+problem (those become rows of ``dataset.issues``) unless the params say ``strict: true``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the data cache then loads unlocked
+    fcntl = None
+
+import pandas as pd
+
+import qa_lib
+from qa_lib.core.atomic import atomic_to_csv
+from qa_lib.core.errors import InputError
+from qa_lib.inputs.feedback_checks import check_feedback
+from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, resolve_key
+from qa_lib.inputs.grades import GradeScale
+from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, RawTable, melt_wide_ratings, read_table
+from qa_lib.inputs.params import Params, TABLES
+from qa_lib.inputs.periods import month_labels, period_labels
+from qa_lib.inputs import validate as v
+
+
+@dataclass
+class Dataset:
+    """The clean tables of one run, the issues found, and the rows set aside."""
+
+    params: Params
+    scale: GradeScale
+    audits: pd.DataFrame
+    ratings: pd.DataFrame
+    allocations: pd.DataFrame
+    feedback: pd.DataFrame
+    actions: pd.DataFrame
+    comments: pd.DataFrame
+    issues: pd.DataFrame
+    rejects: pd.DataFrame
+    read_counts: dict[str, int] = field(default_factory=dict)
+    #: performance indicators and their benchmarks (issue 9); empty when the params configure none
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: every identifier value exactly as written in the inputs, kept in memory only (never written,
+    #: never shown) so free text that quotes a real id can be redacted after pseudonymisation;
+    #: ``None`` in a dataset taken from the batch's data cache (see :func:`identifier_values_as_written`)
+    raw_identifiers: frozenset[str] | None = field(default_factory=frozenset, repr=False)
+    #: derived tables computed once per run (see qa_lib.sections.tables.moderation_pairs); never written
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        """What the batch's data cache keeps: never an identifier as written (the set is dropped and
+        free text is stored redacted, as every report shows it), nor derived tables."""
+        state = dict(self.__dict__)
+        if self.raw_identifiers:
+            redact = Redactor(self.raw_identifiers)
+            for name, frame in state.items():
+                text = [c for c in getattr(frame, "columns", []) if str(c).lower() in FREE_TEXT_COLUMNS]
+                if isinstance(frame, pd.DataFrame) and text:
+                    state[name] = frame.assign(**{c: frame[c].map(redact, na_action="ignore").astype(frame[c].dtype)
+                                                  for c in text})
+        state["raw_identifiers"] = None
+        state["cache"] = {}
+        return state
+
+    @property
+    def period(self):
+        return self.params.period
+
+    @property
+    def domains(self) -> list[str]:
+        """Practice domains in report order (params ``domains`` first, then as they appear), without Overall."""
+        listed = [d for d in self.params.domains if d != "Overall"]
+        seen = [d for d in self.ratings["domain"].dropna().unique().tolist() if d != "Overall" and d not in listed]
+        return listed + seen
+
+    def rejected_summary(self) -> pd.DataFrame:
+        """Rows set aside per table and reason (rule), with one example message each."""
+        rej = self.issues[self.issues["severity"] == "rejected"]
+        if rej.empty:
+            return pd.DataFrame(columns=["table", "rule", "rows", "example"])
+        rows = rej.assign(rows=rej.get("n_rows", pd.Series(pd.NA, index=rej.index)).fillna(1).astype(int))
+        out = rows.groupby(["table", "rule"], sort=True).agg(rows=("rows", "sum"), example=("message", "first"))
+        return out.reset_index()
+
+    def write_rejects(self, path: Path) -> Path:
+        """Write the issues table (every finding with file, row, column and reason) as CSV."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        atomic_to_csv(self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]), path, index=False)
+        return path
+
+
+def _read(params: Params, table: str) -> RawTable:
+    files = params.files(table)
+    columns = (params.columns or {}).get(table) or {}
+    if table == "ratings" and params.ratings_format == "wide":
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True)
+        return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
+    return read_table(table, files, columns=columns)
+
+
+def _identifiers(raws: dict[str, RawTable]) -> set[str]:
+    ids: set[str] = set()
+    for raw in raws.values():
+        for col in raw.frame.columns:
+            if col in IDENTIFIER_COLUMNS:
+                ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
+    ids.discard("")
+    return ids
+
+
+def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
+    """The identifier values of ``ds``'s inputs exactly as written: from memory, or (for a dataset
+    taken from the batch's data cache, which never holds them) read again from the input files."""
+    if ds.raw_identifiers is None:
+        ds.raw_identifiers = frozenset(_identifiers({t: _read(ds.params, t) for t in TABLES}))
+    return ds.raw_identifiers
+
+
+def load_dataset(params: Params) -> Dataset:
+    """Read and validate every configured table.
+
+    Parameters
+    ----------
+    params : Params
+
+    Returns
+    -------
+    Dataset
+        Clean tables with derived columns: audits gain ``period`` (quarter or month label of the
+        audit date) and ``month``; ratings gain the audit's ``period``, ``service_area``, ``team``,
+        ``cohort`` and ``auditor_id``.
+
+    Raises
+    ------
+    InputError
+        Only when ``strict: true`` and any row was rejected; the message lists every finding.
+    """
+    scale = GradeScale.from_params(params.grades, params.grade_aliases, params.good_or_better)
+    raws = {t: _read(params, t) for t in TABLES}
+    # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
+    key = resolve_key(params)
+    raw_ids = _identifiers(raws)
+    for raw in raws.values():
+        raw.frame = pseudonymise_frame(raw.frame, key)
+    audits, i1, r1 = v.validate_audits(raws["audits"])
+    ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
+    allocations, i3, r3 = v.validate_allocations(raws["allocations"])
+    feedback, i4, r4 = v.validate_feedback(raws["feedback"])
+    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"])
+    comments, i6, r6 = v.validate_comments(raws["comments"], audit_ids=audits["audit_id"])
+    issues = pd.concat([i for i in (i1, i2, i3, i4, i5, i6) if len(i)], ignore_index=True) \
+        if any(len(i) for i in (i1, i2, i3, i4, i5, i6)) else v.empty_issues()
+    rejects = pd.concat([r1, r2, r3, r4, r5, r6], ignore_index=True)
+
+    kind = params.period.kind
+    audits = audits.assign(period=period_labels(audits["audit_date"], kind), month=month_labels(audits["audit_date"]))
+    attrs = [c for c in ("audit_id", "period", "month", "service_area", "team", "cohort", "auditor_id") if c in audits.columns]
+    ratings = ratings.merge(audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id", how="left")
+    allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
+    feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
+    feedback, fb_issues = check_feedback(feedback, params)
+    if len(fb_issues):
+        issues = pd.concat([issues, fb_issues], ignore_index=True) if len(issues) else fb_issues
+    # issue 9: performance indicators and benchmarks (optional tables: empty frames when not configured)
+    indicators, i7, r7 = v.validate_indicators(raws["indicators"])
+    benchmarks, i8, r8 = v.validate_benchmarks(raws["benchmarks"], indicators=indicators)
+    extra = [i for i in (i7, i8) if len(i)]
+    if extra:
+        issues = pd.concat([issues, *extra], ignore_index=True) if len(issues) else pd.concat(extra, ignore_index=True)
+    rejects = pd.concat([rejects, r7, r8], ignore_index=True)
+    ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
+                 feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
+                 read_counts={t: len(raws[t].frame) for t in TABLES},
+                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
+    if params.strict and (issues["severity"] == "rejected").any():
+        rej = issues[issues["severity"] == "rejected"]
+        lines = "\n".join("  - " + m for m in rej["message"].head(50))
+        more = f"\n  ... and {len(rej) - 50} more" if len(rej) > 50 else ""
+        raise InputError(f"strict run stopped: {len(rej)} input problem(s) (params strict: true). "
+                         f"Fix the inputs, or set strict: false to report with the rows set aside.\n{lines}{more}")
+    return ds
+
+
+# -- the batch's data cache ----------------------------------------------------------------------
+#: Set by :func:`qa_lib.running.batch.run_batch` to a private folder that lives as long as the batch run.
+DATA_CACHE_ENV = "QA_WORKBOOK_DATA_CACHE"
+
+
+def _private_folder(value: str | None) -> Path | None:
+    """The cache folder when it is a directory of this user that nobody else can read or write."""
+    if not value:
+        return None
+    folder = Path(value)
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    if not folder.is_dir() or (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o077:
+        return None
+    return folder
+
+
+def load_dataset_cached(params: Params, *, inputs: dict[str, str]) -> Dataset:
+    """:func:`load_dataset`, once per batch run for all the reports of one params file.
+
+    Each report runs in its own kernel, so without this every report of a period reads and
+    validates the same files again. Inside a batch (``DATA_CACHE_ENV`` names the run's private
+    folder: mode 0700, removed when the run ends, never under ``outputs/``) the first report
+    stores the validated, pseudonymised dataset and the others load it. The entry's name is a
+    hash of the params (path and values), the input files' hashes (``inputs``, as in the
+    provenance) and the qa_lib version, so a changed input or params file is a miss. The cache
+    never holds the identifiers as written (:meth:`Dataset.__getstate__`). Outside a batch, or
+    when the entry is unreadable, this is exactly :func:`load_dataset`.
+    """
+    folder = _private_folder(os.environ.get(DATA_CACHE_ENV))
+    if folder is None:
+        return load_dataset(params)
+
+    material = json.dumps({"params_file": str(params.path.resolve()), "params": params.as_dict(), "inputs": inputs,
+                           "qa_lib": qa_lib.__version__}, sort_keys=True, default=str)
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    entry = folder / f"{digest}.pickle"
+    # one loader per entry: reports of the same params started at once wait for the first instead of
+    # each validating the data again, and so share its pseudonyms even without a configured key
+    with _exclusive(folder / f"{digest}.lock"):
+        if entry.is_file():
+            try:
+                with open(entry, "rb") as fh:
+                    cached = pickle.load(fh)  # written by this user's batch into a folder only it can write
+                if isinstance(cached, Dataset):
+                    return cached
+            except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
+                pass
+        ds = load_dataset(params)
+        fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        except OSError:  # a full disk costs the next report a reload, nothing more
+            Path(tmp).unlink(missing_ok=True)
+        return ds
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (POSIX ``flock``; released by the OS if the holder dies).
+    Where there is no ``fcntl`` the block runs unlocked: two reports may then each load the data."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def identifier_values(ds: Dataset) -> frozenset[str]:
+    """Every identifier value of the run, as written in the input files and as loaded.
+
+    The Dataset holds case, practitioner and auditor ids as keyed pseudonyms (:mod:`qa_lib.inputs.privacy`),
+    but an id typed into free text is the real one: :func:`qa_lib.inputs.data.load_dataset` keeps the values
+    as written (in memory only) in ``ds.raw_identifiers``.
+    """
+    ids = set(identifier_values_as_written(ds))
+    for name in ("audits", "ratings", "allocations", "feedback", "actions", "comments"):
+        frame = getattr(ds, name, None)
+        if frame is None:
+            continue
+        for col in frame.columns:
+            if col in IDENTIFIER_COLUMNS:
+                ids.update(frame[col].dropna().astype("string").str.strip().unique().tolist())
+    ids.discard("")
+    return frozenset(ids)

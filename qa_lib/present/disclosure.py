@@ -1,0 +1,493 @@
+"""Statistical disclosure control for published reports: small-count suppression that totals cannot undo.
+
+A published report (params ``audience: published``) shows every count from 1 to ``threshold - 1``
+(params ``suppression.threshold``, default 5) as ``c`` — the symbol the ONS and the Department
+for Education use for "confidential" — and then hides further cells (*secondary suppression*) so
+that no hidden count can be worked out by subtracting the shown cells of a row, a column or a
+total. Percentages and rates whose numerator or denominator is hidden are hidden too.
+
+How (``suppress``):
+
+1. Structure. The table's linear relations are found from the columns and rows that
+   :mod:`qa_lib.sections.tables` produces, each checked arithmetically before it is used (a relation
+   that does not hold is not assumed):
+   - a ``Total`` / ``All`` row is the sum of the other rows (every count column);
+   - ``n`` is the sum of the grade columns, ``good_or_better`` the sum of the good grades,
+     ``allocated`` = ``returned`` + ``not returned`` + ``exempt``, a ``Total`` column the sum
+     of the other counts;
+   - in moderation outcomes ``Moderated`` = ``Same grade`` + ``Downgraded`` + ``Upgraded``,
+     and a row ``X`` is the sum of the rows labelled ``X ...`` (``Downgraded Good → RI``...);
+   - ratios: ``good_or_better_share`` = good_or_better / n, ``moderated_share``,
+     ``participation_rate``, ``return_rate`` = returned / (allocated − exempt), and ``share``
+     (a count over its column's sum, or over the ``Moderated`` row). A share column makes its
+     denominator public even when it is not printed, so that sum becomes a line too.
+2. Primary suppression: every count ``0 < x < threshold``.
+3. Secondary suppression, iterated to a fixed point: any line (members plus its total) with
+   exactly one hidden cell gets its smallest other non-zero cell hidden (members before the
+   total; a zero only when nothing else is left).
+4. Audit and repair: a linear program (``scipy.optimize.linprog``) finds the least and greatest
+   value each hidden cell can take given every shown cell, every line and non-negativity.
+   Where a hidden cell is pinned (the interval is narrower than one), another cell of one of its
+   lines is hidden and steps 3–4 repeat.
+5. Derived cells: a ratio is hidden when its numerator or denominator is; any other derived
+   column (a flag such as ``met_target``, an unknown share) is hidden in every row that has a
+   hidden count.
+
+Counts of zero are shown (a zero discloses no individual); integer columns are the counts.
+Relations *between* tables (the same total in two tables) are not linked: each table is
+protected on its own.
+
+References
+----------
+Office for National Statistics (2024), *Statistical disclosure control policy for tables*;
+Hundepool, A. et al. (2012), *Statistical Disclosure Control*, Wiley, ch. 4 (cell suppression,
+secondary suppression and the audit by linear programming of the feasibility interval);
+Government Statistical Service (2021), *Symbols in tables* (``c`` = confidential).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from qa_lib.core.errors import ParamsError, problem
+from qa_lib.inputs.io import FREE_TEXT_COLUMNS  # noqa: F401 - re-exported
+from qa_lib.inputs.privacy import key_source
+
+SYMBOL = "c"
+TOTAL_LABELS = ("Total", "All")
+#: column -> the columns it is the sum of ("grades"/"good grades" stand for the scale's).
+COLUMN_SUMS: dict[str, tuple[str, ...]] = {
+    "n": ("<grades>",),
+    "good_or_better": ("<good grades>",),
+    "allocated": ("returned", "not returned", "exempt"),
+}
+#: row label -> the rows it is the sum of (beyond the automatic "X" = sum of "X ..." rows).
+ROW_SUMS: dict[str, tuple[str, ...]] = {"Moderated": ("Same grade", "Downgraded", "Upgraded")}
+#: ratio column -> (numerator column, denominator columns added, denominator columns subtracted)
+RATIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "good_or_better_share": ("good_or_better", ("n",), ()),
+    "moderated_share": ("moderated", ("audits",), ()),
+    "participation_rate": ("took_part", ("recorded",), ()),
+    "return_rate": ("returned", ("allocated",), ("exempt",)),
+}
+#: non-count columns that do not come from the counts (shown as they are).
+NOT_DERIVED = ("target",)
+#: integer columns that are attributes, not frequencies of people or case files (never suppressed).
+NOT_COUNTS = ("raters", "df", "year")
+#: text that quotes a count ("7 of 14", "5/11"): such a cell is hidden when a count in it is small.
+COUNT_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
+#: columns of free text (comments, quotes): never shown in a published report.
+
+Cell = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class SuppressionRule:
+    """The published-report rule: counts ``1 .. threshold - 1`` hidden as ``symbol``."""
+
+    threshold: int = 5
+    symbol: str = SYMBOL
+
+    def describe(self) -> str:
+        top = self.threshold - 1
+        small = f"Counts from 1 to {top}" if top > 1 else "Counts of 1"
+        return (f"{small} are shown as {self.symbol}, and further cells are shown as {self.symbol} so that no "
+                f"hidden count can be worked out from the totals (secondary suppression); percentages and rates "
+                f"of hidden counts are shown as {self.symbol} too. Tables with one row per person and "
+                "free-text quotes are not published.")
+
+
+def rule_from_params(params) -> SuppressionRule:
+    """The rule of a run (params ``suppression.threshold`` and ``suppression.symbol``).
+
+    Raises
+    ------
+    ParamsError
+        The threshold is below 1, or the symbol is empty, longer than 10 characters or a number
+        (a hidden cell must never read as a count).
+    """
+    spec = getattr(params, "suppression", None) or {}
+    spec = spec if isinstance(spec, dict) else {}
+    threshold = spec.get("threshold", 5)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+        raise problem(ParamsError, "params suppression.threshold", received=repr(threshold),
+                      expected="a whole number of at least 1 (5 hides counts from 1 to 4)")
+    symbol = spec.get("symbol", SYMBOL)
+    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 10 or _is_number(symbol):
+        raise problem(ParamsError, "params suppression.symbol", received=repr(symbol),
+                      expected="a short mark that is not a number, e.g. c or <5",
+                      fix="set suppression: {symbol: c} (the ONS and DfE mark) or your house style")
+    return SuppressionRule(threshold=threshold, symbol=symbol.strip())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def audience_note(params) -> str:
+    """The sentence each output carries about its audience and the rule applied."""
+
+    audience = getattr(params, "audience", "internal")
+    ids = ("Case, child, practitioner, auditor and moderator ids are pseudonymised at load "
+           f"({key_source(params)}) and no identifier is shown.")
+    if audience == "published":
+        return f"Audience: published (disclosure control applied). {rule_from_params(params).describe()} {ids}"
+    return ("Audience: internal — not for publication: small counts are shown and tables may have one row per "
+            f"person. {ids}")
+
+
+@dataclass(frozen=True)
+class Line:
+    """``sum(members) == total`` (a cell), or ``== value`` when the total is public but not a cell."""
+
+    members: tuple[Cell, ...]
+    total: Cell | None = None
+    value: float | None = None
+    share_column: str | None = None  # for a line made public by a share column
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Cell ``at`` = numerator / (sum(plus) − sum(minus)); ``public_denominator`` marks a share line."""
+
+    at: Cell
+    numerator: Cell
+    plus: tuple[Cell, ...] = ()
+    minus: tuple[Cell, ...] = ()
+    line: Line | None = None
+
+
+@dataclass
+class Structure:
+    """What :func:`structure` found in a table."""
+
+    counts: list[str]
+    lines: list[Line] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)  # other columns computed from the counts
+
+
+@dataclass
+class Suppressed:
+    """A table after disclosure control."""
+
+    frame: pd.DataFrame  # what is shown and written (hidden cells hold the symbol)
+    hidden: pd.DataFrame  # boolean, True where a cell is hidden
+    primary: int
+    secondary: int
+    structure: Structure
+
+    @property
+    def any(self) -> bool:
+        return bool(self.hidden.to_numpy().any())
+
+
+def _label(idx) -> str:
+    return str(idx[0] if isinstance(idx, tuple) else idx).strip()
+
+
+def is_count(series: pd.Series) -> bool:
+    name = str(series.name)
+    if name in NOT_COUNTS or name.endswith(("_df", " df")):
+        return False
+    return pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _is_share_name(name: object) -> bool:
+    text = str(name).lower()
+    return text.endswith(("share", "rate", "_pct", "percent", "%"))
+
+
+def _pair(column: str, counts: Sequence[str]) -> str | None:
+    """The count column a share column is the share of (``'2024-25 Q2 share'`` -> ``'2024-25 Q2 n'``)."""
+    stem = re.sub(r"[ _]*(share|rate|pct|percent|%)$", "", str(column), flags=re.I)
+    for cand in (f"{stem} n", f"{stem}_n", stem, f"{stem} count", f"{stem}_count"):
+        if cand in counts:
+            return cand
+    return None
+
+
+def _value(frame: pd.DataFrame, cell: Cell) -> float:
+    v = frame[cell[1]].iloc[cell[0]]
+    return np.nan if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+
+def _holds(frame: pd.DataFrame, members: Sequence[Cell], total: Cell) -> bool:
+    vals = [_value(frame, c) for c in members]
+    tot = _value(frame, total)
+    return not np.isnan(tot) and not any(np.isnan(vals)) and abs(sum(vals) - tot) < 1e-9
+
+
+def structure(frame: pd.DataFrame, *, grades: Sequence[str] = (), good_grades: Sequence[str] = ()) -> Structure:
+    """Find the count columns, the additive lines and the ratios of ``frame`` (see the module notes)."""
+    counts = [c for c in frame.columns if is_count(frame[c])]
+    out = Structure(counts=counts)
+    rows = list(range(len(frame)))
+    labels = [_label(i) for i in frame.index]
+    totals = [i for i in rows if labels[i] in TOTAL_LABELS]
+    # column sums, row by row
+    for col, parts in [*COLUMN_SUMS.items(), *[(t, ("<others>",)) for t in TOTAL_LABELS]]:
+        if col not in counts:
+            continue
+        if parts == ("<grades>",):
+            parts = tuple(g for g in grades if g in counts)
+        elif parts == ("<good grades>",):
+            parts = tuple(g for g in good_grades if g in counts)
+        elif parts == ("<others>",):
+            parts = tuple(c for c in counts if c != col and c not in COLUMN_SUMS)
+        if not parts or not all(p in counts for p in parts):
+            continue
+        for i in rows:
+            members = tuple((i, p) for p in parts)
+            if _holds(frame, members, (i, col)):
+                out.lines.append(Line(members, (i, col)))
+    # row sums, column by column
+    row_groups: list[tuple[int, list[int]]] = []
+    for t in totals:
+        row_groups.append((t, [i for i in rows if i not in totals]))
+    for i, lab in enumerate(labels):
+        if lab in ROW_SUMS:
+            members = [j for j, other in enumerate(labels) if other in ROW_SUMS[lab]]
+            if len(members) == len(ROW_SUMS[lab]):
+                row_groups.append((i, members))
+        children = [j for j, other in enumerate(labels) if j != i and other.startswith(lab + " ")]
+        if children and lab not in TOTAL_LABELS:
+            row_groups.append((i, children))
+    for col in counts:
+        for t, members in row_groups:
+            cells = tuple((j, col) for j in members)
+            if members and _holds(frame, cells, (t, col)):
+                out.lines.append(Line(cells, (t, col)))
+    # ratios with named parts
+    handled = set()
+    for col, (num, plus, minus) in RATIOS.items():
+        if col in frame.columns and all(c in counts for c in (num, *plus, *minus)):
+            handled.add(col)
+            for i in rows:
+                out.ratios.append(Ratio((i, col), (i, num), tuple((i, p) for p in plus), tuple((i, m) for m in minus)))
+    # a "share" of the single count column: over a row (Moderated) or over the column's sum
+    if "share" in frame.columns and len(counts) == 1 and pd.api.types.is_numeric_dtype(frame["share"].dtype):
+        col = counts[0]
+        share = pd.to_numeric(frame["share"], errors="coerce").to_numpy(dtype=float)
+        vals = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        ok = (share > 0) & (vals > 0)
+        dens = vals[ok] / share[ok]
+        if len(dens) and np.allclose(dens, dens[0]):
+            den = dens[0]
+            den_rows = [i for i in rows if abs(vals[i] - den) < 1e-6 and not (share[i] > 0 and share[i] < 1)]
+            members = tuple((i, col) for i in rows if i not in totals)
+            if den_rows:
+                handled.add("share")
+                d = den_rows[0]
+                for i in rows:
+                    if i != d:
+                        out.ratios.append(Ratio((i, "share"), (i, col), ((d, col),)))
+            elif abs(np.nansum([vals[i] for i in rows if i not in totals]) - den) < 1e-6:
+                handled.add("share")
+                line = Line(members, None, float(den), share_column="share")
+                out.lines.append(line)
+                for i in rows:
+                    out.ratios.append(Ratio((i, "share"), (i, col), line=line))
+    out.derived = [c for c in frame.columns if c not in counts and c not in handled and c not in NOT_DERIVED
+                   and (pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype))]
+    return out
+
+
+def _secondary(frame: pd.DataFrame, lines: list[Line], hidden: set[Cell]) -> set[Cell]:
+    """Hide cells until no line has exactly one hidden cell (fixed point)."""
+    hidden = set(hidden)
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            cells = list(line.members) + ([line.total] if line.total else [])
+            if sum(c in hidden for c in cells) != 1:
+                continue
+            pick = _smallest([c for c in line.members if c not in hidden], frame) or \
+                _smallest([line.total] if line.total and line.total not in hidden else [], frame)
+            if pick is not None:
+                hidden.add(pick)
+                changed = True
+    return hidden
+
+
+def _smallest(cells: list[Cell], frame: pd.DataFrame) -> Cell | None:
+    if not cells:
+        return None
+    vals = [(_value(frame, c), k, c) for k, c in enumerate(cells)]
+    positive = [v for v in vals if v[0] > 0]
+    return min(positive or vals)[2]
+
+
+def feasible_intervals(frame: pd.DataFrame, lines: list[Line], hidden: set[Cell]) -> dict[Cell, tuple[float, float]]:
+    """Least and greatest value of each hidden cell given the shown cells, the lines and x >= 0.
+
+    Solved as two linear programs per hidden cell (``scipy.optimize.linprog``, HiGHS); an
+    unbounded maximum is ``inf``.
+    """
+
+    cells = sorted(hidden)
+    if not cells:
+        return {}
+    pos = {c: k for k, c in enumerate(cells)}
+    a_eq, b_eq = [], []
+    for line in lines:
+        terms = [(c, 1.0) for c in line.members] + ([(line.total, -1.0)] if line.total else [])
+        row = np.zeros(len(cells))
+        rhs = -0.0 if line.total else float(line.value)
+        touched = False
+        for c, coef in terms:
+            if c in pos:
+                row[pos[c]] += coef
+                touched = True
+            else:
+                rhs -= coef * _value(frame, c)
+        if touched:
+            a_eq.append(row)
+            b_eq.append(rhs)
+    out = {}
+    for c in cells:
+        obj = np.zeros(len(cells))
+        obj[pos[c]] = 1.0
+        if not a_eq:
+            out[c] = (0.0, np.inf)
+            continue
+        lo = linprog(obj, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None), method="highs")
+        hi = linprog(-obj, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None), method="highs")
+        low = lo.fun if lo.status == 0 else 0.0
+        high = -hi.fun if hi.status == 0 else np.inf
+        out[c] = (float(low), float(high))
+    return out
+
+
+def _pinned(intervals: dict[Cell, tuple[float, float]]) -> list[Cell]:
+    return [c for c, (lo, hi) in intervals.items() if hi - lo < 1 - 1e-7]
+
+
+def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str] = (),
+             good_grades: Sequence[str] = ()) -> Suppressed:
+    """Apply primary and secondary suppression and hide the ratios of hidden counts.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A report table (counts as integer columns, shares as floats); the index is kept.
+    rule : SuppressionRule
+    grades, good_grades : sequence of str
+        The grade scale and its "good or better" grades (to recognise ``n`` and ``good_or_better``).
+
+    Returns
+    -------
+    Suppressed
+        ``frame`` (hidden cells hold ``rule.symbol``; other cells keep their values), the
+        ``hidden`` mask and how many cells were hidden as primary and secondary.
+
+    Notes
+    -----
+    After suppression no hidden count can be pinned to a single value by the table's own
+    lines: :func:`feasible_intervals` is checked and more cells are hidden until it holds.
+    """
+    st = structure(frame, grades=grades, good_grades=good_grades)
+    primary: set[Cell] = set()
+    for col in st.counts:
+        vals = pd.to_numeric(frame[col], errors="coerce")
+        for i, v in enumerate(vals):
+            if pd.notna(v) and 0 < v < rule.threshold:
+                primary.add((i, col))
+    lines = list(st.lines)
+    hidden = _secondary(frame, lines, primary)
+    for _ in range(len(frame) * max(len(st.counts), 1) + 1):
+        pinned = _pinned(feasible_intervals(frame, lines, hidden)) if hidden else []
+        if not pinned:
+            break
+        extra = None
+        for cell in pinned:
+            for line in lines:
+                if cell in line.members or cell == line.total:
+                    extra = _smallest([c for c in line.members if c not in hidden], frame) or \
+                        _smallest([line.total] if line.total and line.total not in hidden else [], frame)
+                    if extra is not None:
+                        break
+            if extra is not None:
+                break
+        if extra is None:  # nothing left to hide in those lines: hide every count of the table
+            hidden |= {(i, c) for c in st.counts for i in range(len(frame))}
+            break
+        hidden = _secondary(frame, lines, hidden | {extra})
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    cols = list(frame.columns)
+    for i, c in hidden:
+        mask.iat[i, cols.index(c)] = True
+    # ratios whose parts are hidden; lines of a share column hide the whole share column if exposed
+    for r in st.ratios:
+        parts = [r.numerator, *r.plus, *r.minus]
+        exposed_line = r.line is not None and sum(c in hidden for c in r.line.members) == 1
+        if any(p in hidden for p in parts) or exposed_line:
+            mask.iat[r.at[0], cols.index(r.at[1])] = True
+    row_hidden = (mask[st.counts].any(axis=1) if st.counts else pd.Series(False, index=frame.index)).to_numpy()
+    ratio_cols = {r.at[1] for r in st.ratios}
+    for c in st.derived:
+        follows = [r for r in ratio_cols if str(c).startswith(r.removesuffix("_share").removesuffix("_rate"))]
+        if follows:  # an interval or summary of a known ratio: hidden where the ratio is
+            mask[c] = mask[c] | mask[follows[0]].to_numpy()
+        elif _is_share_name(c) and pd.api.types.is_numeric_dtype(frame[c].dtype):
+            pair = _pair(c, st.counts)
+            # a share of unknown denominator reveals that denominator: hide the whole column when any
+            # count it could involve is hidden
+            involved = mask[pair].to_numpy().any() if pair else mask[st.counts].to_numpy().any()
+            mask[c] = mask[c] | (np.ones(len(frame), dtype=bool) if involved else row_hidden)
+        else:
+            mask[c] = mask[c] | row_hidden
+    # text quoting counts ("7 of 14"): hidden in rows with hidden counts, and wherever a quoted count is small
+    for c in frame.columns:
+        if c in st.counts or not (pd.api.types.is_object_dtype(frame[c].dtype) or pd.api.types.is_string_dtype(frame[c].dtype)):
+            continue
+        text = frame[c].astype("string")
+        quotes = text.map(lambda t: bool(COUNT_TEXT.search(t)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        if not quotes.any():
+            continue
+        small = text.map(lambda t: isinstance(t, str) and any(0 < int(x) < rule.threshold for m in COUNT_TEXT.findall(t)
+                                                              for x in m), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        mask[c] = mask[c].to_numpy() | (quotes & row_hidden) | small
+    shown = frame.astype(object).where(~mask.to_numpy(), rule.symbol)
+    return Suppressed(frame=shown, hidden=mask, primary=len(primary), secondary=len(hidden) - len(primary),
+                      structure=st)
+
+
+def table_note(result: Suppressed, rule: SuppressionRule) -> str:
+    """The note under a published table that has hidden cells."""
+    top = rule.threshold - 1
+    what = f"a count from 1 to {top}" if top > 1 else "a count of 1"
+    return (f"{rule.symbol} = not shown to protect confidentiality: {what}, or a cell hidden so that such a count "
+            "cannot be worked out from the totals, or a percentage of a hidden count.")
+
+
+_ALT_PART = re.compile(r"\(n = ([\d,]+)\)")
+
+
+def chart_discloses(alt: str, rule: SuppressionRule) -> bool:
+    """True when a chart's alt text (as :func:`qa_lib.present.charts.stacked_grades` writes it: ``label: A 12%,
+    B 30% (n = 40)``) implies a count from 1 to ``threshold - 1`` — the bars would show it too.
+    Alt text without ``(n = ...)`` quotes no counts and is not judged here."""
+    for part in re.split(r";\s*", alt or ""):
+        m = _ALT_PART.search(part)
+        if not m:
+            continue
+        n = int(m.group(1).replace(",", ""))
+        if 0 < n < rule.threshold:
+            return True
+        for pct in re.findall(r"(\d+(?:\.\d+)?)%", part):
+            count = round(float(pct) / 100 * n)
+            if 0 < count < rule.threshold or (float(pct) > 0 and count == 0):
+                return True
+    return False

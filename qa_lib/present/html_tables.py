@@ -1,0 +1,184 @@
+"""Presentation: turn full-precision tables into what a reader sees (and what the CSV holds).
+
+Rounding and percentages happen only here. Column names are humanised through one mapping so
+every report says the same thing the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import math
+
+import numpy as np
+import pandas as pd
+
+from qa_lib.core import fmt
+
+LABELS = {
+    "n": "Audits (n)", "good_or_better": "Good or better", "good_or_better_share": "% Good or better",
+    "audits": "Audits", "moderated": "Moderated", "moderated_share": "% moderated",
+    "allocated": "Allocated", "returned": "Returned", "not returned": "Not returned", "exempt": "Exempt",
+    "return_rate": "Return rate", "target": "Target", "met_target": "Target met",
+    "recorded": "Participation recorded", "took_part": "Took part", "participation_rate": "Participation rate",
+    "practitioners": "Practitioners", "share": "Share", "period": "Period", "month": "Month",
+    "month_label": "Month", "service_area": "Service area", "domain": "Domain", "cohort": "Cohort",
+    "team": "Team", "reason": "Reason", "outcome": "Outcome", "table": "Table", "rule": "Reason",
+    "rows": "Rows set aside", "example": "Example message",
+    # qa_lib.sections.change: intervals and tested changes
+    "good_or_better_low_share": "% Good or better: 95% range from", "good_or_better_high_share": "% Good or better: 95% range to",
+    "good_or_better_summary": "Good or better (n, %, likely range)", "small_n": "Fewer than min. audits",
+    "return_rate_low_share": "Return rate: 95% range from", "return_rate_high_share": "Return rate: 95% range to",
+    "return_rate_summary": "Returned (n, %, likely range)", "this_period": "This period",
+    "previous_period": "Previous period", "difference": "Difference (points, likely range)",
+    "p_value": "p", "q_value": "q (adjusted)", "change_label": "Change", "measure": "Measure",
+    "statistic": "Statistic", "periods": "Periods",
+}
+# qa_lib.sections.reliability: agreement coefficients and tests, each estimate with "<name>_ci_low"/"_ci_high"
+for _key, _text in {"kappa": "Kappa", "kappa_linear": "Weighted kappa (linear)",
+                    "kappa_quadratic": "Weighted kappa (quadratic)", "ac1": "AC1", "ac2_quadratic": "AC2 (quadratic)",
+                    "fleiss_kappa": "Fleiss kappa", "alpha_ordinal": "Krippendorff alpha (ordinal)",
+                    "mean_difference": "Mean grade change (moderator − auditor)"}.items():
+    LABELS.update({_key: _text, f"{_key}_ci_low": f"{_text}: 95% CI from", f"{_key}_ci_high": f"{_text}: 95% CI to"})
+LABELS.update({
+    "agreement_share": "% same grade", "agreement_low_share": "% same grade: 95% CI from",
+    "agreement_high_share": "% same grade: 95% CI to", "net_downgraded_share": "% downgraded − % upgraded",
+    "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
+    "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
+    "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
+    "bowker_q": "Bowker q (BH)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
+    "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
+})
+SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
+
+
+def label(name: object) -> str:
+    """Human column label (``good_or_better_share`` → ``% Good or better``)."""
+    text = str(name)
+    return LABELS.get(text, text[:1].upper() + text[1:].replace("_", " ") if text.islower() else text)
+
+
+def is_share(column: object) -> bool:
+    return str(column).endswith(SHARE_SUFFIXES)
+
+
+def pct(x: float, digits: int = 0) -> str:
+    """``0.625`` → ``63%`` (half up, :func:`qa_lib.core.fmt.pct`); ``–`` for missing."""
+    return fmt.pct(x, digits)
+
+
+def format_cell(value: object, column: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "Yes" if value else "No"
+    if is_share(column) and isinstance(value, (int, float, np.integer, np.floating)):
+        return pct(value)
+    if isinstance(value, (float, np.floating)):
+        return fmt.significant(value, 3) if abs(value) < 1 else fmt.number(value, 2)
+    if isinstance(value, (int, np.integer)):
+        return fmt.count(value)
+    return str(value)
+
+
+SMALL_N_MARK = "†"
+
+
+def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | None:
+    """The (low, high) interval columns that belong to estimate ``column``, if the table has them."""
+    stem = column[: -len("_share")] if column.endswith("_share") else column
+    candidates = [(f"{column}_ci_low", f"{column}_ci_high"), (f"{stem}_ci_low", f"{stem}_ci_high")]
+    if is_share(column):  # a count column (e.g. good_or_better) never takes its share's interval
+        candidates.insert(0, (f"{stem}_low_share", f"{stem}_high_share"))
+    for low, high in candidates:
+        if low in frame.columns and high in frame.columns:
+            return low, high
+    return None
+
+
+def _with_range(value: object, low: object, high: object, column: str) -> str:
+    shown = format_cell(value, column)
+    numbers = [v for v in (low, high) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)]
+    if len(numbers) < 2 or shown in ("–", "c"):
+        return shown
+    if is_share(column):
+        return f"{shown} ({fmt.pct_range(low, high)})"
+    return f"{fmt.number(value)} ({fmt.number_range(low, high)})"
+
+
+def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The reader's view of a full table: each estimate merged with its 95% interval in one cell
+    ("60% (53–68%)"), text summaries that repeat those numbers dropped, and the small-sample flag
+    shown as a † marker with a footnote. The CSV keeps every column at full precision.
+
+    Returns the formatted (text) frame and its footnotes.
+    """
+    cells: dict[str, list[str]] = {}
+    used: set[str] = set()
+    notes: list[str] = []
+    merged_stems = []
+    for col in frame.columns:
+        pair = _interval_partners(frame, str(col))
+        if pair:
+            used.update(pair)
+            merged_stems.append(str(col)[: -len("_share")] if str(col).endswith("_share") else str(col))
+    small = frame["small_n"].fillna(False).astype(bool) if "small_n" in frame.columns else None
+    for col in frame.columns:
+        name = str(col)
+        if name in used or name == "small_n" or (name.endswith("_summary") and merged_stems):
+            continue
+        pair = _interval_partners(frame, name)
+        if pair:
+            values = [_with_range(v, lo, hi, name) for v, lo, hi in zip(frame[col], frame[pair[0]], frame[pair[1]])]
+            if small is not None and is_share(name):
+                values = [v + SMALL_N_MARK if flag and v not in ("–", "c") else v for v, flag in zip(values, small)]
+            cells[label(col) + " (95% range)"] = values
+        else:
+            cells[label(col)] = [format_cell(v, col) for v in frame[col]]
+    if merged_stems:
+        notes.append("Ranges are 95% confidence intervals (Wilson score for percentages).")
+    if small is not None and small.any():
+        notes.append(f"{SMALL_N_MARK} Fewer audits than the minimum for a stable percentage: treat with caution.")
+    out = pd.DataFrame(cells, index=frame.index)
+    out.index = out.index.set_names([label(n) if n is not None else None for n in out.index.names])
+    out.columns.name = None
+    return out, notes
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Format every cell as text and humanise the headers (index names included)."""
+    return compact(frame)[0]
+
+
+def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
+    """Accessible HTML table: caption, header cells with scope, every value escaped."""
+    shown, notes = compact(frame)
+    heads = []
+    index_names = [n for n in shown.index.names] if index else []
+    if index:
+        heads += [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in index_names]
+    heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
+    # numbers read right-aligned, words left-aligned: a column is text when most of its cells
+    # do not start like a number ("60% (53–68%)", "–", "c" and "-3" all count as numbers)
+    numeric_start = re.compile(r"^[\d+\-−–.]|^c$|^<")
+    text_cols = []
+    for col in shown.columns:
+        cells_ = [str(v) for v in shown[col] if str(v) not in ("", "–")]
+        text_cols.append(bool(cells_) and sum(not numeric_start.match(v) for v in cells_) > len(cells_) / 2)
+    td = ['<td class="text">' if t else "<td>" for t in text_cols]
+    body = []
+    for idx, row in shown.iterrows():
+        cells = []
+        if index:
+            keys = idx if isinstance(idx, tuple) else (idx,)
+            cells += [f'<th scope="row">{html.escape(str(k))}</th>' for k in keys]
+        cells += [f"{open_}{html.escape(str(v))}</td>" for open_, v in zip(td, row)]
+        cls = ' class="total"' if (idx == "Total" or (isinstance(idx, tuple) and idx[0] == "Total")) else ""
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    # a wide table scrolls: the region is focusable and named so keyboard users can scroll it (axe
+    # scrollable-region-focusable, WCAG 2.1.1)
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
+            f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))

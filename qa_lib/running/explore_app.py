@@ -1,0 +1,214 @@
+"""Serve the explorer (``notebooks/explore.py``) as a standalone browser app with Voilà.
+
+``make explore`` runs ``python -m qa_lib.running.explore_app --params params/demo.yaml``. The jupytext
+source is turned into a temporary ``.ipynb`` *outside the repository* (executed notebooks carry
+data and must never reach git), with the params path injected as papermill would, and Voilà serves
+that file on 127.0.0.1 only, with a random access token, until Ctrl+C; the temporary folder is
+removed on exit. Nothing is fetched from the network: Voilà's front end and the widget manager
+ship in the voila and jupyterlab_widgets packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from papermill.parameterize import parameterize_notebook
+
+from qa_lib.core.errors import QAError, problem
+from qa_lib.inputs.params import load_params
+from qa_lib.running.render import notebooks_dir
+
+NOTEBOOK = "explore"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: qa_lib/running/ -> ../..
+DEMO_PARAMS = ROOT / "params" / "demo.yaml"
+#: a Jupyter data folder holding the ``qa-explorer`` Voilà template (lab without CDN links)
+JUPYTER_DATA = Path(__file__).resolve().parents[1] / "templates" / "jupyter"
+TEMPLATE = "qa-explorer"
+
+
+def build_notebook(params_path: str | os.PathLike, folder: str | os.PathLike, *, export_dir: str = "") -> Path:
+    """Write ``<folder>/explore.ipynb`` from the jupytext source with ``params_path`` injected.
+
+    Parameters
+    ----------
+    params_path : path-like
+        The params YAML the explorer loads (made absolute, so the notebook may live anywhere).
+    folder : path-like
+        Where the ``.ipynb`` goes; use a temporary or git-ignored folder.
+    export_dir : str
+        Export folder for the app's export button; empty means ``<output root>/exports``.
+
+    Returns
+    -------
+    Path
+        The notebook written (not executed: Voilà executes it per visit).
+    """
+    params = load_params(params_path)  # fail here, with the params error, not inside the app
+    src = notebooks_dir() / f"{NOTEBOOK}.py"
+    nb = jupytext.read(src)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])  # papermill reads every cell's tags
+    nb.metadata["papermill"] = {}  # ... and records the parameters here
+    nb = parameterize_notebook(nb, {"params_path": str(params.path),
+                                    "export_dir": str(Path(export_dir).resolve()) if export_dir else ""})
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{NOTEBOOK}.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def voila_command(notebook: Path, *, port: int, token: str) -> list[str]:
+    """The Voilà command line: localhost only, no browser, token required, offline template.
+
+    Run it with :func:`voila_env` so Voilà finds the ``qa-explorer`` template.
+    """
+    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", f"--token={token}", f"--template={TEMPLATE}",
+            "--VoilaConfiguration.show_tracebacks=True"]
+
+
+def voila_env() -> dict[str, str]:
+    """Environment for Voilà: this Python's scripts first on PATH, and the explorer template on JUPYTER_PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH", "")) if p)
+    return env
+
+
+@dataclass
+class ExploreServer:
+    """A running Voilà process serving the explorer; stop it with :meth:`stop` (or use ``with``)."""
+
+    process: subprocess.Popen
+    port: int
+    token: str
+    folder: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+
+    def wait_until_ready(self, timeout: float = 90.0) -> None:
+        """Block until Voilà answers HTTP on its port; raise with its log if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        probe = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise problem(QAError, "voila", expected="a running server", received=f"exit code {self.process.returncode}",
+                              fix="read the log: " + self.log.read_text(encoding="utf-8", errors="replace")[-3000:])
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as resp:  # noqa: S310 - localhost only
+                    if resp.status < 500:
+                        return
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise problem(QAError, "voila", expected=f"an answer on port {self.port} within {timeout:.0f}s",
+                      received="no answer", fix="read the log: " + self.log.read_text(encoding="utf-8", errors="replace")[-3000:])
+
+    def stop(self) -> None:
+        """Stop Voilà (its kernels with it) and remove the temporary notebook folder."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> "ExploreServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start(params_path: str | os.PathLike = DEMO_PARAMS, *, port: int | None = None, export_dir: str = "",
+          quiet: bool = True) -> ExploreServer:
+    """Build the notebook in a new temporary folder and start Voilà on it (does not wait).
+
+    ``quiet`` sends Voilà's log to ``voila.log`` in that folder instead of the terminal.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="qa-explore-"))
+    try:
+        notebook = build_notebook(params_path, folder, export_dir=export_dir)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    port = port or free_port()
+    token = secrets.token_hex(16)
+    log = folder / "voila.log"
+    env = voila_env()
+    out = open(log, "w", encoding="utf-8") if quiet else None  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(voila_command(notebook, port=port, token=token), cwd=str(folder), env=env,
+                            stdout=out, stderr=subprocess.STDOUT if quiet else None, stdin=subprocess.DEVNULL)
+    return ExploreServer(process=proc, port=port, token=token, folder=folder, log=log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa_lib.running.explore_app",
+                                     description="Serve the QA explorer in the browser (Voilà, localhost only).")
+    parser.add_argument("--params", default=str(DEMO_PARAMS), help="params YAML (default: the demo's)")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--export-dir", default="", help="where the export button writes (default: outputs/exports)")
+    args = parser.parse_args(argv)
+
+    def _stop(_signum, _frame):  # `kill` or a closing terminal: clean up as Ctrl+C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server = start(args.params, port=args.port or None, export_dir=args.export_dir, quiet=True)
+    except QAError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    with server:
+        try:
+            server.wait_until_ready()
+        except QAError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"QA explorer running at {server.url}\n(open it in a browser on this machine; Ctrl+C stops it)", flush=True)
+        try:
+            while server.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("stopping the explorer")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1454 @@
+"""Agreement between auditors, moderators and peers: kappa, AC1/AC2, alpha, symmetry tests.
+
+Every function takes tidy input with an **explicit category set** (the grade scale, best
+first, e.g. ``["Outstanding", "Good", "Requires improvement", "Inadequate"]``) and returns
+one frozen result type (:class:`~qa_lib.stats.results.Estimate` or
+:class:`~qa_lib.stats.results.TestResult`). Two-rater measures work from the auditor x moderator
+count table (rows = auditor, columns = moderator), so every statistic costs O(q^2) once the
+pairs are tabulated; :func:`crosstab` tabulates a million pairs in milliseconds.
+
+Conventions (stated again in each result's ``method``):
+
+* Cohen's kappa / weighted kappa: Fleiss, Cohen & Everitt (1969) non-null ASE; normal 95%
+  CI, not truncated (as SAS PROC FREQ and statsmodels); ``ci="t"`` gives the irrCAC
+  convention, t(n-1) truncated to [-1, 1]. Test of kappa = 0 uses the FCE null variance.
+* Gwet AC1/AC2, Scott's pi, Fleiss' kappa (SE): Gwet (2014) linearisation variance,
+  finite-population fraction f = 0, t(n-1) 95% CI truncated to [-1, 1] (as irrCAC).
+* Krippendorff's alpha: point estimate from the ``krippendorff`` package; percentile
+  bootstrap CI over case files (units resampled with all their ratings).
+* Linear / quadratic weights score the categories 1..q by position (numeric categories
+  use their own values, as irrCAC does); "ordinal" weights are Gwet's irrCAC
+  ``ordinal.weights``, *not* Krippendorff's rank metric.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, Sequence
+
+import krippendorff as _kd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from qa_lib.core.errors import StatisticsError, problem
+from qa_lib.stats.results import Estimate, TestResult
+
+__all__ = [
+    "TINY_N",
+    "LANDIS_KOCH",
+    "encode",
+    "crosstab",
+    "agreement_weights",
+    "cohen_kappa",
+    "scott_pi_table",
+    "gwet_ac_table",
+    "gwet_ac",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+    "bowker_symmetry",
+    "stuart_maxwell",
+    "mcnemar",
+    "direction_of_disagreement",
+    "benchmark_probability",
+    "agreement_table",
+]
+
+#: Below this many case files (pairs / units) a result carries a "tiny n" note.
+TINY_N = 10
+
+#: Landis & Koch (1977) benchmark bands, highest first: (label, lower, upper).
+LANDIS_KOCH: tuple[tuple[str, float, float], ...] = (
+    ("Almost perfect", 0.8, 1.0),
+    ("Substantial", 0.6, 0.8),
+    ("Moderate", 0.4, 0.6),
+    ("Fair", 0.2, 0.4),
+    ("Slight", 0.0, 0.2),
+    ("Poor", -1.0, 0.0),
+)
+
+_Z975 = stats.norm.isf(0.025)
+_EPS = 1e-12
+
+# --------------------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------------------
+
+
+def _check_categories(categories: Any, where: str) -> list:
+    if categories is None or isinstance(categories, (str, bytes)):
+        raise problem(StatisticsError, where, expected="an explicit list of categories in scale order "
+                      "(e.g. ['Outstanding', 'Good', 'Requires improvement', 'Inadequate'])",
+                      received=repr(categories), fix="pass categories=... (never inferred from the data)")
+    cats = list(categories)
+    if len(cats) < 2:
+        raise problem(StatisticsError, where, expected="at least 2 categories", received=f"{len(cats)} ({cats!r})",
+                      fix="pass the full grade scale, including grades nobody used")
+    if len(set(map(repr, cats))) != len(cats) or len(pd.Index(cats).unique()) != len(cats):
+        raise problem(StatisticsError, where, expected="distinct categories", received=repr(cats),
+                      fix="remove the duplicated category")
+    return cats
+
+
+def _numeric_categories(cats: Sequence) -> bool:
+    return all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in cats)
+
+
+def _category_scores(cats: Sequence) -> np.ndarray:
+    """Scores used by linear/quadratic weights and interval/ratio alpha: values if numeric, else 1..q."""
+    if _numeric_categories(cats):
+        return np.asarray(cats, dtype=float)
+    return np.arange(1, len(cats) + 1, dtype=float)
+
+
+def encode(values: Any, categories: Sequence, *, where: str = "grades") -> np.ndarray:
+    """Map labels to integer codes 0..q-1 in scale order; missing values become -1.
+
+    Parameters
+    ----------
+    values : array-like
+        Grades (strings, numbers, categoricals); ``NaN``/``None`` mean "not graded".
+    categories : sequence
+        The full category set in scale order (first = code 0).
+    where : str, optional
+        Name of the thing being encoded, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Codes, ``-1`` where the value is missing.
+
+    Raises
+    ------
+    StatisticsError
+        If a non-missing value is not one of ``categories`` (never silently dropped).
+    """
+    cats = _check_categories(categories, where)
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values, dtype=object)
+    arr = np.asarray(arr).ravel()
+    if arr.dtype.kind in "iu" and _numeric_categories(cats) and cats == list(range(len(cats))):
+        codes = arr.astype(np.int64)  # already codes 0..q-1
+        bad = (codes < 0) | (codes >= len(cats))
+        if bad.any():
+            raise problem(StatisticsError, where, expected=f"one of {cats}", received=repr(arr[bad][0]))
+        return codes
+    if _numeric_categories(cats):
+        num = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=float)
+        missing = pd.isna(pd.Series(arr, dtype=object)).to_numpy()
+        cat_arr = np.asarray(cats, dtype=float)
+        order = np.argsort(cat_arr)
+        pos = np.searchsorted(cat_arr[order], num)
+        pos = np.clip(pos, 0, len(cats) - 1)
+        codes = order[pos].astype(np.int64)
+        ok = cat_arr[codes] == num
+        unknown = ~ok & ~missing
+        codes = np.where(ok, codes, -1)
+    else:
+        # factorize once (hash table), then map the few distinct labels to scale positions
+        ucodes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        lookup = np.asarray(pd.Index(cats, dtype=object).get_indexer(pd.Index(uniques, dtype=object)),
+                            dtype=np.int64)
+        missing = ucodes < 0
+        codes = np.where(missing, -1, lookup[np.where(missing, 0, ucodes)] if lookup.size else -1)
+        unknown = (codes < 0) & ~missing
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        raise problem(StatisticsError, f"{where}, value {first + 1}", expected=f"one of {cats}",
+                      received=repr(arr[first]),
+                      fix="clean the grades (qa_lib.clean) or pass the full category set")
+    return codes
+
+
+def crosstab(auditor: Any, moderator: Any, *, categories: Sequence, codes: bool = False) -> pd.DataFrame:
+    """Tabulate paired grades into a q x q count table (rows = auditor, columns = moderator).
+
+    Parameters
+    ----------
+    auditor, moderator : array-like
+        Paired grades, same length. Labels from ``categories`` or, with ``codes=True``,
+        integer codes 0..q-1 (-1 = missing).
+    categories : sequence
+        Full category set in scale order; unused categories get zero rows/columns.
+    codes : bool, optional
+        Inputs are already integer codes (fastest path: one ``np.bincount``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integer counts, index and columns = ``categories``. ``attrs["n_dropped"]`` counts
+        pairs left out because either grade was missing.
+
+    Raises
+    ------
+    StatisticsError
+        Different lengths, or a grade outside ``categories``.
+
+    Notes
+    -----
+    The table is ``np.bincount(a * q + b, minlength=q*q).reshape(q, q)``: 10^6 pairs take a
+    few milliseconds.
+    """
+    cats = _check_categories(categories, "crosstab categories")
+    q = len(cats)
+    if codes:
+        a = np.asarray(auditor, dtype=np.int64).ravel()
+        b = np.asarray(moderator, dtype=np.int64).ravel()
+        if a.size and (a.max() >= q or b.max() >= q or a.min() < -1 or b.min() < -1):
+            raise problem(StatisticsError, "crosstab codes", expected=f"integers -1..{q - 1}",
+                          received=f"range {min(a.min(), b.min())}..{max(a.max(), b.max())}")
+    else:
+        a = encode(auditor, cats, where="auditor grades")
+        b = encode(moderator, cats, where="moderator grades")
+    if a.shape != b.shape:
+        raise problem(StatisticsError, "crosstab", expected="auditor and moderator grades of the same length",
+                      received=f"{a.size} and {b.size}")
+    ok = (a >= 0) & (b >= 0)
+    n_dropped = int(a.size - ok.sum())
+    if n_dropped:
+        a, b = a[ok], b[ok]
+    counts = np.bincount(a * q + b, minlength=q * q).reshape(q, q)
+    out = pd.DataFrame(counts, index=pd.Index(cats, name="auditor"), columns=pd.Index(cats, name="moderator"))
+    out.attrs["n_dropped"] = n_dropped
+    return out
+
+
+def _as_table(table: Any, where: str = "table") -> tuple[np.ndarray, list]:
+    """Validate a square count table; return float counts and the category labels."""
+    if isinstance(table, pd.DataFrame):
+        rows, cols = list(table.index), list(table.columns)
+        arr = table.to_numpy()
+        if arr.shape[0] == arr.shape[1] and [str(r) for r in rows] != [str(c) for c in cols]:
+            raise problem(StatisticsError, where, expected="rows and columns listing the same categories in "
+                          "the same order (rows = auditor, columns = moderator)",
+                          received=f"rows {rows} and columns {cols}", fix="reindex both axes to the grade scale")
+        labels = cols
+    else:
+        arr = np.asarray(table)
+        labels = list(range(arr.shape[1])) if arr.ndim == 2 else []
+    try:
+        arr = np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise problem(StatisticsError, where, expected="numeric counts", received="non-numeric cells") from None
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise problem(StatisticsError, where, expected="a square q x q count table (rows = auditor, "
+                      "columns = moderator, all grades of the scale in order)", received=f"shape {arr.shape}",
+                      fix="build it with qa_lib.stats.agreement.crosstab(..., categories=scale)")
+    if arr.shape[0] < 2:
+        raise problem(StatisticsError, where, expected="at least 2 categories", received=f"shape {arr.shape}",
+                      fix="keep every grade of the scale, including unused ones")
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise problem(StatisticsError, where, expected="finite, non-negative counts",
+                      received="negative or missing cells", fix="fill empty cells with 0")
+    return arr, labels
+
+
+def agreement_weights(q: int, weights: Any = None, *, scores: Sequence[float] | None = None) -> np.ndarray:
+    """Agreement weight matrix w (w_ii = 1) for q ordered categories.
+
+    Parameters
+    ----------
+    q : int
+        Number of categories (the declared scale, not the grades seen).
+    weights : {None, "unweighted", "identity", "linear", "quadratic", "ordinal"} or array
+        ``None``/"unweighted"/"identity": w = I. "linear": 1 - |x_i - x_j|/(x_max - x_min)
+        (SAS Cicchetti-Allison). "quadratic": 1 - (x_i - x_j)^2/(x_max - x_min)^2 (SAS
+        Fleiss-Cohen). "ordinal": Gwet's ``ordinal.weights``, 1 - C(|i-j|+1, 2)/max.
+        A q x q array is used as given (agreement weights, w_ii = 1).
+    scores : sequence of float, optional
+        Category scores x (default 1..q).
+
+    Returns
+    -------
+    numpy.ndarray
+        q x q float matrix.
+    """
+    if weights is None or (isinstance(weights, str) and weights in ("unweighted", "identity", "none")):
+        return np.eye(q)
+    if isinstance(weights, str):
+        x = np.arange(1, q + 1, dtype=float) if scores is None else np.asarray(scores, dtype=float)
+        if weights == "linear":
+            return 1.0 - np.abs(x[:, None] - x[None, :]) / (x.max() - x.min())
+        if weights == "quadratic":
+            return 1.0 - (x[:, None] - x[None, :]) ** 2 / (x.max() - x.min()) ** 2
+        if weights == "ordinal":
+            k = np.arange(q)
+            nkl = np.abs(k[:, None] - k[None, :]) + 1.0
+            m = nkl * (nkl - 1) / 2
+            return 1.0 - m / m.max()
+        raise problem(StatisticsError, "weights", expected="None, 'linear', 'quadratic', 'ordinal' or a q x q "
+                      "matrix", received=repr(weights))
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (q, q):
+        raise problem(StatisticsError, "weights", expected=f"a {q} x {q} agreement-weight matrix",
+                      received=f"shape {w.shape}")
+    if not np.allclose(np.diag(w), 1.0):
+        raise problem(StatisticsError, "weights", expected="agreement weights with 1 on the diagonal",
+                      received=f"diagonal {np.diag(w).tolist()}",
+                      fix="pass agreement weights (1 - disagreement), not disagreement weights")
+    return w
+
+
+def _weights_name(weights: Any) -> str:
+    if weights is None or (isinstance(weights, str) and weights in ("unweighted", "identity", "none")):
+        return "unweighted"
+    return weights if isinstance(weights, str) else "custom"
+
+
+def _wdesc(wname: str) -> str:
+    return "unweighted" if wname == "unweighted" else f"{wname} weights"
+
+
+def _tiny_note(n: int, what: str = "case files") -> str:
+    if n < TINY_N:
+        return (f"tiny n: only {n} {what} (< {TINY_N}); the interval is unreliable — "
+                "treat as indicative, or bootstrap over case files")
+    return ""
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(s for s in notes if s)
+
+
+def _interval(est: float, se: float, n: int, ci: str, truncate: bool) -> tuple[float, float]:
+    if not (math.isfinite(est) and math.isfinite(se)):
+        return math.nan, math.nan
+    if ci == "normal":
+        crit = _Z975
+    elif ci == "t":
+        crit = stats.t.isf(0.025, n - 1) if n >= 2 else math.nan
+    else:
+        raise problem(StatisticsError, "ci", expected="'normal' or 't'", received=repr(ci))
+    lo, hi = est - crit * se, est + crit * se
+    if truncate:
+        lo, hi = max(lo, -1.0), min(hi, 1.0)
+    return float(lo), float(hi)
+
+
+def _ci_words(ci: str, truncate: bool) -> str:
+    base = "normal 95% CI (estimate ± 1.96·SE)" if ci == "normal" else "Student t(n−1) 95% CI"
+    return base + (", truncated to [−1, 1]" if truncate else ", not truncated")
+
+
+# --------------------------------------------------------------------------------------
+# two-rater measures from the q x q table
+# --------------------------------------------------------------------------------------
+
+
+def _kappa_core(t: np.ndarray, w: np.ndarray) -> dict:
+    """Weighted (w = I: simple) Cohen kappa with FCE 1969 variances; all O(q^2)."""
+    n = t.sum()
+    p = t / n
+    pr, pc = p.sum(1), p.sum(0)
+    po = float((w * p).sum())
+    pe = float(pr @ w @ pc)
+    if 1.0 - pe < _EPS:
+        return dict(n=n, po=po, pe=pe, kappa=math.nan, var=math.nan, var0=math.nan)
+    kappa = (po - pe) / (1.0 - pe)
+    wr = w @ pc          # w̄_i. = Σ_j w_ij p_.j
+    wc = pr @ w          # w̄_.j = Σ_i w_ij p_i.
+    s = wr[:, None] + wc[None, :]
+    fac = 1.0 / (n * (1.0 - pe) ** 2)
+    var = ((p * (w - s * (1.0 - kappa)) ** 2).sum() - (kappa - pe * (1.0 - kappa)) ** 2) * fac
+    var0 = ((np.outer(pr, pc) * (w - s) ** 2).sum() - pe ** 2) * fac
+    return dict(n=n, po=po, pe=pe, kappa=kappa, var=max(var, 0.0), var0=max(var0, 0.0))
+
+
+def cohen_kappa(table: Any, *, weights: Any = None, ci: str = "normal", truncate: bool | None = None) -> Estimate:
+    """Cohen's kappa (simple or weighted) for an auditor x moderator table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table, rows = auditor, columns = moderator, categories in scale order
+        including unused ones (build with :func:`crosstab`).
+    weights : {None, "linear", "quadratic", "ordinal"} or q x q array, optional
+        Agreement weights (see :func:`agreement_weights`); ``None`` = simple kappa.
+    ci : {"normal", "t"}, optional
+        ``"normal"`` (default): kappa ± z_0.975·ASE, as SAS PROC FREQ and statsmodels.
+        ``"t"``: kappa ± t_{0.975, n−1}·ASE as R irrCAC.
+    truncate : bool, optional
+        Clip the interval to [−1, 1]. Default: no for ``ci="normal"`` (SAS/statsmodels),
+        yes for ``ci="t"`` (irrCAC).
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` = kappa, ``se`` = FCE non-null ASE, ``ci_low``/``ci_high``,
+        ``statistic`` = z = kappa / SE_0 (null variance), ``pvalue`` two-sided normal,
+        ``extra``: ``p_o``, ``p_e``, ``se_h0``, ``pvalue_one_sided``, ``kappa_max``
+        (unweighted), ``pabak`` (unweighted: (q·p_o − 1)/(q − 1), = 2p_o − 1 for q = 2).
+
+    Raises
+    ------
+    StatisticsError
+        Non-square or negative table, unknown weights or CI convention.
+
+    Notes
+    -----
+    p_o = Σ w_ij p_ij, p_e = Σ w_ij p_i. p_.j, κ = (p_o − p_e)/(1 − p_e).
+    FCE (1969) variance, with w̄_i. = Σ_j w_ij p_.j and w̄_.j = Σ_i w_ij p_i.::
+
+        Var(κ)  = {Σ p_ij [w_ij − (w̄_i. + w̄_.j)(1 − κ)]² − [κ − p_e(1 − κ)]²} / [n(1 − p_e)²]
+        Var0(κ) = {Σ p_i. p_.j [w_ij − (w̄_i. + w̄_.j)]² − p_e²} / [n(1 − p_e)²]
+
+    With w = I these are the simple-kappa formulas. Var0 is only for the test of κ = 0;
+    the CI uses Var. If both raters use a single grade, p_e = 1 and κ is 0/0: the estimate
+    is ``nan`` with the reason in ``note`` (never 0 or 1). Linear/quadratic weights score
+    categories by position, so the result depends on the *declared* scale (an unused grade
+    between used ones changes weighted kappa). Rows must be the auditor: asymmetric
+    weights would otherwise change the answer.
+
+    References
+    ----------
+    Cohen J (1960) Educ Psychol Meas 20:37–46. Cohen J (1968) Psychol Bull 70:213–220.
+    Fleiss JL, Cohen J, Everitt BS (1969) Psychol Bull 72:323–327.
+    SAS/STAT PROC FREQ, "Tests and Measures of Agreement".
+    """
+    t, labels = _as_table(table)
+    q = t.shape[0]
+    w = agreement_weights(q, weights)
+    if truncate is None:
+        truncate = ci == "t"
+    wname = _weights_name(weights)
+    measure = "kappa" if wname == "unweighted" else f"kappa_{wname}"
+    method = (f"Cohen's kappa ({_wdesc(wname)}, q={q}); FCE (1969) non-null ASE; "
+              f"{_ci_words(ci, truncate)}; z test of kappa=0 with FCE null variance (two-sided)")
+    n = int(round(t.sum()))
+    if n == 0:
+        return Estimate(math.nan, n=0, method=method, measure=measure,
+                        note="undefined: the table is empty (no moderated pairs)")
+    r = _kappa_core(t, w)
+    extra: dict[str, Any] = {"p_o": r["po"], "p_e": r["pe"], "weights": wname, "q": q}
+    if wname == "unweighted":
+        extra["pabak"] = (q * r["po"] - 1.0) / (q - 1.0)
+    if not math.isfinite(r["kappa"]):
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note=_join("undefined: both raters used a single grade only, so chance agreement "
+                                   "p_e = 1 and kappa is 0/0 (report percent agreement and AC1 instead)",
+                                   _tiny_note(n, "pairs")))
+    se, se0 = math.sqrt(r["var"]), math.sqrt(r["var0"])
+    lo, hi = _interval(r["kappa"], se, n, ci, truncate)
+    z = r["kappa"] / se0 if se0 > 0 else math.nan
+    extra.update(se_h0=se0, pvalue_one_sided=float(stats.norm.sf(z)) if math.isfinite(z) else math.nan)
+    if wname == "unweighted":
+        pr, pc = t.sum(1) / t.sum(), t.sum(0) / t.sum()
+        extra["kappa_max"] = float((np.minimum(pr, pc).sum() - r["pe"]) / (1 - r["pe"]))
+    notes = [_tiny_note(n, "pairs")]
+    if se == 0:
+        notes.append("SE is 0 (e.g. perfect agreement): the Wald interval degenerates to a point; "
+                     "bootstrap over case files for a realistic interval")
+    return Estimate(r["kappa"], se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=measure,
+                    statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan,
+                    note=_join(*notes), extra=extra)
+
+
+def _gwet_table_core(t: np.ndarray, w: np.ndarray, kind: str) -> dict:
+    n = t.sum()
+    q = t.shape[0]
+    p = t / n
+    pr, pc = p.sum(1), p.sum(0)
+    pi = (pr + pc) / 2
+    pa = float((w * p).sum())
+    if kind == "ac":
+        tw = w.sum()
+        pe = float(tw * (pi * (1 - pi)).sum() / (q * (q - 1)))
+    else:  # scott
+        pe = float(pi @ w @ pi)
+    if 1.0 - pe < _EPS:
+        return dict(n=n, pa=pa, pe=pe, coef=math.nan, var=math.nan)
+    coef = (pa - pe) / (1 - pe)
+    if kind == "ac":
+        u = w - 2 * (1 - coef) * tw * (1 - (pi[:, None] + pi[None, :]) / 2) / (q * (q - 1))
+    else:
+        pbk = ((w @ pc) + (pr @ w)) / 2
+        u = w - (1 - coef) * (pbk[:, None] + pbk[None, :])
+    var = ((p * u ** 2).sum() - (pa - 2 * (1 - coef) * pe) ** 2) / (n * (1 - pe) ** 2)
+    return dict(n=n, pa=pa, pe=pe, coef=coef, var=max(var, 0.0))
+
+
+def _table_estimate(table: Any, weights: Any, kind: str, ci: str, truncate: bool) -> Estimate:
+    t, _ = _as_table(table)
+    q = t.shape[0]
+    w = agreement_weights(q, weights)
+    wname = _weights_name(weights)
+    if kind == "ac":
+        measure = "AC1" if wname == "unweighted" else f"AC2_{wname}"
+        name = f"Gwet's {'AC1' if wname == 'unweighted' else 'AC2'}"
+    else:
+        measure = "scott_pi" if wname == "unweighted" else f"scott_pi_{wname}"
+        name = "Scott's pi"
+    method = (f"{name} ({_wdesc(wname)}, declared q={q}), two-rater table; Gwet (2014) variance "
+              f"(irrCAC {'gwet.ac1' if kind == 'ac' else 'scott2'}.table, 1/n form), f=0; "
+              f"{_ci_words(ci, truncate)}; t test of coefficient=0 (two-sided)")
+    n = int(round(t.sum()))
+    if n == 0:
+        return Estimate(math.nan, n=0, method=method, measure=measure,
+                        note="undefined: the table is empty (no moderated pairs)")
+    r = _gwet_table_core(t, w, kind)
+    extra = {"p_a": r["pa"], "p_e": r["pe"], "weights": wname, "q": q}
+    if not math.isfinite(r["coef"]):
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note=_join("undefined: chance agreement p_e = 1 (one grade only)", _tiny_note(n, "pairs")))
+    return _finish_t(r["coef"], math.sqrt(r["var"]), n, method, measure, extra, ci, truncate,
+                     _tiny_note(n, "pairs"))
+
+
+def _finish_t(coef: float, se: float, n: int, method: str, measure: str, extra: dict, ci: str,
+              truncate: bool, note: str) -> Estimate:
+    lo, hi = _interval(coef, se, n, ci, truncate)
+    if se > 0 and n >= 2:
+        tstat = coef / se
+        df = n - 1 if ci == "t" else math.inf
+        dist = stats.t(n - 1) if ci == "t" else stats.norm
+        pval = float(2 * dist.sf(abs(tstat)))
+        extra = {**extra, "pvalue_one_sided": float(dist.sf(tstat))}
+    else:
+        tstat, df, pval = math.nan, math.nan, math.nan
+        if se == 0:
+            note = _join(note, "SE is 0 (all case files agree alike): the interval degenerates to a point")
+    return Estimate(coef, se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=measure,
+                    statistic=tstat, df=df if ci == "t" else math.nan, pvalue=pval, note=note, extra=extra)
+
+
+def gwet_ac_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: bool = True) -> Estimate:
+    """Gwet's AC1 (unweighted) or AC2 (weighted) from a two-rater auditor x moderator table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table, rows = auditor, columns = moderator, the *declared* grade scale
+        in order (q = number of rows, unused grades included).
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        ``None`` gives AC1; otherwise AC2 with these agreement weights.
+    ci : {"t", "normal"}, optional
+        Default ``"t"``: γ ± t_{0.975, n−1}·SE (irrCAC).
+    truncate : bool, optional
+        Clip the interval to [−1, 1] (default, irrCAC).
+
+    Returns
+    -------
+    Estimate
+        ``extra``: ``p_a``, ``p_e``, ``pvalue_one_sided`` (irrCAC's printed p-value).
+
+    Raises
+    ------
+    StatisticsError
+        Non-square table, bad weights.
+
+    Notes
+    -----
+    π_k = (p_k. + p_.k)/2, T_w = Σ w_kl, p_e = T_w Σ π_k(1 − π_k)/[q(q − 1)],
+    γ = (p_a − p_e)/(1 − p_e). Variance (Gwet 2008; irrCAC ``gwet.ac1.table``)::
+
+        Var = {Σ p_kl [w_kl − 2(1 − γ) T_w (1 − (π_k + π_l)/2)/(q(q−1))]² − [p_a − 2(1 − γ)p_e]²} / [n(1 − p_e)²]
+
+    This is the table (1/n) form; the raw-ratings form of :func:`gwet_ac` divides by
+    n − 1 instead, i.e. is larger by n/(n − 1). q is the declared number of grades: an
+    unused grade changes AC1 (unlike kappa). AC1 stays defined when everyone uses one grade.
+
+    References
+    ----------
+    Gwet KL (2008) Br J Math Stat Psychol 61:29–48. Gwet KL (2014) Handbook of Inter-Rater
+    Reliability, 4th ed. R package irrCAC, ``gwet.ac1.table``.
+    """
+    return _table_estimate(table, weights, "ac", ci, truncate)
+
+
+def scott_pi_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: bool = True) -> Estimate:
+    """Scott's pi (weighted or not) from a two-rater table, with Gwet's variance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table (rows = auditor, columns = moderator).
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        Agreement weights.
+    ci : {"t", "normal"}, optional
+        Interval convention (default t(n−1), as irrCAC).
+    truncate : bool, optional
+        Clip the interval to [−1, 1] (default).
+
+    Returns
+    -------
+    Estimate
+
+    Notes
+    -----
+    π_k = (p_k. + p_.k)/2, p_e = Σ w_kl π_k π_l. Variance as irrCAC ``scott2.table``:
+    {Σ p_kl [w_kl − (1 − π̂)(p̄_k + p̄_l)]² − [p_a − 2(1 − π̂)p_e]²}/[n(1 − p_e)²] with
+    p̄_k = (Σ_l w_kl p_.l + Σ_l w_lk p_l.)/2. Scott's pi is Fleiss' kappa for two raters.
+
+    References
+    ----------
+    Scott WA (1955) Public Opin Q 19:321–325. Gwet KL (2014) Handbook, 4th ed.
+    """
+    return _table_estimate(table, weights, "scott", ci, truncate)
+
+
+# --------------------------------------------------------------------------------------
+# many raters: counts per unit
+# --------------------------------------------------------------------------------------
+
+
+def _ratings_counts(ratings: Any, categories: Sequence, where: str = "ratings") -> tuple[np.ndarray, list]:
+    """Units x categories count matrix r_ik from a units x raters frame (NaN = not graded)."""
+    cats = _check_categories(categories, f"{where} categories")
+    if isinstance(ratings, pd.Series) or not hasattr(ratings, "shape"):
+        ratings = pd.DataFrame(ratings)
+    arr = ratings.to_numpy(dtype=object) if isinstance(ratings, pd.DataFrame) else np.asarray(ratings, dtype=object)
+    if arr.ndim != 2:
+        raise problem(StatisticsError, where, expected="a units x raters table (one row per case file, one "
+                      "column per rater, NaN where a rater did not grade)", received=f"{arr.ndim}-D input")
+    u, r = arr.shape
+    q = len(cats)
+    codes = encode(arr.ravel(), cats, where=where).reshape(u, r)
+    unit = np.repeat(np.arange(u), r).reshape(u, r)
+    ok = codes >= 0
+    counts = np.bincount((unit[ok] * q + codes[ok]), minlength=u * q).reshape(u, q).astype(float)
+    return counts, cats
+
+
+def _gwet_raw_core(counts: np.ndarray, w: np.ndarray, kind: str) -> dict:
+    """Gwet (2014) raw-ratings AC / generalised Fleiss kappa / percent agreement with variance."""
+    ri = counts.sum(1)
+    counts = counts[ri > 0]
+    ri = ri[ri > 0]
+    n = counts.shape[0]
+    q = counts.shape[1]
+    if n == 0:
+        return dict(n=0)
+    rstar = counts @ w.T
+    sumq = (counts * (rstar - 1)).sum(1)
+    two = ri >= 2
+    n2 = int(two.sum())
+    if n2 == 0:
+        return dict(n=n, n2=0)
+    den = ri * (ri - 1)
+    pa_i = np.where(two, sumq / np.where(two, den, 1.0), 0.0)
+    pa = pa_i[two].sum() / n2
+    pi = (counts / ri[:, None]).mean(0)
+    out = dict(n=n, n2=n2, pa=pa, pi=pi, ri=ri)
+    if kind == "pa":
+        pa_iv = (n / n2) * pa_i
+        var = ((pa_iv - pa) ** 2).sum() / (n * (n - 1)) if n >= 2 else math.nan
+        out.update(pe=0.0, coef=pa, var=var)
+        return out
+    tw = w.sum()
+    if kind == "ac":
+        pe = tw * (pi * (1 - pi)).sum() / (q * (q - 1))
+    else:
+        pe = float(pi @ w @ pi)
+    out["pe"] = pe
+    if 1 - pe < _EPS:
+        out.update(coef=math.nan, var=math.nan)
+        return out
+    coef = (pa - pe) / (1 - pe)
+    c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
+    if kind == "ac":
+        pe_i = (tw / (q * (q - 1))) * (counts @ (1 - pi)) / ri
+    else:
+        piw = (w @ pi + w.T @ pi) / 2
+        pe_i = (counts @ piw) / ri
+    c_x = c_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
+    var = ((c_x - coef) ** 2).sum() / (n * (n - 1)) if n >= 2 else math.nan
+    out.update(coef=coef, var=var)
+    return out
+
+
+def gwet_ac(ratings: Any, *, categories: Sequence, weights: Any = None, ci: str = "t",
+            truncate: bool = True) -> Estimate:
+    """Gwet's AC1 / AC2 for any number of raters with missing ratings (units x raters).
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame or 2-D array
+        One row per case file, one column per rater, grades from ``categories``; NaN where
+        a rater did not grade that case. Rows with no rating at all are ignored.
+    categories : sequence
+        The declared grade scale in order; q = len(categories) even if a grade is unused.
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        ``None``: AC1. Otherwise AC2 with Gwet's weights ("ordinal" = irrCAC
+        ``ordinal.weights``; linear/quadratic score numeric categories by value, others by
+        position 1..q).
+    ci : {"t", "normal"}, optional
+        Default ``"t"``: γ ± t_{0.975, n−1}·SE, n = rated case files (irrCAC).
+    truncate : bool, optional
+        Clip the interval to [−1, 1] (default, irrCAC).
+
+    Returns
+    -------
+    Estimate
+        ``statistic`` = γ/SE with ``df`` = n − 1 and two-sided ``pvalue``;
+        ``extra``: ``p_a``, ``p_e``, ``n_pairable`` (case files with ≥ 2 ratings),
+        ``pvalue_one_sided``.
+
+    Raises
+    ------
+    StatisticsError
+        Missing category list, a grade outside it, bad weights.
+
+    Notes
+    -----
+    r_ik = raters putting case i in grade k, r_i = Σ_k r_ik, r*_ik = Σ_l w_kl r_il.
+    p_a = mean over cases with r_i ≥ 2 of Σ_k r_ik(r*_ik − 1)/[r_i(r_i − 1)];
+    π_k = mean over *all* rated cases of r_ik/r_i (a lone rating counts);
+    p_e = T_w Σ_k π_k(1 − π_k)/[q(q − 1)], T_w = Σ w_kl; γ = (p_a − p_e)/(1 − p_e).
+    Variance (Gwet 2014, f = 0): γ*_i = (n/n′)(p_a|i − p_e 1[r_i ≥ 2])/(1 − p_e)
+    − 2(1 − γ)(p_e|i − p_e)/(1 − p_e), p_e|i = T_w/(q(q−1)) Σ_k r_ik(1 − π_k)/r_i,
+    Var = Σ (γ*_i − γ)²/[n(n − 1)].
+
+    References
+    ----------
+    Gwet KL (2008) Br J Math Stat Psychol 61:29–48. Gwet KL (2014) Handbook of Inter-Rater
+    Reliability, 4th ed., Advanced Analytics. R package irrCAC, ``gwet.ac1.raw``.
+    """
+    counts, cats = _ratings_counts(ratings, categories)
+    q = len(cats)
+    w = agreement_weights(q, weights, scores=_category_scores(cats))
+    wname = _weights_name(weights)
+    measure = "AC1" if wname == "unweighted" else f"AC2_{wname}"
+    method = (f"Gwet's {'AC1' if wname == 'unweighted' else 'AC2'} ({_wdesc(wname)}, declared q={q}), raw "
+              f"ratings with missing allowed; Gwet (2014) linearised variance, f=0; {_ci_words(ci, truncate)}")
+    return _raw_estimate(counts, w, "ac", method, measure, ci, truncate, {"weights": wname, "q": q})
+
+
+def _raw_estimate(counts, w, kind, method, measure, ci, truncate, extra) -> Estimate:
+    r = _gwet_raw_core(counts, w, kind)
+    n = r["n"]
+    if n == 0:
+        return Estimate(math.nan, n=0, method=method, measure=measure, extra=extra,
+                        note="undefined: no ratings")
+    if r["n2"] == 0:
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra={**extra, "n_pairable": 0},
+                        note="undefined: no case file has two or more ratings")
+    extra = {**extra, "p_a": r["pa"], "p_e": r["pe"], "n_pairable": r["n2"]}
+    note = _tiny_note(n)
+    if r["n2"] < n:
+        note = _join(note, f"{n - r['n2']} case file(s) with a single rating enter chance agreement only")
+    if not math.isfinite(r["coef"]):
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note=_join("undefined: every rating is the same grade, so chance agreement p_e = 1 "
+                                   "and the coefficient is 0/0", note))
+    se = math.sqrt(r["var"]) if math.isfinite(r["var"]) else math.nan
+    return _finish_t(r["coef"], se, n, method, measure, extra, ci, truncate, note)
+
+
+def fleiss_kappa(ratings: Any, *, categories: Sequence, ci: str = "t", truncate: bool = True) -> Estimate:
+    """Fleiss' kappa for m raters per case file (e.g. three peers), missing ratings allowed.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame or 2-D array
+        Units x raters; NaN where a rater did not grade.
+    categories : sequence
+        Declared category set in order (unused categories kept).
+    ci : {"t", "normal"}, optional
+        Interval convention for Gwet's SE (default t(n−1) as irrCAC).
+    truncate : bool, optional
+        Clip the interval to [−1, 1] (default).
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` = Fleiss' kappa, ``se`` = Gwet (2014) linearised SE, CI,
+        ``statistic`` = z = κ/SE_0 with the Fleiss–Nee–Landis (1979) null variance (only
+        when every case file has the same number of ratings; ``nan`` otherwise) and
+        two-sided normal ``pvalue``. ``extra``: ``p_a``, ``p_e``, ``se_h0``,
+        ``category_kappas`` (dict category → κ_j), ``pvalue_t`` (two-sided t test from
+        Gwet's SE).
+
+    Raises
+    ------
+    StatisticsError
+        Missing category list or unknown grade.
+
+    Notes
+    -----
+    Point estimate (Fleiss 1971, generalised by Gwet to varying r_i):
+    p_a = mean_{r_i ≥ 2} Σ_j n_ij(n_ij − 1)/[r_i(r_i − 1)], p_j = mean_i n_ij/r_i,
+    p_e = Σ p_j², κ = (p_a − p_e)/(1 − p_e). With equal r this is exactly Fleiss (1971).
+    Category kappas: κ_j = 1 − mean_{r_i≥2}[n_ij(r_i − n_ij)/(r_i(r_i − 1))]/(p_j q_j).
+    Null variance (test only): Var0 = 2/[N r(r − 1)] · [(Σ p_j q_j)² − Σ p_j q_j (q_j − p_j)]/(Σ p_j q_j)².
+    The CI uses Gwet's non-null linearised variance (irrCAC ``fleiss.kappa.raw``), which
+    allows a varying number of raters per case file.
+
+    References
+    ----------
+    Fleiss JL (1971) Psychol Bull 76:378–382. Fleiss JL, Nee JCM, Landis JR (1979) Psychol
+    Bull 86:974–977. Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed.
+    """
+    counts, cats = _ratings_counts(ratings, categories)
+    q = len(cats)
+    method = (f"Fleiss' kappa (q={q}); Gwet (2014) linearised SE, f=0; {_ci_words(ci, truncate)}; "
+              "z test of kappa=0 with Fleiss–Nee–Landis (1979) null variance (two-sided)")
+    est = _raw_estimate(counts, np.eye(q), "fleiss", method, "fleiss_kappa", ci, truncate, {"q": q})
+    if not est.defined:
+        return est
+    rated = counts[counts.sum(1) > 0]
+    ri = rated.sum(1)
+    pj = (rated / ri[:, None]).mean(0)
+    qj = 1 - pj
+    two = ri >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dis = (rated[two] * (ri[two, None] - rated[two]) / (ri[two] * (ri[two] - 1))[:, None]).mean(0)
+        kj = 1 - dis / (pj * qj)
+    extra = dict(est.extra)
+    extra["category_kappas"] = {c: float(k) for c, k in zip(cats, kj)}
+    extra["pvalue_t"], extra["statistic_t"] = est.pvalue, est.statistic
+    z, p, se0 = math.nan, math.nan, math.nan
+    note = est.note
+    if np.all(ri == ri[0]):
+        r, nn = ri[0], rated.shape[0]
+        spq = (pj * qj).sum()
+        var0 = 2.0 / (nn * r * (r - 1)) * (spq ** 2 - (pj * qj * (qj - pj)).sum()) / spq ** 2
+        se0 = math.sqrt(var0)
+        z = est.estimate / se0
+        p = float(2 * stats.norm.sf(abs(z)))
+    else:
+        note = _join(note, "the Fleiss–Nee–Landis z test needs the same number of ratings per case file; "
+                     "use the CI (Gwet SE) instead")
+    extra["se_h0"] = se0
+    return replace(est, statistic=z, pvalue=p, df=math.nan, note=note, extra=extra)
+
+
+# --------------------------------------------------------------------------------------
+# Krippendorff's alpha
+# --------------------------------------------------------------------------------------
+
+
+def _alpha_from_coincidence(o: np.ndarray, level: str, values: np.ndarray, d2: np.ndarray | None) -> np.ndarray:
+    """Alpha for a stack of coincidence matrices o (..., q, q)."""
+    nc = o.sum(-1)
+    n = nc.sum(-1)
+    if level == "ordinal":
+        cum = np.cumsum(nc, -1)
+        d = cum[..., None, :] - cum[..., :, None] + (nc[..., :, None] - nc[..., None, :]) / 2
+        d2 = d ** 2
+    do = (o * d2).sum((-2, -1))
+    de = (nc[..., :, None] * nc[..., None, :] * d2).sum((-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1.0 - (n - 1) * do / de
+
+
+def _metric(level: str, values: np.ndarray) -> np.ndarray | None:
+    c, k = values[:, None], values[None, :]
+    if level == "nominal":
+        return (c != k).astype(float)
+    if level == "interval":
+        return (c - k) ** 2
+    if level == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = ((c - k) / (c + k)) ** 2
+        return np.nan_to_num(d)
+    return None  # ordinal: data dependent
+
+
+def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequence | None = None,
+                       n_boot: int = 2000, seed: int = 20240401, alpha_min: float = 0.667) -> Estimate:
+    """Krippendorff's alpha with a bootstrap-over-case-files percentile interval.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame or 2-D array
+        Units x raters (one row per case file), NaN where a rater did not grade.
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        Metric. Interval/ratio use the category values if numeric, else positions 1..q.
+    categories : sequence
+        Declared category set in scale order (required; the keyword default ``None`` only
+        exists so the signature reads naturally — passing nothing raises).
+    n_boot : int, optional
+        Bootstrap replicates (≥ 2000 recommended; 0 skips the bootstrap).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng`` (results are reproducible).
+    alpha_min : float, optional
+        Threshold for ``extra["p_below_min"]`` = share of replicates with α < alpha_min
+        (Krippendorff's q; 0.667 = his "tentative conclusions" floor).
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` from the ``krippendorff`` package; ``se`` = SD of the bootstrap
+        replicates; ``ci_low``/``ci_high`` = 2.5/97.5 percentiles; ``n`` = pairable case
+        files. ``extra``: ``alpha_own`` (this module's coincidence-matrix value, equal to
+        the package's), ``n_boot``, ``n_boot_undefined``, ``seed``, ``p_below_min``,
+        ``D_o``/``D_e``, and for nominal/interval/ratio Gwet's analytic ``gwet_se`` (and his
+        ``gwet_pa``/``gwet_pe``) with its
+        t(n₀−1) ``gwet_ci_low``/``gwet_ci_high`` (irrCAC ``krippen.alpha.raw``; unstable
+        across implementations, shown for comparison only).
+
+    Raises
+    ------
+    StatisticsError
+        No categories, unknown grade or level, n_boot < 0.
+
+    Notes
+    -----
+    Coincidences o_ck = Σ_u (ordered pairs (c, k) in unit u)/(m_u − 1) over units with
+    m_u ≥ 2 values; n_c = Σ_k o_ck; α = 1 − (n − 1) Σ o_ck δ²_ck / Σ n_c n_k δ²_ck.
+    δ²: nominal 1[c≠k]; interval (c − k)²; ratio ((c − k)/(c + k))²; ordinal
+    (Σ_{g=c..k} n_g − (n_c + n_k)/2)² (rank based, data dependent).
+    Bootstrap: the pairable case files are resampled with replacement, each with all its
+    ratings. Each unit's coincidence contribution is built once; a replicate is the count
+    vector of a resample times that U x q² matrix, so B replicates cost one matrix product
+    (the ordinal metric is recomputed per replicate from its own n_c). This is *not*
+    Hayes & Krippendorff's (2007) pair bootstrap, which understates the SE.
+    Single-rated case files drop out (unlike Gwet's π_k).
+
+    References
+    ----------
+    Krippendorff K (2011) Computing Krippendorff's Alpha-Reliability. Hayes AF, Krippendorff
+    K (2007) Commun Methods Meas 1:77–89. Zapf A et al. (2016) BMC Med Res Methodol 16:93.
+    Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed.
+    """
+    if level not in ("nominal", "ordinal", "interval", "ratio"):
+        raise problem(StatisticsError, "level", expected="'nominal', 'ordinal', 'interval' or 'ratio'",
+                      received=repr(level))
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise problem(StatisticsError, "n_boot", expected="a non-negative integer (≥ 2000 recommended)",
+                      received=repr(n_boot))
+    counts, cats = _ratings_counts(ratings, categories)
+    q = len(cats)
+    values = _category_scores(cats)
+    method = (f"Krippendorff's alpha ({level} metric, q={q}, scores {values.tolist()}), pairable values only; "
+              f"percentile bootstrap 95% CI over case files ({n_boot} replicates, seed {seed})")
+    m = counts.sum(1)
+    n0 = int((m > 0).sum())
+    pc = counts[m >= 2]
+    mu = m[m >= 2]
+    n = pc.shape[0]
+    extra: dict[str, Any] = {"level": level, "n_rated": n0, "n_boot": n_boot, "seed": seed}
+    if n == 0:
+        return Estimate(math.nan, n=0, method=method, measure=f"alpha_{level}", extra=extra,
+                        note="undefined: no case file has two or more ratings")
+    if (pc.sum(0) > 0).sum() < 2:
+        return Estimate(math.nan, n=n, method=method, measure=f"alpha_{level}", extra=extra,
+                        note=_join("undefined: every pairable rating is the same grade, so expected "
+                                   "disagreement D_e = 0 and alpha is 0/0", _tiny_note(n)))
+    point = float(_kd.alpha(value_counts=pc, value_domain=values, level_of_measurement=level))
+    # per-unit coincidence contributions (U x q x q)
+    ou = (pc[:, :, None] * pc[:, None, :] - pc[:, :, None] * np.eye(q)[None]) / (mu - 1)[:, None, None]
+    d2 = _metric(level, values)
+    o = ou.sum(0)
+    own = float(_alpha_from_coincidence(o, level, values, d2))
+    nc = o.sum(1)
+    dd2 = d2 if d2 is not None else (np.cumsum(nc)[None, :] - np.cumsum(nc)[:, None] + (nc[:, None] - nc[None, :]) / 2) ** 2
+    extra.update(alpha_own=own, D_o=float((o * dd2).sum() / nc.sum()),
+                 D_e=float((np.outer(nc, nc) * dd2).sum() / (nc.sum() * (nc.sum() - 1))))
+    se = lo = hi = math.nan
+    note = _tiny_note(n)
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        flat = ou.reshape(n, q * q)
+        boot = np.empty(n_boot)
+        chunk = max(1, min(n_boot, int(2e7 // max(n, 1))))
+        for s in range(0, n_boot, chunk):
+            b = min(chunk, n_boot - s)
+            idx = rng.integers(0, n, size=(b, n))
+            k = np.bincount((idx + (np.arange(b) * n)[:, None]).ravel(), minlength=b * n).reshape(b, n)
+            ob = (k.astype(float) @ flat).reshape(b, q, q)
+            boot[s:s + b] = _alpha_from_coincidence(ob, level, values, d2)
+        ok = np.isfinite(boot)
+        extra["n_boot_undefined"] = int((~ok).sum())
+        if ok.sum() >= 2:
+            se = float(np.std(boot[ok], ddof=1))
+            lo, hi = (float(x) for x in np.percentile(boot[ok], [2.5, 97.5]))
+            extra["p_below_min"] = float((boot[ok] < alpha_min).mean())
+            extra["alpha_min"] = alpha_min
+    if level in ("nominal", "interval", "ratio"):
+        wts = {"nominal": None, "interval": "quadratic"}.get(level)
+        if level == "ratio":
+            w = 1 - d2 / d2.max()
+        else:
+            w = agreement_weights(q, wts, scores=values)
+        gse, gpa, gpe = _gwet_alpha_se(counts, w)
+        extra.update(gwet_se=gse, gwet_pa=gpa, gwet_pe=gpe)
+        if math.isfinite(gse) and n0 >= 2:
+            crit = stats.t.isf(0.025, n0 - 1)
+            extra["gwet_ci_low"], extra["gwet_ci_high"] = point - crit * gse, min(1.0, point + crit * gse)
+    return Estimate(point, se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=f"alpha_{level}",
+                    note=note, extra=extra)
+
+
+def _gwet_alpha_se(counts: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Gwet's analytic SE of Krippendorff's alpha (irrCAC ``krippen.alpha.raw``), f = 0; with its p_a, p_e."""
+    ri = counts.sum(1)
+    a = counts[ri >= 2]
+    ri = ri[ri >= 2]
+    n = a.shape[0]
+    if n < 2:
+        return math.nan, math.nan, math.nan
+    rbar = ri.mean()
+    eps = 1 / ri.sum()
+    sumq = (a * (a @ w.T - 1)).sum(1)
+    pap = (sumq / (rbar * (ri - 1))).sum() / n
+    pa = (1 - eps) * pap + eps
+    pi = (a / rbar).mean(0)
+    pe = float((w * np.outer(pi, pi)).sum())
+    if 1 - pe < _EPS:
+        return math.nan, pa, pe
+    alpha_p = (pap - pe) / (1 - pe)
+    pa_i = sumq / (rbar * (ri - 1)) - pap * (ri - rbar) / rbar
+    k_i = (pa_i - pe) / (1 - pe)
+    piw = (w @ pi + w.T @ pi) / 2
+    pe_i = (a @ piw) / rbar - pe * (ri - rbar) / rbar
+    k_x = k_i - 2 * (1 - alpha_p) * (pe_i - pe) / (1 - pe)
+    return float(math.sqrt(((k_x - alpha_p) ** 2).sum() / (n * (n - 1)))), float(pa), pe
+
+
+# --------------------------------------------------------------------------------------
+# percent agreement, symmetry, marginal homogeneity, direction
+# --------------------------------------------------------------------------------------
+
+
+def _wilson(x: float, n: float) -> tuple[float, float]:
+    if n <= 0:
+        return math.nan, math.nan
+    p = x / n
+    z2 = _Z975 ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z975 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def percent_agreement(data: Any, *, categories: Sequence | None = None, weights: Any = None,
+                      input: str = "auto") -> Estimate:
+    """Observed (percent) agreement from a two-rater table or from units x raters ratings.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or 2-D array
+        Either a square count table (rows = auditor, columns = moderator), or units x raters
+        ratings (NaN = not graded).
+    categories : sequence, optional
+        Required for ratings; tables carry their categories in their axes.
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        Weighted agreement (credit for near misses).
+    input : {"auto", "table", "ratings"}, optional
+        How to read ``data``. "auto": a table when ``categories`` is None, ratings otherwise.
+
+    Returns
+    -------
+    Estimate
+        Table: p_o = Σ w_ij n_ij / n with binomial SE √(p(1 − p)/n) and a Wilson 95% CI
+        (unweighted; for weighted agreement a t(n−1) CI from the per-pair SD).
+        Ratings: Gwet's (2014) p_a (mean over case files with ≥ 2 ratings of the share of
+        agreeing rater pairs) with its linearised SE and a t(n−1) CI truncated at 1
+        (irrCAC ``pa.coeff.raw``). ``extra["n_agree"]`` for tables.
+
+    Raises
+    ------
+    StatisticsError
+        Non-square table, missing categories for ratings.
+
+    References
+    ----------
+    Wilson EB (1927) J Am Stat Assoc 22:209–212. Gwet KL (2014) Handbook, 4th ed.
+    """
+    if input == "auto":
+        input = "table" if categories is None else "ratings"
+    if input == "table":
+        t, _ = _as_table(data)
+        q = t.shape[0]
+        w = agreement_weights(q, weights)
+        n = int(round(t.sum()))
+        wname = _weights_name(weights)
+        if n == 0:
+            return Estimate(math.nan, n=0, measure="percent_agreement", method="percent agreement",
+                            note="undefined: the table is empty (no moderated pairs)")
+        po = float((w * t).sum() / t.sum())
+        if wname == "unweighted":
+            x = float(np.trace(t))
+            lo, hi = _wilson(x, t.sum())
+            se = math.sqrt(po * (1 - po) / t.sum())
+            method = "percent agreement (exact grade match); binomial SE; Wilson 95% CI"
+            extra = {"n_agree": int(round(x)), "weights": wname}
+        else:
+            var_i = (t * (w - po) ** 2).sum() / (t.sum() - 1) if n >= 2 else math.nan
+            se = math.sqrt(var_i / t.sum()) if n >= 2 else math.nan
+            lo, hi = _interval(po, se, n, "t", False)
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
+            method = f"weighted percent agreement ({wname}); SE from per-pair SD; t(n−1) 95% CI clipped to [0, 1]"
+            extra = {"weights": wname}
+        return Estimate(po, se=se, ci_low=lo, ci_high=hi, n=n, measure="percent_agreement", method=method,
+                        note=_tiny_note(n, "pairs"), extra=extra)
+    if input != "ratings":
+        raise problem(StatisticsError, "input", expected="'auto', 'table' or 'ratings'", received=repr(input))
+    counts, cats = _ratings_counts(data, categories)
+    q = len(cats)
+    w = agreement_weights(q, weights, scores=_category_scores(cats))
+    wname = _weights_name(weights)
+    method = (f"percent agreement ({wname}), raw ratings: Gwet (2014) p_a over case files with ≥2 ratings; "
+              f"linearised SE, f=0; {_ci_words('t', True)}")
+    return _raw_estimate(counts, w, "pa", method, "percent_agreement", "t", True, {"weights": wname, "q": q})
+
+
+def bowker_symmetry(table: Any) -> TestResult:
+    """Bowker's (1948) test of symmetry of the auditor x moderator table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table (rows = auditor, columns = moderator).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` B, ``df`` = number of informative pairs, chi-squared ``pvalue``.
+        ``extra``: ``n_pairs_dropped``, ``df_full`` = q(q−1)/2.
+
+    Raises
+    ------
+    StatisticsError
+        Non-square table.
+
+    Notes
+    -----
+    B = Σ_{i<j} (n_ij − n_ji)²/(n_ij + n_ji). **Empty pairs rule:** a pair with
+    n_ij + n_ji = 0 carries no information (0/0); it is dropped and the df reduced by one
+    (statsmodels adds 0 but keeps df = q(q−1)/2; SAS lets the user choose). With q = 2 this
+    is McNemar's test without continuity correction.
+
+    References
+    ----------
+    Bowker AH (1948) J Am Stat Assoc 43:572–574. Agresti A (2013) Categorical Data
+    Analysis, 3rd ed., §11.
+    """
+    t, _ = _as_table(table)
+    q = t.shape[0]
+    iu = np.triu_indices(q, 1)
+    up, lo = t[iu], t.T[iu]
+    s = up + lo
+    keep = s > 0
+    stat = float(((up[keep] - lo[keep]) ** 2 / s[keep]).sum())
+    df = int(keep.sum())
+    n = int(round(t.sum()))
+    method = "Bowker symmetry test; chi-squared; empty pairs (n_ij + n_ji = 0) dropped and df reduced"
+    extra = {"n_pairs_dropped": int((~keep).sum()), "df_full": q * (q - 1) // 2}
+    if df == 0:
+        return TestResult(math.nan, math.nan, df=0, n=n, method=method, extra=extra,
+                          note="undefined: no off-diagonal counts (no disagreement to test)")
+    return TestResult(stat, float(stats.chi2.sf(stat, df)), df=df, n=n, method=method,
+                      note=_tiny_note(n, "pairs"), extra=extra)
+
+
+def stuart_maxwell(table: Any) -> TestResult:
+    """Stuart–Maxwell test of marginal homogeneity (does the moderator grade systematically differently?).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table (rows = auditor, columns = moderator).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` X² = d′S⁻¹d, ``df``, chi-squared ``pvalue``; ``extra``:
+        ``bhapkar`` (X²/(1 − X²/n)) and its ``bhapkar_pvalue``, ``categories_dropped``.
+
+    Raises
+    ------
+    StatisticsError
+        Non-square table.
+
+    Notes
+    -----
+    d_i = n_i. − n_.i, S_ii = n_i. + n_.i − 2n_ii, S_ij = −(n_ij + n_ji), using q − 1 of
+    the categories. **Singular S rule:** a category with no off-diagonal counts (unused,
+    or only agreements) makes S singular; it is dropped (d_i = 0 there) and df reduced.
+    More generally S is a graph Laplacian of the disagreement counts; the statistic is
+    summed over its connected components, each with df = size − 1 (statsmodels returns NaN
+    here; Uebersax and DescTools keep df = q − 1). When every category disagrees with some
+    other this is exactly the classical statistic with df = q − 1.
+
+    References
+    ----------
+    Stuart A (1955) Biometrika 42:412–416. Maxwell AE (1970) Br J Psychiatry 116:651–655.
+    Bhapkar VP (1966) J Am Stat Assoc 61:228–235.
+    """
+    t, labels = _as_table(table)
+    q = t.shape[0]
+    n = int(round(t.sum()))
+    off = t + t.T
+    np.fill_diagonal(off, 0)
+    d = t.sum(1) - t.sum(0)
+    # connected components of the disagreement graph
+    comp = -np.ones(q, dtype=int)
+    ncomp = 0
+    for start in range(q):
+        if comp[start] >= 0 or off[start].sum() == 0:
+            continue
+        stack = [start]
+        comp[start] = ncomp
+        while stack:
+            i = stack.pop()
+            for j in np.flatnonzero(off[i] > 0):
+                if comp[j] < 0:
+                    comp[j] = ncomp
+                    stack.append(j)
+        ncomp += 1
+    dropped = [labels[i] for i in range(q) if comp[i] < 0]
+    stat, df = 0.0, 0
+    for c in range(ncomp):
+        idx = np.flatnonzero(comp == c)[:-1]  # drop one category per component
+        S = -off[np.ix_(idx, idx)]
+        S[np.diag_indices_from(S)] = off[idx].sum(1)
+        stat += float(d[idx] @ np.linalg.solve(S, d[idx]))
+        df += idx.size
+    method = ("Stuart–Maxwell marginal homogeneity test; chi-squared; categories with no off-diagonal counts "
+              "dropped (S singular) and df reduced")
+    extra: dict[str, Any] = {"categories_dropped": dropped, "df_full": q - 1,
+                             "marginal_difference": dict(zip(labels, d.tolist()))}
+    if df == 0:
+        return TestResult(math.nan, math.nan, df=0, n=n, method=method, extra=extra,
+                          note="undefined: no off-diagonal counts (no disagreement to test)")
+    bh = stat / (1 - stat / n) if stat < n else math.inf
+    extra.update(bhapkar=bh, bhapkar_pvalue=float(stats.chi2.sf(bh, df)))
+    notes = [_tiny_note(n, "pairs")]
+    if dropped:
+        notes.append(f"categories without disagreements dropped: {dropped}")
+    if ncomp > 1:
+        notes.append(f"disagreements fall in {ncomp} separate blocks of grades; statistic summed over blocks")
+    return TestResult(stat, float(stats.chi2.sf(stat, df)), df=df, n=n, method=method, note=_join(*notes),
+                      extra=extra)
+
+
+def direction_of_disagreement(table: Any) -> dict:
+    """Counts of moderator downgrades and upgrades from an auditor x moderator table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square counts, rows = auditor, columns = moderator, scale order best first.
+
+    Returns
+    -------
+    dict
+        ``n``, ``n_same``, ``n_downgraded`` (moderator grade later in the scale = worse:
+        cells above the diagonal), ``n_upgraded`` (below the diagonal), ``net_downgraded``
+        = (n_downgraded − n_upgraded)/n.
+    """
+    t, _ = _as_table(table)
+    n = t.sum()
+    down = float(np.triu(t, 1).sum())
+    up = float(np.tril(t, -1).sum())
+    return {"n": int(round(n)), "n_same": int(round(np.trace(t))), "n_downgraded": int(round(down)),
+            "n_upgraded": int(round(up)), "net_downgraded": (down - up) / n if n > 0 else math.nan}
+
+
+def mcnemar(table: Any, *, correction: bool = False, exact: bool = False) -> TestResult:
+    """McNemar test of the direction of disagreement (moderator lower vs higher than auditor).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        2 x 2 table, or a q x q auditor x moderator table in scale order (best first),
+        which is collapsed to b = pairs the moderator graded *worse* (above the diagonal,
+        "downgraded") and c = pairs graded *better* (below the diagonal, "upgraded").
+    correction : bool, optional
+        Edwards' continuity correction (|b − c| − 1)²/(b + c).
+    exact : bool, optional
+        p-value from the exact binomial(b + c, ½) test instead of chi-squared(1).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` chi-squared (df 1), ``pvalue`` (asymptotic or exact per ``exact``);
+        ``extra``: ``n_downgraded``, ``n_upgraded``, ``pvalue_exact``, ``net_downgraded``.
+
+    Raises
+    ------
+    StatisticsError
+        Non-square table.
+
+    Notes
+    -----
+    X² = (b − c)²/(b + c). For q > 2 this is the sign test of "moderators downgrade as often
+    as they upgrade", ignoring how far grades move; pair it with :func:`stuart_maxwell`
+    (which grades drift) and :func:`bowker_symmetry`. For a 2 x 2 table it is the classic
+    McNemar test (b = n_12, c = n_21).
+
+    References
+    ----------
+    McNemar Q (1947) Psychometrika 12:153–157. Edwards AL (1948) Psychometrika 13:185–187.
+    """
+    t, _ = _as_table(table)
+    dd = direction_of_disagreement(t)
+    b, c = dd["n_downgraded"], dd["n_upgraded"]
+    n = dd["n"]
+    q = t.shape[0]
+    what = ("McNemar test (2x2)" if q == 2 else
+            f"McNemar-type sign test on the {q}x{q} table collapsed to moderator lower (downgraded) vs higher")
+    method = (f"{what}; chi-squared df 1{', Edwards continuity correction' if correction else ''}; "
+              f"p-value {'exact binomial' if exact else 'asymptotic'}")
+    extra = {"n_downgraded": b, "n_upgraded": c, "net_downgraded": dd["net_downgraded"]}
+    if b + c == 0:
+        return TestResult(math.nan, math.nan, df=1, n=n, method=method, extra=extra,
+                          note="undefined: no disagreements")
+    stat = ((abs(b - c) - 1) ** 2 if correction else (b - c) ** 2) / (b + c)
+    pex = float(stats.binomtest(b, b + c, 0.5).pvalue)
+    extra["pvalue_exact"] = pex
+    p = pex if exact else float(stats.chi2.sf(stat, 1))
+    return TestResult(float(stat), p, df=1, n=n, method=method, note=_tiny_note(b + c, "disagreements"),
+                      extra=extra)
+
+
+def benchmark_probability(estimate: Estimate | float, se: float | None = None, *,
+                          bands: Sequence[tuple[str, float, float]] = LANDIS_KOCH,
+                          level: float = 0.95) -> pd.DataFrame:
+    """Probability that an agreement coefficient lies in each benchmark band (Gwet 2014).
+
+    Parameters
+    ----------
+    estimate : Estimate or float
+        The coefficient (an :class:`Estimate`, whose ``se`` is used) or its value.
+    se : float, optional
+        Standard error when ``estimate`` is a float.
+    bands : sequence of (label, lower, upper), optional
+        Highest band first; default Landis & Koch (1977).
+    level : float, optional
+        Cumulative probability required to select a band (default 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per band: ``band``, ``lower``, ``upper``, ``probability``,
+        ``cumulative_probability`` and ``selected`` (True on the highest band whose
+        cumulative probability reaches ``level``).
+
+    Notes
+    -----
+    P(band) = [Φ((γ − a)/se) − Φ((γ − b)/se)] / [Φ((γ + 1)/se) − Φ((γ − 1)/se)]
+    (normal truncated to [−1, 1]), accumulated from the top band down (irrCAC
+    ``landis.koch.bf``). Prefer this to reading a label off the point estimate.
+
+    References
+    ----------
+    Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed., ch. 6. Landis JR, Koch GG
+    (1977) Biometrics 33:159–174.
+    """
+    if isinstance(estimate, Estimate):
+        g, s = estimate.estimate, estimate.se
+    else:
+        g, s = float(estimate), (math.nan if se is None else float(se))
+    lab = [b[0] for b in bands]
+    lo = np.array([b[1] for b in bands], float)
+    hi = np.array([b[2] for b in bands], float)
+    if not (math.isfinite(g) and math.isfinite(s) and s > 0):
+        prob = np.full(len(bands), math.nan)
+    else:
+        tf = stats.norm.cdf((g + 1) / s) - stats.norm.cdf((g - 1) / s)
+        prob = (stats.norm.cdf((g - lo) / s) - stats.norm.cdf((g - hi) / s)) / tf
+    cum = np.cumsum(prob)
+    sel = np.zeros(len(bands), bool)
+    hit = np.flatnonzero(cum >= level)
+    if hit.size:
+        sel[hit[0]] = True
+    return pd.DataFrame({"band": lab, "lower": lo, "upper": hi, "probability": prob,
+                         "cumulative_probability": cum, "selected": sel})
+
+
+# --------------------------------------------------------------------------------------
+# tidy summary by group
+# --------------------------------------------------------------------------------------
+
+
+def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, categories: Sequence,
+                    auditor_col: str = "auditor_grade", moderator_col: str = "moderator_grade",
+                    kappa_ci: str = "normal") -> pd.DataFrame:
+    """One row per group of auditor–moderator pairs: agreement, kappas, AC1/AC2, direction.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Long frame, one row per moderated audit-domain, with the two grade columns and the
+        grouping columns (e.g. domain, period, auditor, service_area).
+    by : str, list of str or None
+        Grouping columns; ``None`` or ``[]`` gives one overall row. Missing group values
+        form their own group (never dropped).
+    categories : sequence
+        The grade scale, best first (e.g. Outstanding, Good, Requires improvement,
+        Inadequate). Unused grades are kept.
+    auditor_col, moderator_col : str, optional
+        Column names of the two grades.
+    kappa_ci : {"normal", "t"}, optional
+        Interval convention for the three kappas (AC1/AC2 always use t(n−1), truncated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Group columns, then ``n`` (complete pairs), ``n_missing`` (pairs with a missing grade,
+        excluded), ``percent_agreement`` (+ ``_ci_low``/``_ci_high``, Wilson),
+        for each of ``kappa``, ``kappa_linear``, ``kappa_quadratic``, ``ac1``,
+        ``ac2_quadratic``: the estimate and ``_se``, ``_ci_low``, ``_ci_high``;
+        ``n_downgraded``, ``n_upgraded``, ``net_downgraded`` (share moderated lower minus
+        share moderated higher; positive = auditors grade too generously), ``tiny_n``
+        (n < TINY_N) and ``note``.
+
+    Raises
+    ------
+    StatisticsError
+        Missing columns, a grade outside ``categories``.
+
+    Notes
+    -----
+    "Downgraded" = the moderator's grade is later in ``categories`` (worse) than the
+    auditor's. All groups are tabulated in one ``np.bincount``; each statistic is then
+    O(q²) per group. Conventions as in :func:`cohen_kappa` (FCE ASE) and
+    :func:`gwet_ac_table` (Gwet 2008 table variance, t CI truncated at 1).
+    """
+    cats = _check_categories(categories, "agreement_table categories")
+    q = len(cats)
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    missing_cols = [c for c in [auditor_col, moderator_col, *by_cols] if c not in pairs.columns]
+    if missing_cols:
+        raise problem(StatisticsError, "agreement_table pairs", expected=f"columns {missing_cols}",
+                      received=f"columns {list(pairs.columns)}", fix="rename with the params columns: mapping")
+    a = encode(pairs[auditor_col], cats, where=f"column {auditor_col}")
+    b = encode(pairs[moderator_col], cats, where=f"column {moderator_col}")
+    if by_cols:
+        gid, keys = pd.MultiIndex.from_frame(pairs[by_cols]).factorize() if len(by_cols) > 1 else \
+            pd.factorize(pairs[by_cols[0]], use_na_sentinel=False)
+        gid = np.asarray(gid)
+        key_frame = (pd.DataFrame(list(keys), columns=by_cols) if len(by_cols) > 1
+                     else pd.DataFrame({by_cols[0]: keys}))
+    else:
+        gid = np.zeros(len(pairs), dtype=np.int64)
+        key_frame = pd.DataFrame(index=[0])
+    g = len(key_frame)
+    ok = (a >= 0) & (b >= 0)
+    tabs = np.bincount(gid[ok] * q * q + a[ok] * q + b[ok], minlength=g * q * q).reshape(g, q, q)
+    n_missing = np.bincount(gid[~ok], minlength=g)
+    rows = []
+    specs = [("kappa", cohen_kappa, None), ("kappa_linear", cohen_kappa, "linear"),
+             ("kappa_quadratic", cohen_kappa, "quadratic"), ("ac1", gwet_ac_table, None),
+             ("ac2_quadratic", gwet_ac_table, "quadratic")]
+    for k in range(g):
+        t = tabs[k]
+        n = int(t.sum())
+        pa = percent_agreement(t)
+        row: dict[str, Any] = {"n": n, "n_missing": int(n_missing[k]), "percent_agreement": pa.estimate,
+                               "percent_agreement_ci_low": pa.ci_low, "percent_agreement_ci_high": pa.ci_high}
+        notes = []
+        for name, fn, wt in specs:
+            e = fn(t, weights=wt, ci=kappa_ci) if fn is cohen_kappa else fn(t, weights=wt)
+            row.update({name: e.estimate, f"{name}_se": e.se, f"{name}_ci_low": e.ci_low,
+                        f"{name}_ci_high": e.ci_high})
+            if n and e.note.startswith("undefined"):
+                notes.append(f"{name} {e.note}")
+        dd = direction_of_disagreement(t) if n else {"n_downgraded": 0, "n_upgraded": 0, "net_downgraded": math.nan}
+        row.update(n_downgraded=dd["n_downgraded"], n_upgraded=dd["n_upgraded"], net_downgraded=dd["net_downgraded"])
+        row["tiny_n"] = n < TINY_N
+        if n == 0:
+            notes.append("no complete pairs")
+        elif n < TINY_N:
+            notes.append(f"tiny n ({n} pairs): intervals unreliable")
+        if n_missing[k]:
+            notes.append(f"{int(n_missing[k])} pair(s) with a missing grade excluded")
+        row["note"] = "; ".join(dict.fromkeys(notes))
+        rows.append(row)
+    out = pd.concat([key_frame.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    if by_cols:
+        out = out.sort_values(by_cols, kind="stable", na_position="last").reset_index(drop=True)
+    return out
