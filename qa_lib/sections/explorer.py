@@ -419,9 +419,8 @@ def comparison_sentence(comparison: pd.DataFrame, measure: str, *, alpha: float 
     what = "% Good or better" if measure in ("good", "distribution") else MEASURES[measure]
     if not math.isfinite(float(diff["estimate"])):
         return f"{what}: one of the selections has no data, so there is nothing to compare."
-    points = 100 * float(diff["estimate"])
-    text = (f"{what}: A − B = {points:+.0f} percentage points "
-            f"(95% interval {100 * float(diff['ci_low']):+.0f} to {100 * float(diff['ci_high']):+.0f}).")
+    text = (f"{what}: A − B = {fmt.points(diff['estimate'])} percentage points "
+            f"(95% interval {fmt.points_range(diff['ci_low'], diff['ci_high'])}).")
     p = float(diff["p_value"])
     if math.isfinite(p):
         verdict = "unlikely to be chance alone" if p < alpha else "could be chance"

@@ -117,7 +117,7 @@ class IndicatorResult:
     def latest_text(self) -> str:
         """``"31.1% (47 of 151)"`` or ``"17.9"``."""
         if self.has_counts:
-            return f"{self.latest_value:.1f}% ({int(self.latest_numerator)} of {int(self.latest_denominator)})"
+            return f"{fmt.number(self.latest_value, 1)}% ({int(self.latest_numerator)} of {int(self.latest_denominator)})"
         return f"{self.latest_value:g}{self.unit}"
 
     def target_text(self) -> str:
@@ -321,7 +321,7 @@ def _verdict(row: pd.Series, alpha: float) -> str:
     if pd.isna(row["p_value"]):
         side = "above" if diff > 0 else "below" if diff < 0 else "level with"
         unit = " points" if "%" in str(row["local"]) else ""
-        return (f"Descriptive only: {abs(diff):.1f}{unit} {side} {comp} ({row['comparator_period']}); "
+        return (f"Descriptive only: {fmt.number(abs(diff), 1)}{unit} {side} {comp} ({row['comparator_period']}); "
                 "no counts for a test")
     if row["q_value"] >= alpha or diff == 0:
         return f"No clear difference from {comp} ({row['comparator_period']})"

@@ -152,7 +152,7 @@ def full_participation(ds: Dataset) -> list[str]:
 
 
 def _pp(x: float) -> str:
-    return f"{100 * x:+.1f}".replace("-", "−")
+    return fmt.points(x, 1)
 
 
 def summary(ds: Dataset) -> str:
