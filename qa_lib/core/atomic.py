@@ -12,8 +12,12 @@ from typing import Iterator
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
+
+    The finished file gets permission bits ``mode`` (``0o600`` for private working files such as
+    the batch data cache; the temporary file is 0600 from its creation, so nobody else can read it
+    while it is written).
 
     Temporary names are ``.<name>.<random>.tmp``; :func:`qa_lib.running.batch.clean_stale` removes any
     left by a killed process.
@@ -24,7 +28,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -35,6 +39,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` atomically, with permission bits ``mode``."""
+    with atomic_path(path, mode=mode) as tmp:
+        tmp.write_bytes(data)
 
 
 def atomic_to_csv(frame, path: str | os.PathLike, **kwargs) -> Path:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ except ImportError:  # pragma: no cover - Windows: the data cache then loads unl
 import pandas as pd
 
 import qa_lib
-from qa_lib.core.atomic import atomic_to_csv
+from qa_lib.core.atomic import atomic_to_csv, atomic_write_bytes
 from qa_lib.core.errors import InputError
 from qa_lib.inputs.feedback_checks import check_feedback
 from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, resolve_key
@@ -245,13 +244,10 @@ def load_dataset_cached(params: Params, *, inputs: dict[str, str]) -> Dataset:
             except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
                 pass
         ds = load_dataset(params)
-        fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
         try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, entry)
+            atomic_write_bytes(entry, pickle.dumps(ds, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
         except OSError:  # a full disk costs the next report a reload, nothing more
-            Path(tmp).unlink(missing_ok=True)
+            pass
         return ds
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 import qa_lib
-from qa_lib.core.atomic import atomic_to_csv
+from qa_lib.core.atomic import atomic_to_csv, atomic_write_text
 from qa_lib.present.charts import Chart
 from qa_lib.inputs.data import Dataset, load_dataset_cached
 from qa_lib.core.errors import QAError
@@ -260,6 +260,4 @@ class Report:
     def _save_fragment(self) -> None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         frag = {"report": self.report, "title": self.title, "tables": self.written, "provenance": self.provenance}
-        tmp = self.output_dir / f".{self.report}.fragment.json.tmp"
-        tmp.write_text(json.dumps(frag, indent=1, default=str), encoding="utf-8")
-        os.replace(tmp, self.output_dir / f".{self.report}.fragment.json")
+        atomic_write_text(self.output_dir / f".{self.report}.fragment.json", json.dumps(frag, indent=1, default=str))
