@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core.labels import key as label_key
+from qa_lib.core.labels import keys as label_keys
 from qa_lib.core.errors import ParamsError, problem
 
 OFSTED = ("Outstanding", "Good", "Requires improvement", "Inadequate")
@@ -94,10 +95,8 @@ class GradeScale:
         lookup = dict(self.aliases) if self.aliases else {label_key(g): g for g in self.grades}
         # the text work runs on the distinct labels only (a handful), then spreads by position
         codes, labels = pd.factorize(values.astype("string"))
-        keys = pd.Series(labels, dtype="string").str.replace("\u00a0", " ", regex=False) \
-            .str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
-        # numbers typed as 2.0 by spreadsheets
-        keys = keys.str.replace(r"^(\d)\.0+$", r"\1", regex=True)
+        # numbers typed as 2.0 by spreadsheets, then the one label key (qa_lib.core.labels)
+        keys = label_keys(pd.Series(labels, dtype="string").str.replace(r"^\s*(\d)\.0+\s*$", r"\1", regex=True))
         mapped_labels = keys.map(lookup)
         grade_codes = pd.Categorical(mapped_labels, dtype=self.dtype).codes
         grade_codes = np.append(grade_codes, -1)[codes]  # code -1 (a missing label) takes the appended -1
