@@ -59,7 +59,7 @@ class GradeScale:
                           expected="at least two distinct grades, best first")
         lookup: dict[str, str] = {}
         if grades == OFSTED:
-            lookup.update(DEFAULT_ALIASES)
+            lookup.update({label_key(k): v for k, v in DEFAULT_ALIASES.items()})
         for g in grades:
             lookup[label_key(g)] = g
         for alias, target in (aliases or {}).items():
