@@ -88,6 +88,9 @@ SCHEMA: dict[str, Key] = {
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers", free_keys=True),
     }),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
+    # issue 18: committee formats written beside each report's HTML (qa_lib.running.formats)
+    "formats": Key((list,), ["html", "csv", "xlsx"], "output formats of each report, of: html, csv, xlsx, pdf "
+                   "(printed by headless Chromium), docx; html and csv are always written"),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),
 }

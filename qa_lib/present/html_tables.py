@@ -50,6 +50,11 @@ LABELS.update({
     "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
     "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
 })
+LABELS.update({
+    "ci_low": "95% CI from", "ci_high": "95% CI to", "diff_ci_low": "Difference: 95% CI from",
+    "diff_ci_high": "Difference: 95% CI to", "pvalue": "p", "qvalue": "q (adjusted)", "positive": "Positive",
+    "answered": "Answered", "not_applicable": "Not applicable",
+})
 SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
 
 
@@ -83,6 +88,8 @@ def format_cell(value: object, column: object) -> str:
 
 
 SMALL_N_MARK = "†"
+#: above this many columns a table prints on a landscape page
+WIDE_COLUMNS = 8
 
 
 def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | None:
@@ -178,7 +185,9 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     # a wide table scrolls: the region is focusable and named so keyboard users can scroll it (axe
     # scrollable-region-focusable, WCAG 2.1.1)
-    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
+    # printed, a table of more than WIDE_COLUMNS columns gets a landscape page (templates/report.css)
+    wide = " wide" if len(heads) > WIDE_COLUMNS else ""
+    return (f'<div class="table-wrap{wide}" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
             f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
             + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))

@@ -197,7 +197,8 @@ class Report:
         csv_name = f"{self.report}-{name}.csv"
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         atomic_to_csv(frame, self.tables_dir / csv_name, index=index)  # never a half-written CSV
-        self.written.append({"file": f"tables/{csv_name}", "title": title, "report": self.report, "name": name})
+        self.written.append({"file": f"tables/{csv_name}", "title": title, "report": self.report, "name": name,
+                             "note": note or ""})
         self._save_fragment()
         shown = frame
         if max_rows is not None and len(frame) > max_rows:

@@ -57,6 +57,8 @@ def cmd_run(args) -> int:
         elif r.status == "skipped":
             print(f"  skipped {r.period:<12} {r.report:<12} inputs, params, notebook and qa_lib unchanged "
                   "since the last run (--force to re-run)")
+    for note in sorted({n for r in results for n in r.notes}):
+        print(f"  note: {note}")
     text = summary(results)
     print("\n" + text, file=sys.stderr if any(r.status == "failed" for r in results) else sys.stdout)
     roots = sorted({str(Path(r.html).parent.parent) for r in results if r.html})
@@ -95,6 +97,8 @@ def cmd_demo(args) -> int:
 
     results = run_batch([DEMO_PARAMS, *([published] if published.is_file() else [])], jobs=default_jobs())
     code = _print_results(results)
+    for note in sorted({n for r in results for n in r.notes}):
+        print(f"  note: {note}")
     ok = [r for r in results if r.status == "ok"]
     if ok:
         print(f"\nReports written in {time.perf_counter() - t0:.1f}s:")

@@ -33,6 +33,7 @@ from qa_lib.core.atomic import atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.params import TABLES, Params, load_params
 from qa_lib.present.report import JOB_KERNEL_ENV, REPORT_TITLES, provenance
+from qa_lib.running.formats import write_formats
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -60,6 +61,8 @@ class JobResult:
     seconds: float = 0.0
     html: str | None = None
     error: str = ""
+    #: one-line notes that did not fail the job (e.g. "PDF and DOCX skipped: no Chromium ...")
+    notes: list[str] = field(default_factory=list)
     failed_cell: str = ""
     outputs: list[str] = field(default_factory=list)
 
@@ -241,6 +244,8 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
                            audience_note=audience_note(params))  # issue 8: mode and rule applied
         (staging / f"{report}.html").write_text(page, encoding="utf-8")
         executed_path.unlink(missing_ok=True)
+        extra = write_formats(staging, report, formats=params.formats, title=title, period=params.period.long_label)
+        result.notes.extend(extra.skipped)
         # move into place: tables first, the HTML last, each with an atomic rename
         moved = []
         for src in sorted(staging.rglob("*")):
@@ -275,7 +280,8 @@ def write_manifest(params: Params) -> Path:
         frag = json.loads(frag_path.read_text(encoding="utf-8"))
         html_file = out / f"{frag['report']}.html"
         if html_file.exists():
-            reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name})
+            formats = [f"{frag['report']}.{ext}" for ext in ("xlsx", "pdf", "docx") if (out / f"{frag['report']}.{ext}").exists()]
+            reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name, "formats": formats})
             tables.extend(frag["tables"])
     manifest = {"period": params.period.label, "audience": getattr(params, "audience", "internal"),
                 "disclosure": audience_note(params), "reports": reports, "tables": tables,
