@@ -541,7 +541,8 @@ padding:0 1rem;color:#0b0c0c;line-height:1.45}table{border-collapse:collapse;wid
 caption{text-align:left;font-weight:700;font-size:1.15rem;padding:.4rem 0}th,td{border-bottom:1px solid #b1b4b6;
 padding:.4rem .6rem;text-align:left;vertical-align:top}thead th{border-bottom:2px solid #0b0c0c}
 a{color:#1d70b8}a:focus{outline:3px solid #fd0;background:#fd0;color:#0b0c0c}.failed{color:#d4351c;font-weight:700}
-.ok{color:#00703c}.meta{color:#505a5f}"""
+.ok{color:#00703c}.meta{color:#505a5f}.table-wrap{overflow-x:auto;max-width:100%}
+.table-wrap:focus{outline:3px solid #fd0}td a{display:inline-block;min-height:24px;padding:.1rem 0}"""
 
 
 def _index_rows(root: Path) -> list[dict]:
@@ -602,10 +603,11 @@ def write_index(output_root: Path) -> Path:
             took = f" ({r['seconds']:.1f} s)" if isinstance(r["seconds"], (int, float)) else ""
             body.append(f'<tr><th scope="row">{link}</th><td>{status}</td><td>{e(r["finished_at"])}{e(took)}</td>'
                         f'<td>{e(r["freshness"] or "–")}</td></tr>')
-        sections.append(f'<table><caption>{e(period)}</caption><thead><tr><th scope="col">Report</th>'
+        sections.append(f'<div class="table-wrap" role="region" tabindex="0" aria-label="{e(period)}">'
+                        f'<table><caption>{e(period)}</caption><thead><tr><th scope="col">Report</th>'
                         f'<th scope="col">Status</th><th scope="col">Last run (UTC)</th>'
                         f'<th scope="col">Data as of (latest input file change)</th></tr></thead>'
-                        f'<tbody>{"".join(body)}</tbody></table>')
+                        f'<tbody>{"".join(body)}</tbody></table></div>')
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     content = "".join(sections) or "<p>No reports have been rendered yet.</p>"
     page = (
