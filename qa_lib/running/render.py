@@ -277,7 +277,7 @@ def write_manifest(params: Params) -> Path:
         if html_file.exists():
             reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name})
             tables.extend(frag["tables"])
-    manifest = {"period": params.period.label, "audience": getattr(params, "audience", "internal"),
+    manifest = {"period": params.period.label, "audience": params.audience,
                 "disclosure": audience_note(params), "reports": reports, "tables": tables,
                 "provenance": provenance(params)}
     path = out / "manifest.json"

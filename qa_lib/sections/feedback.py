@@ -50,6 +50,12 @@ def _order(ds: "Dataset", frame: pd.DataFrame) -> tuple[list[str], dict[str, lis
     return surveys, questions
 
 
+def positive_note(ds: "Dataset") -> str:
+    """The note under a '% positive' table, in the params' own answer labels
+    (:meth:`~qa_lib.inputs.feedback_checks.FeedbackSettings.positive_note`)."""
+    return FeedbackSettings.from_params(ds.params).positive_note()
+
+
 def answer_counts(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
     """n and share of every answer option, per survey, question and period (tidy, full precision).
 

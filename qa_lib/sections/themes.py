@@ -75,7 +75,7 @@ def _comments(ds: Dataset) -> pd.DataFrame:
 
 def tagged(ds: Dataset) -> pd.DataFrame:
     """Comments of the shown periods, one row per (comment, matched theme); unmatched comments get theme NA."""
-    themes = compile_themes(getattr(ds.params, "themes", None))
+    themes = compile_themes(ds.params.themes)
     c = _comments(ds)
     c = c[c["period"].isin(periods_shown(ds))].reset_index(drop=True)
     text = c["text"].fillna("").astype(str)
@@ -95,7 +95,7 @@ def counts_by_period(ds: Dataset) -> pd.DataFrame:
     """
     t = tagged(ds)
     periods = periods_shown(ds)
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     if t.empty:
         return pd.DataFrame()
     t = t.assign(theme=t["theme"].fillna("No theme matched"))
@@ -130,14 +130,14 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     Returns an empty frame when the params say ``audience: published``. Columns ``theme``,
     ``kind``, ``domain``, ``quote`` (no identifiers: the text is redacted and no id column is kept).
     """
-    if getattr(ds.params, "audience", "internal") == "published":
+    if ds.params.audience == "published":
         return pd.DataFrame()
     t = tagged(ds)
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
     redactor = Redactor(identifier_values(ds))
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])
