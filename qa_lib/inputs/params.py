@@ -97,7 +97,8 @@ def _check_symbol(symbol: str, where: str) -> None:
                       fix="set suppression: {symbol: c} (the ONS and DfE mark) or your house style")
 
 
-def _check_themes(themes: Mapping[str, Any], where: str) -> None:
+def check_themes(themes: Mapping[str, Any], where: str) -> None:
+    """Each theme is a keyword or a list of them, each a valid regular expression."""
     for name, words in themes.items():
         words = [words] if isinstance(words, str) else words
         if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w for w in words):
@@ -213,7 +214,7 @@ SCHEMA: dict[str, Key] = {
                             minimum=1),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True,
-                  items=Key((str, list), None, "", items=(str,)), check=_check_themes),
+                  items=Key((str, list), None, "", items=(str,)), check=check_themes),
 }
 
 

@@ -67,6 +67,8 @@ def cmd_run(args) -> int:
     roots = sorted({str(Path(r.html).parent.parent) for r in results if r.html})
     for root in roots:
         print(f"Index of reports: {Path(root) / 'index.html'}")
+    if any(r.status == "failed" and r.report == "*" for r in results):
+        return 2  # a params file could not be used (its message is in the failure table)
     return 1 if any(r.status == "failed" for r in results) else 0
 
 

@@ -19,7 +19,7 @@ from typing import Mapping
 import pandas as pd
 
 from qa_lib.inputs.data import Dataset
-from qa_lib.core.errors import ParamsError, problem
+from qa_lib.inputs.params import check_themes
 from qa_lib.inputs.data import identifier_values
 from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
@@ -49,22 +49,9 @@ def compile_themes(themes: Mapping[str, list[str]] | None) -> dict[str, re.Patte
         A theme whose keywords are not a list of text, or a keyword that is not a valid regular expression.
     """
     themes = DEFAULT_THEMES if not themes else themes
-    out = {}
-    for name, words in themes.items():
-        if isinstance(words, str):
-            words = [words]
-        if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w for w in words):
-            raise problem(ParamsError, f"params themes.{name}", received=repr(words),
-                          expected="a list of keywords or regular expressions, e.g. [chronolog, timeline]")
-        for w in words:
-            try:
-                re.compile(w)
-            except re.error as exc:
-                raise problem(ParamsError, f"params themes.{name}", received=repr(w),
-                              expected=f"a valid regular expression ({exc})",
-                              fix="escape special characters such as ( ) [ ] + ? with a backslash") from None
-        out[str(name)] = re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
-    return out
+    check_themes(themes, "params themes")  # the check load_params makes: one rule for both
+    return {str(name): re.compile("|".join(f"(?:{w})" for w in ([words] if isinstance(words, str) else words)),
+                                  re.IGNORECASE) for name, words in themes.items()}
 
 
 def _comments(ds: Dataset) -> pd.DataFrame:
