@@ -11,9 +11,8 @@ to add under ``feedback.question_aliases``. :func:`qa_lib.inputs.data.load_datas
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 

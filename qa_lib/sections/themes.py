@@ -21,7 +21,7 @@ import pandas as pd
 from qa_lib.inputs.data import Dataset
 from qa_lib.inputs.params import check_themes
 from qa_lib.inputs.data import identifier_values
-from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
+from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # noqa: F401 - REDACTED, redact re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
 DEFAULT_THEMES: dict[str, list[str]] = {

@@ -353,7 +353,7 @@ def test_reports_open_offline_without_requests(demo_run):
     for page_file in demo_run["out"].glob("*.html"):
         requests = []
         with browser_page(offline=True) as page:
-            page.on("request", lambda r: requests.append(r.url))
+            page.on("request", lambda r, requests=requests: requests.append(r.url))
             page.goto(page_file.as_uri())
             page.wait_for_load_state("load")
             assert page.locator("h1").count() == 1
