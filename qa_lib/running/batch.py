@@ -103,7 +103,9 @@ class _Hasher:
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
-        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes()),
+        # the file as written and the values it resolves to: a change to a file it extends counts too
+        values = json.dumps(params.as_dict(), sort_keys=True, default=str).encode("utf-8")
+        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes() + b"\0" + values),
                 "notebook": _sha256_bytes(notebook.read_bytes()) if notebook.is_file() else "missing",
                 "qa_lib_version": qa_lib.__version__, "qa_lib_source": self.source}
 

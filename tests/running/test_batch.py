@@ -70,6 +70,15 @@ def test_job_key_changes_with_each_input(tmp_path):
         not (ROOT / "notebooks" / "moderation.py").exists()
 
 
+def test_job_key_changes_when_an_extended_base_file_changes(tmp_path):
+    (tmp_path / "audits.csv").write_text("audit_id\n")
+    (tmp_path / "base.yaml").write_text("period: 2024-25 Q2\ndata: {audits: audits.csv}\nmin_n: 10\n")
+    (tmp_path / "variant.yaml").write_text("extends: base.yaml\naudience: published\n")
+    key = batch._Hasher().job_key(load_params(tmp_path / "variant.yaml"), "quarterly")
+    (tmp_path / "base.yaml").write_text("period: 2024-25 Q2\ndata: {audits: audits.csv}\nmin_n: 5\n")
+    assert batch._Hasher().job_key(load_params(tmp_path / "variant.yaml"), "quarterly")["params"] != key["params"]
+
+
 def test_is_current_needs_ok_stamp_same_key_and_html(tmp_path):
     job = batch.Job(params_file="p.yaml", report="quarterly", period="2024-25 Q2", period_slug="2024-25-Q2",
                     output_dir=str(tmp_path), output_root=str(tmp_path.parent))
