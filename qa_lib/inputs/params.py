@@ -622,11 +622,9 @@ class _ParamsMethods:
 
 
 def _params_fields() -> list[tuple[str, Any, dataclasses.Field]]:
-    fields = [(key.attr or name, _annotation(key), dataclasses.field(metadata={"key": name}))
+    converted = {"period": Period, "output_dir": Path, "return_target": float}  # types after _build's conversion
+    fields = [(key.attr or name, converted.get(name, _annotation(key)), dataclasses.field(metadata={"key": name}))
               for name, key in SCHEMA.items()]
-    fields[0] = ("period", Period, dataclasses.field(metadata={"key": "period"}))
-    fields[[f[0] for f in fields].index("output_root")] = ("output_root", Path, dataclasses.field(metadata={"key": "output_dir"}))
-    fields[[f[0] for f in fields].index("return_target")] = ("return_target", float, dataclasses.field(metadata={"key": "return_target"}))
     return [*fields,
             ("path", Path, dataclasses.field(metadata={"doc": "the params YAML file"})),
             ("base_dir", Path, dataclasses.field(metadata={"doc": "its folder: paths in it are relative to this"})),
