@@ -18,10 +18,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from statsmodels.stats.contingency_tables import SquareTable  # noqa: E402
-from statsmodels.stats.inter_rater import cohens_kappa, to_table  # noqa: E402
+from statsmodels.stats.contingency_tables import SquareTable
+from statsmodels.stats.inter_rater import cohens_kappa, to_table
 
-from qa_lib.stats import agreement as ag  # noqa: E402
+from qa_lib.stats import agreement as ag
 
 OFSTED = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
 Q = len(OFSTED)
@@ -93,7 +93,7 @@ def main() -> None:
     ratings = pd.DataFrame(r, columns=["peer1", "peer2", "peer3"])
     for level in ("nominal", "ordinal", "interval"):
         rows.append((f"Krippendorff alpha ({level}) + 2,000-replicate bootstrap, 2,000 files x 3 raters",
-                     best_of(lambda: ag.krippendorff_alpha(ratings, level=level, categories=OFSTED, n_boot=2000),
+                     best_of(lambda level=level: ag.krippendorff_alpha(ratings, level=level, categories=OFSTED, n_boot=2000),
                              repeats=3)))
     rows.append(("Fleiss kappa + Gwet SE, 2,000 files x 3 raters", best_of(
         lambda: ag.fleiss_kappa(ratings, categories=OFSTED))))

@@ -192,7 +192,7 @@ rpt.table(reliability.quarterly_agreement(ds), "moderation_agreement",
 
 # %%
 rpt.table(feedback.by_question(ds), "feedback_by_question", "Family feedback: % answering positively, by question and period",
-          note="% positive = Yes ÷ answers other than \"Didn't need to\" (as set in params feedback); n = those answers.",
+          note=feedback.positive_note(ds),
           empty="No family feedback recorded in these periods.")
 
 # %%

@@ -6,7 +6,6 @@ inferred from the grades seen: an unused grade changes weighted kappa and AC1.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 

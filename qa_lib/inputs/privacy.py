@@ -91,7 +91,7 @@ def key_source(params) -> str:
     """Where the pseudonym key of a run comes from, in words (no key material)."""
     if os.environ.get(ENV_VAR):
         return f"keyed hash (HMAC-SHA256) with the key from environment variable {ENV_VAR}"
-    key_file = getattr(params, "pseudonym_key_file", None)
+    key_file = params.pseudonym_key_file
     if key_file:
         return f"keyed hash (HMAC-SHA256) with the key from file {Path(key_file).name} (named in the params)"
     return ("keyed hash (HMAC-SHA256) with a random key generated for this run and held only in memory: "
@@ -114,11 +114,11 @@ def resolve_key(params) -> PseudonymKey:
                           expected=f"a secret of at least {MIN_KEY_LENGTH} characters",
                           fix="set a longer random key, e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'")
         return PseudonymKey(env.strip().encode("utf-8"), key_source(params))
-    key_file = getattr(params, "pseudonym_key_file", None)
+    key_file = params.pseudonym_key_file
     if key_file:
-        base = getattr(params, "base_dir", Path("."))
+        base = params.base_dir
         path = (Path(base) / key_file).resolve()
-        where = f"{getattr(getattr(params, 'path', None), 'name', 'params')} pseudonym_key_file"
+        where = f"{params.path.name} pseudonym_key_file"
         if not path.is_file():
             raise problem(ParamsError, where, received=f"{path.name} (no such file)",
                           expected="the path of a file holding the pseudonym key, relative to the params file",

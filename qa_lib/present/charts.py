@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from qa_lib.core import fmt  # noqa: E402
+from qa_lib.core import fmt
 
 #: Analysis Function categorical palette (dark blue, turquoise, dark pink, orange, dark grey, light purple).
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]

@@ -55,7 +55,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from qa_lib.core.errors import ParamsError, problem
 from qa_lib.inputs.io import FREE_TEXT_COLUMNS  # noqa: F401 - re-exported
 from qa_lib.inputs.privacy import key_source
 
@@ -106,38 +105,18 @@ class SuppressionRule:
 def rule_from_params(params) -> SuppressionRule:
     """The rule of a run (params ``suppression.threshold`` and ``suppression.symbol``).
 
-    Raises
-    ------
-    ParamsError
-        The threshold is below 1, or the symbol is empty, longer than 10 characters or a number
-        (a hidden cell must never read as a count).
+    Both are checked when the params are loaded (:data:`qa_lib.inputs.params.SCHEMA`: a threshold
+    of at least 1; a mark that is short, not empty and never a number, so a hidden cell cannot
+    read as a count), so ``qa-workbook validate`` refuses what a report would.
     """
-    spec = getattr(params, "suppression", None) or {}
-    spec = spec if isinstance(spec, dict) else {}
-    threshold = spec.get("threshold", 5)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-        raise problem(ParamsError, "params suppression.threshold", received=repr(threshold),
-                      expected="a whole number of at least 1 (5 hides counts from 1 to 4)")
-    symbol = spec.get("symbol", SYMBOL)
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 10 or _is_number(symbol):
-        raise problem(ParamsError, "params suppression.symbol", received=repr(symbol),
-                      expected="a short mark that is not a number, e.g. c or <5",
-                      fix="set suppression: {symbol: c} (the ONS and DfE mark) or your house style")
-    return SuppressionRule(threshold=threshold, symbol=symbol.strip())
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-    except ValueError:
-        return False
-    return True
+    spec = params.suppression
+    return SuppressionRule(threshold=spec["threshold"], symbol=spec["symbol"].strip())
 
 
 def audience_note(params) -> str:
     """The sentence each output carries about its audience and the rule applied."""
 
-    audience = getattr(params, "audience", "internal")
+    audience = params.audience
     ids = ("Case, child, practitioner, auditor and moderator ids are pseudonymised at load "
            f"({key_source(params)}) and no identifier is shown.")
     if audience == "published":

@@ -80,7 +80,7 @@ def provenance(params: Params) -> dict[str, Any]:
         "pandas": pd.__version__,
         "run_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         # issue 8: each output states its audience and the rule applied (never the pseudonym key)
-        "audience": getattr(params, "audience", "internal"),
+        "audience": params.audience,
         "disclosure": _disclosure_note(params),
     }
 
@@ -229,7 +229,7 @@ class Report:
         rows = [("Period", p["period_long"]), ("Authority", self.params.authority or "–"),
                 ("Parameters file", p["params_file"]), ("qa_lib version", p["qa_lib_version"]),
                 ("Source commit", p["git_commit"][:12]), ("Run at (UTC)", p["run_at"]),
-                ("Audience", getattr(self.params, "audience", "internal")),
+                ("Audience", self.params.audience),
                 ("Disclosure control and identifiers", p.get("disclosure", ""))]
         inputs = "".join(f"<li><code>{html.escape(Path(f).name)}</code> sha256 {h[:12]}…</li>" for f, h in p["inputs"].items())
         read = ", ".join(f"{t} {n:,}" for t, n in ds.read_counts.items() if n)

@@ -17,7 +17,6 @@ folders behind, never half-written outputs; :func:`clean_stale` removes them at 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import html
@@ -43,7 +42,7 @@ from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.params import REPORTS, TABLES, Params, load_params, sha256_file
 from qa_lib.core.atomic import atomic_write_text
 from qa_lib.running.render import (STAGING, JobResult, check_inputs, environ, notebooks_dir, run_job,
-                                  staging_prefix, write_manifest)
+                                  write_manifest)
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
 #: A temporary file older than this (seconds) belongs to a run that died: writes take milliseconds.
@@ -104,7 +103,9 @@ class _Hasher:
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
-        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes()),
+        # the file as written and the values it resolves to: a change to a file it extends counts too
+        values = json.dumps(params.as_dict(), sort_keys=True, default=str).encode("utf-8")
+        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes() + b"\0" + values),
                 "notebook": _sha256_bytes(notebook.read_bytes()) if notebook.is_file() else "missing",
                 "qa_lib_version": qa_lib.__version__, "qa_lib_source": self.source}
 
@@ -264,7 +265,7 @@ class _Terminated(BaseException):
     """SIGTERM arrived: a BaseException, so no ``except Exception`` in a job can swallow it."""
 
 
-def _raise_terminated(signum, frame):  # noqa: ARG001
+def _raise_terminated(signum, frame):
     raise _Terminated(signum)
 
 
@@ -319,8 +320,8 @@ def _execute_local(jobs: list[Job], n: int, progress: Progress) -> list:
         return results
 
 
-    import nbconvert.exporters  # deferred: heavy; imported once here so the forked workers inherit it
-    import papermill  # deferred: heavy; as above
+    import nbconvert.exporters  # deferred: heavy; imported once here so the forked workers inherit it  # noqa: F401
+    import papermill  # deferred: heavy; as above  # noqa: F401
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     pool = ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx, initializer=_worker_init)

@@ -3,7 +3,12 @@
     qa-workbook run PARAMS... [--jobs N] [--only REPORT...] [--force] [--executor dask --scheduler ADDRESS]
                                      render every report of each params file into outputs/, in parallel,
                                      skipping jobs whose inputs are unchanged
-    qa-workbook validate PARAMS...   print the input issues table; exit 1 when there are any
+    qa-workbook validate PARAMS...   check the params (as run does) and print the input issues table;
+                                     exit 1 when there are issues, 2 when a params file is unusable
+    qa-workbook params-help          every params key with its type, default, choices and help
+    qa-workbook params-schema [--write]
+                                     the params JSON Schema (for YAML editors); --write updates
+                                     params/params.schema.json
     qa-workbook demo                 render the demo period (what `make demo` runs)
     qa-workbook sample --cases CASES.csv --history AUDITS.csv --month 2022-11
                                      draw next month's audit allocation (qa_lib.inputs.sampling)
@@ -21,7 +26,7 @@ import pandas as pd
 from qa_lib.core.errors import QAError
 from qa_lib.inputs import sampling
 from qa_lib.inputs.data import load_dataset
-from qa_lib.inputs.params import load_params
+from qa_lib.inputs.params import SCHEMA_FILE, json_schema_text, load_params, params_help
 from qa_lib.running.batch import default_jobs, run_batch, summary
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: qa_lib/running/ -> ../..
@@ -64,6 +69,8 @@ def cmd_run(args) -> int:
     roots = sorted({str(Path(r.html).parent.parent) for r in results if r.html})
     for root in roots:
         print(f"Index of reports: {Path(root) / 'index.html'}")
+    if any(r.status == "failed" and r.report == "*" for r in results):
+        return 2  # a params file could not be used (its message is in the failure table)
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
@@ -73,7 +80,7 @@ def cmd_validate(args) -> int:
     for path in args.params:
         try:
             params = load_params(path)
-            ds = load_dataset(params.__class__({**params._values, "strict": False}, path=params.path))
+            ds = load_dataset(params.replace(strict=False))
         except QAError as exc:
             print(f"{path}: {exc}", file=sys.stderr)
             worst = 2
@@ -87,6 +94,23 @@ def cmd_validate(args) -> int:
         with pd.option_context("display.max_rows", 200, "display.max_colwidth", 200, "display.width", 200):
             print(issues[["table", "rule", "severity", "file", "row", "column", "message"]].to_string(index=False))
     return worst
+
+
+def cmd_params_help(args) -> int:
+
+    print(params_help(), end="")
+    return 0
+
+
+def cmd_params_schema(args) -> int:
+
+    text = json_schema_text()
+    if args.write:
+        SCHEMA_FILE.write_text(text, encoding="utf-8")
+        print(f"wrote {SCHEMA_FILE}")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -134,9 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("validate", help="print the input issues table; exit 1 when there are issues")
+    p = sub.add_parser("validate", help="check the params as run does and print the input issues table; "
+                       "exit 1 when there are issues, 2 when a params file is unusable")
     p.add_argument("params", nargs="+", help="params YAML file(s)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("params-help", help="list every params key with its type, default, choices and help")
+    p.set_defaults(func=cmd_params_help)
+    p = sub.add_parser("params-schema", help="print the params JSON Schema (for YAML editors)")
+    p.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.parent.name}/{SCHEMA_FILE.name}")
+    p.set_defaults(func=cmd_params_schema)
     p = sub.add_parser("demo", help="render the demo period's reports")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sample", help="draw next month's audit allocation from an open-caseload extract")

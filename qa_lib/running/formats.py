@@ -39,11 +39,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from qa_lib.inputs.params import FORMATS  # noqa: F401 - the one list, re-exported for callers
 from qa_lib.present.html_tables import is_share, label
 
-#: Formats a report can be written in; ``html`` and ``csv`` are always written.
-FORMATS = ("html", "csv", "xlsx", "pdf", "docx")
-DEFAULT_FORMATS = ("html", "csv", "xlsx")
 #: Environment variable naming a Chromium/Chrome executable, checked first.
 BROWSER_ENV = "QA_CHROMIUM"
 NO_BROWSER = ("PDF and DOCX skipped: no Chromium or Chrome found. Install one (Debian/Ubuntu: "

@@ -283,7 +283,7 @@ def write_manifest(params: Params) -> Path:
             formats = [f"{frag['report']}.{ext}" for ext in ("xlsx", "pdf", "docx") if (out / f"{frag['report']}.{ext}").exists()]
             reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name, "formats": formats})
             tables.extend(frag["tables"])
-    manifest = {"period": params.period.label, "audience": getattr(params, "audience", "internal"),
+    manifest = {"period": params.period.label, "audience": params.audience,
                 "disclosure": audience_note(params), "reports": reports, "tables": tables,
                 "provenance": provenance(params)}
     path = out / "manifest.json"

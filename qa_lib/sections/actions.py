@@ -42,7 +42,7 @@ def action_status(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame
     ctx = [c for c in ("audit_id", "service_area", "team", "period") if c in ds.audits.columns]
     a = a.merge(ds.audits[ctx].rename(columns={"period": "audit_period"}), on="audit_id", how="left")
     a = a[a["raised_date"] <= as_of].copy()
-    weeks = pd.Timedelta(weeks=int(getattr(ds.params, "action_due_weeks", 8) or 8))
+    weeks = pd.Timedelta(weeks=ds.params.action_due_weeks)
     a["due"] = a["due_date"].fillna(a["raised_date"] + weeks)
     a["beyond_standard"] = a["due"] > a["raised_date"] + weeks
     done = a["completed_date"].notna() & (a["completed_date"] <= as_of)

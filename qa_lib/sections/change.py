@@ -179,7 +179,7 @@ def domain_changes(ds: Dataset) -> pd.DataFrame:
     counts = g.groupby(["domain", "period"])["good"].agg(["sum", "size"])
     rows = []
     for d in domains:
-        def c(p: str, k: str) -> int:
+        def c(p: str, k: str, d=d) -> int:
             return int(counts[k].get((d, p), 0))
         rows.append(_compare_row(c(ds.period.label, "sum"), c(ds.period.label, "size"), c(prev, "sum"), c(prev, "size"),
                                  ds.params.min_n))

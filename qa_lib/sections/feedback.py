@@ -20,10 +20,7 @@ Conventions
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,11 +28,10 @@ import pandas as pd
 from qa_lib.core import fmt
 from qa_lib.stats import trend
 from qa_lib.core.labels import key as _key
-from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # re-exported for qa_lib.feedback users
+from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # noqa: F401 - re-exported for qa_lib.feedback users
 
 if TYPE_CHECKING:  # pragma: no cover
     from qa_lib.inputs.data import Dataset
-    from qa_lib.inputs.params import Params
 
 # ----------------------------------------------------------------------------------------------
 # tables
@@ -48,6 +44,12 @@ def _order(ds: "Dataset", frame: pd.DataFrame) -> tuple[list[str], dict[str, lis
     surveys = list(dict.fromkeys(ds.feedback["survey"].dropna()))
     questions = {s: list(dict.fromkeys(ds.feedback.loc[ds.feedback["survey"] == s, "question"].dropna())) for s in surveys}
     return surveys, questions
+
+
+def positive_note(ds: "Dataset") -> str:
+    """The note under a '% positive' table, in the params' own answer labels
+    (:meth:`~qa_lib.inputs.feedback_checks.FeedbackSettings.positive_note`)."""
+    return FeedbackSettings.from_params(ds.params).positive_note()
 
 
 def answer_counts(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:

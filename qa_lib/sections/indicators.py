@@ -33,7 +33,6 @@ Conventions
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any

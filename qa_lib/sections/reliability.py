@@ -118,7 +118,7 @@ def _grades(ds: Dataset) -> list[str]:
 
 
 def _min_n(ds: Dataset) -> int:
-    return int(getattr(ds.params, "min_n", ag.TINY_N) or ag.TINY_N)
+    return ds.params.min_n
 
 
 def pairs(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:

@@ -19,9 +19,9 @@ from typing import Mapping
 import pandas as pd
 
 from qa_lib.inputs.data import Dataset
-from qa_lib.core.errors import ParamsError, problem
+from qa_lib.inputs.params import check_themes
 from qa_lib.inputs.data import identifier_values
-from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
+from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # noqa: F401 - REDACTED, redact re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
 DEFAULT_THEMES: dict[str, list[str]] = {
@@ -49,22 +49,9 @@ def compile_themes(themes: Mapping[str, list[str]] | None) -> dict[str, re.Patte
         A theme whose keywords are not a list of text, or a keyword that is not a valid regular expression.
     """
     themes = DEFAULT_THEMES if not themes else themes
-    out = {}
-    for name, words in themes.items():
-        if isinstance(words, str):
-            words = [words]
-        if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w for w in words):
-            raise problem(ParamsError, f"params themes.{name}", received=repr(words),
-                          expected="a list of keywords or regular expressions, e.g. [chronolog, timeline]")
-        for w in words:
-            try:
-                re.compile(w)
-            except re.error as exc:
-                raise problem(ParamsError, f"params themes.{name}", received=repr(w),
-                              expected=f"a valid regular expression ({exc})",
-                              fix="escape special characters such as ( ) [ ] + ? with a backslash") from None
-        out[str(name)] = re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
-    return out
+    check_themes(themes, "params themes")  # the check load_params makes: one rule for both
+    return {str(name): re.compile("|".join(f"(?:{w})" for w in ([words] if isinstance(words, str) else words)),
+                                  re.IGNORECASE) for name, words in themes.items()}
 
 
 def _comments(ds: Dataset) -> pd.DataFrame:
@@ -75,7 +62,7 @@ def _comments(ds: Dataset) -> pd.DataFrame:
 
 def tagged(ds: Dataset) -> pd.DataFrame:
     """Comments of the shown periods, one row per (comment, matched theme); unmatched comments get theme NA."""
-    themes = compile_themes(getattr(ds.params, "themes", None))
+    themes = compile_themes(ds.params.themes)
     c = _comments(ds)
     c = c[c["period"].isin(periods_shown(ds))].reset_index(drop=True)
     text = c["text"].fillna("").astype(str)
@@ -95,7 +82,7 @@ def counts_by_period(ds: Dataset) -> pd.DataFrame:
     """
     t = tagged(ds)
     periods = periods_shown(ds)
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     if t.empty:
         return pd.DataFrame()
     t = t.assign(theme=t["theme"].fillna("No theme matched"))
@@ -130,14 +117,14 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     Returns an empty frame when the params say ``audience: published``. Columns ``theme``,
     ``kind``, ``domain``, ``quote`` (no identifiers: the text is redacted and no id column is kept).
     """
-    if getattr(ds.params, "audience", "internal") == "published":
+    if ds.params.audience == "published":
         return pd.DataFrame()
     t = tagged(ds)
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
     redactor = Redactor(identifier_values(ds))
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])

@@ -1,6 +1,5 @@
 """Bad input gets named messages and a rejects file, never a traceback or a silent drop."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
