@@ -36,8 +36,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMULA_TRIGGERS", "TEXT_MARK", "formula_like", "neutralise", "restore_text", "safe_cell", "safe_frame",
-           "workbook"]
+__all__ = ["FORMULA_TRIGGERS", "TEXT_MARK", "formula_like", "neutralise", "restore_text", "csv_text", "safe_cell",
+           "safe_frame", "workbook"]
 
 #: first characters that make a spreadsheet read a cell as a formula (OWASP; NUL from ASVS)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
@@ -63,9 +63,22 @@ def restore_text(text: str) -> str:
     return text
 
 
+def csv_text(text: str) -> str:
+    """One text cell for a CSV: line breaks as ``\n`` (so the CSV writer quotes the cell: a bare
+    carriage return would otherwise start a new row in a spreadsheet, and that row could begin with
+    a formula; RFC 4180 section 2.6), then :func:`neutralise`."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return neutralise(text)
+
+
 def safe_cell(value: object) -> object:
-    """One cell for a CSV: text neutralised, every other value (numbers, missing) unchanged."""
-    return neutralise(value) if isinstance(value, str) else value
+    """One cell for a CSV: text through :func:`csv_text`, every other value (numbers, missing) unchanged."""
+    return csv_text(value) if isinstance(value, str) else value
+
+
+def _needs_care(text: object) -> bool:
+    return isinstance(text, str) and (formula_like(text) or "\r" in text)
 
 
 def _safe_labels(index: pd.Index) -> pd.Index:
@@ -84,14 +97,11 @@ def _safe_column(series: pd.Series) -> pd.Series:
     if isinstance(dtype, pd.CategoricalDtype):
         series = series.astype(object)
         dtype = series.dtype
-    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        text = series.astype("string")
-        hit = text.map(formula_like, na_action="ignore").fillna(False).astype(bool)
-        return series if not hit.any() else text.where(~hit, TEXT_MARK + text)
-    if pd.api.types.is_object_dtype(dtype):
-        if not any(isinstance(v, str) and formula_like(v) for v in series):
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        if not any(_needs_care(v) for v in series):
             return series
-        return pd.Series([safe_cell(v) for v in series], index=series.index, name=series.name, dtype=object)
+        return pd.Series([safe_cell(v) for v in series], index=series.index, name=series.name,
+                         dtype=dtype if not pd.api.types.is_object_dtype(dtype) else object)
     return series  # numbers, booleans, dates: never text
 
 
