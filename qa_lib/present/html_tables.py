@@ -101,7 +101,7 @@ def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | No
 def _with_range(value: object, low: object, high: object, column: str) -> str:
     shown = format_cell(value, column)
     numbers = [v for v in (low, high) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)]
-    if len(numbers) < 2 or shown in ("–", "c"):
+    if len(numbers) < 2 or shown == "–" or isinstance(value, str):  # a suppression mark (any symbol) stands alone
         return shown
     if is_share(column):
         return f"{shown} ({fmt.pct_range(low, high)})"
