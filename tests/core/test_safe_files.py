@@ -115,3 +115,21 @@ def test_xlsx_sheets_without_index(tmp_path):
     ws = openpyxl.load_workbook(path)["filters"]
     assert [c.value for c in ws[1]] == ["setting", "value"] and ws["B2"].value == "=HYPERLINK(1)"
     assert formula_cells(path) == []
+
+
+def test_every_spreadsheet_the_package_writes_goes_through_the_safe_writer():
+    """No module writes CSV or XLSX itself: only qa_lib/core/atomic.py calls to_csv, and nothing calls
+    to_excel, ExcelWriter or openpyxl's save. The demo generator is the one exception: it writes the
+    synthetic *input* exports (numbers as text, e.g. "-1.2"), which must stay as a council's system writes them."""
+    from pathlib import Path
+
+    package = Path(safe_files.__file__).resolve().parents[1]
+    allowed = {"core/atomic.py": {".to_csv(", ".save("}, "running/demo.py": {".to_csv("}}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        source = path.read_text(encoding="utf-8")
+        for call in (".to_csv(", ".to_excel(", "ExcelWriter(", ".save("):
+            if call in source and call not in allowed.get(rel, set()):
+                found.append(f"{rel}: {call}")
+    assert not found, f"spreadsheets written outside qa_lib.core.atomic: {found}"
