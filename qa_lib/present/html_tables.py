@@ -7,8 +7,9 @@ every report says the same thing the same way.
 from __future__ import annotations
 
 import html
-import re
 import math
+import re
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -107,17 +108,48 @@ def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | No
 def _with_range(value: object, low: object, high: object, column: str) -> str:
     shown = format_cell(value, column)
     numbers = [v for v in (low, high) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)]
-    if len(numbers) < 2 or shown in ("–", "c"):
+    if len(numbers) < 2 or shown == "–" or isinstance(value, str):  # a suppression mark (any symbol) stands alone
         return shown
     if is_share(column):
         return f"{shown} ({fmt.pct_range(low, high)})"
     return f"{fmt.number(value)} ({fmt.number_range(low, high)})"
 
 
-def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def small_n_flags(frame: pd.DataFrame) -> np.ndarray | None:
+    """The rows of ``frame`` that get the † mark: its ``small_n`` column (made from the real n by
+    :mod:`qa_lib.sections.change` and :mod:`qa_lib.sections.reliability`), as booleans; ``None`` when
+    the table has no such column.
+
+    Only a real ``True`` counts. After disclosure control the column may hold the suppression
+    mark (``c``) instead; that is *not* a flag (issue 14: ``"c"`` used to read as True and put †
+    on rows with n = 27). Take the flags from the table before suppression and pass them to
+    :func:`compact` / :func:`html_table` as ``small=``.
+    """
+    if "small_n" not in frame.columns:
+        return None
+    return np.array([isinstance(v, (bool, np.bool_)) and bool(v) for v in frame["small_n"]], dtype=bool)
+
+
+def _shown(value: object) -> bool:
+    """True for an estimate that is printed as a number (not missing, not a suppression mark)."""
+    if isinstance(value, str) or value is None or value is pd.NA:
+        return False
+    return not (isinstance(value, (float, np.floating)) and math.isnan(value))
+
+
+def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The reader's view of a full table: each estimate merged with its 95% interval in one cell
     ("60% (53–68%)"), text summaries that repeat those numbers dropped, and the small-sample flag
     shown as a † marker with a footnote. The CSV keeps every column at full precision.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    small : sequence of bool, optional
+        Which rows (by position) have fewer audits than the minimum: the † marks. Default: the
+        table's own ``small_n`` column (:func:`small_n_flags`). A published table passes the
+        flags of its unsuppressed version, so the marks come from the real n and agree with the
+        internal report (a hidden estimate never gets a mark).
 
     Returns the formatted (text) frame and its footnotes.
     """
@@ -130,7 +162,12 @@ def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if pair:
             used.update(pair)
             merged_stems.append(str(col)[: -len("_share")] if str(col).endswith("_share") else str(col))
-    small = frame["small_n"].fillna(False).astype(bool) if "small_n" in frame.columns else None
+    if small is None:
+        small = small_n_flags(frame)
+    else:
+        small = np.asarray(small, dtype=bool)
+        if len(small) != len(frame):
+            raise ValueError(f"small= has {len(small)} flags for a table of {len(frame)} rows")
     for col in frame.columns:
         name = str(col)
         if name in used or name == "small_n" or (name.endswith("_summary") and merged_stems):
@@ -139,7 +176,8 @@ def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if pair:
             values = [_with_range(v, lo, hi, name) for v, lo, hi in zip(frame[col], frame[pair[0]], frame[pair[1]])]
             if small is not None and is_share(name):
-                values = [v + SMALL_N_MARK if flag and v not in ("–", "c") else v for v, flag in zip(values, small)]
+                values = [v + SMALL_N_MARK if flag and _shown(frame[col].iloc[i]) else v
+                          for i, (v, flag) in enumerate(zip(values, small))]
             cells[label(col) + " (95% range)"] = values
         else:
             cells[label(col)] = [format_cell(v, col) for v in frame[col]]
@@ -158,9 +196,31 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return compact(frame)[0]
 
 
-def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
-    """Accessible HTML table: caption, header cells with scope, every value escaped."""
-    shown, notes = compact(frame)
+def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True,
+               small: Sequence[bool] | np.ndarray | None = None) -> str:
+    """Accessible HTML table of a full-precision table: :func:`compact`, then :func:`render_table`."""
+    shown, notes = compact(frame, small=small)
+    return render_table(shown, caption=caption, index=index, notes=notes)
+
+
+def render_table(shown: pd.DataFrame, *, caption: str, index: bool = True, notes: Sequence[str] = (),
+                 table_class: str = "qa-table") -> str:
+    """The one HTML table renderer (reports and explorer): caption, header cells with scope, every
+    value escaped, text columns marked for left alignment, a ``Total`` row marked, and the
+    keyboard-scrollable region wrapper (WCAG 2.1.1).
+
+    Parameters
+    ----------
+    shown : DataFrame
+        The reader's text (e.g. from :func:`compact` or the explorer's ``display_table``).
+    caption : str
+    index : bool
+        Show the index as row header cells.
+    notes : sequence of str
+        Footnotes printed under the table.
+    table_class : str
+        CSS classes of the ``<table>`` (``qa-table`` is styled by the report CSS).
+    """
     heads = []
     index_names = [n for n in shown.index.names] if index else []
     if index:
@@ -170,12 +230,12 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     # do not start like a number ("60% (53–68%)", "–", "c" and "-3" all count as numbers)
     numeric_start = re.compile(r"^[\d+\-−–.]|^c$|^<")
     text_cols = []
-    for col in shown.columns:
-        cells_ = [str(v) for v in shown[col] if str(v) not in ("", "–")]
+    for col in range(shown.shape[1]):
+        cells_ = [str(v) for v in shown.iloc[:, col] if str(v) not in ("", "–")]
         text_cols.append(bool(cells_) and sum(not numeric_start.match(v) for v in cells_) > len(cells_) / 2)
     td = ['<td class="text">' if t else "<td>" for t in text_cols]
     body = []
-    for idx, row in shown.iterrows():
+    for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = []
         if index:
             keys = idx if isinstance(idx, tuple) else (idx,)
@@ -188,6 +248,6 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     # printed, a table of more than WIDE_COLUMNS columns gets a landscape page (templates/report.css)
     wide = " wide" if len(heads) > WIDE_COLUMNS else ""
     return (f'<div class="table-wrap{wide}" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
-            f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
+            f'<table class="{html.escape(table_class, quote=True)}"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
             + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))

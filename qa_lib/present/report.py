@@ -33,7 +33,7 @@ from qa_lib.inputs.io import IDENTIFIER_COLUMNS
 from qa_lib.inputs.params import Params, load_params
 from qa_lib.present import disclosure
 from qa_lib.present.disclosure import audience_note
-from qa_lib.present.html_tables import html_table
+from qa_lib.present.html_tables import html_table, small_n_flags
 
 REPORT_TITLES = {
     "quarterly": "Quarterly QA report",
@@ -184,6 +184,7 @@ class Report:
                           "identifiers never appear in a report. Fix: aggregate or drop them in qa_lib.sections.tables")
         if frame is None or frame.empty:
             return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> {html.escape(empty)}</p>')
+        small = small_n_flags(frame)  # issue 14: † from the real n, taken before any suppression
         if self.published:  # issue 8: disclosure control (qa_lib.present.disclosure); the CSV holds this version too
             if any(str(c).lower() in disclosure.FREE_TEXT_COLUMNS for c in frame.columns):
                 return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
@@ -196,7 +197,7 @@ class Report:
                 note = (note + " " if note else "") + disclosure.table_note(done, rule)
         csv_name = f"{self.report}-{name}.csv"
         self.tables_dir.mkdir(parents=True, exist_ok=True)
-        atomic_to_csv(frame, self.tables_dir / csv_name, index=index)  # never a half-written CSV
+        atomic_to_csv(frame, self.tables_dir / csv_name, index=index)  # never half-written, never a formula
         self.written.append({"file": f"tables/{csv_name}", "title": title, "report": self.report, "name": name,
                              "note": note or ""})
         self._save_fragment()
@@ -206,7 +207,7 @@ class Report:
             more = (f"Showing the first {max_rows:,} of {len(frame):,} rows; all are in "
                     f"tables/{csv_name}.")
             note = f"{note} {more}" if note else more
-        out = html_table(shown, caption=title, index=index)
+        out = html_table(shown, caption=title, index=index, small=None if small is None else small[:len(shown)])
         if note:
             out += f'<p class="note">{html.escape(note)}</p>'
         return HTML(out)

@@ -39,6 +39,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from qa_lib.core.atomic import atomic_save
+from qa_lib.core.safe_files import put_cell, restore_text
 from qa_lib.inputs.params import FORMATS  # noqa: F401 - the one list, re-exported for callers
 from qa_lib.present.html_tables import is_share, label
 
@@ -112,9 +114,9 @@ def _is_percent(column: str, header: list[str]) -> bool:
 
 
 def _string_cell(cell, value: str) -> None:
-    """Write text as a string cell: openpyxl would store a text starting with '=' as a formula."""
-    cell.value = value
-    cell.data_type = "s"
+    """A text cell, never a formula (:func:`qa_lib.core.safe_files.put_cell`); the CSV's text mark
+    (a leading apostrophe before a formula character) is taken off again: a string cell needs none."""
+    put_cell(cell.parent, cell.row, cell.column, restore_text(value))
 
 
 def write_xlsx(fragment: dict, folder: Path, path: Path) -> Path:
@@ -194,7 +196,7 @@ def write_xlsx(fragment: dict, folder: Path, path: Path) -> Path:
         _string_cell(prov.cell(row=i, column=2), v if isinstance(v, str) else json.dumps(v, default=str))
     prov.column_dimensions["A"].width = 28
     prov.column_dimensions["B"].width = 100
-    wb.save(path)
+    atomic_save(wb, path)
     return path
 
 
@@ -317,7 +319,7 @@ def write_docx(blocks: list[dict], images: dict[int, bytes], *, title: str, peri
             shape._inline.docPr.set("descr", block["alt"])  # the chart's alt text, read by screen readers
             shape._inline.docPr.set("title", block["alt"][:120])
             doc.add_paragraph(block["alt"], style="Caption")
-    doc.save(path)
+    atomic_save(doc, path)
     return path
 
 
