@@ -22,7 +22,10 @@ from qa_lib.inputs.periods import parse_period
 
 TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments", "indicators", "benchmarks")
 #: Reports that have a notebook in notebooks/ (later issues add theirs here).
-REPORTS = ("quarterly", "feedback", "indicators", "moderation")
+REPORTS = ("quarterly", "feedback", "indicators", "moderation", "highlight")
+#: Reports rendered when a params file does not say ``reports:`` (the highlight report, issue 16, is
+#: asked for by name: a monthly programme's params list it).
+DEFAULT_REPORTS = ("quarterly", "feedback", "indicators", "moderation")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ SCHEMA: dict[str, Key] = {
     "domains": Key((list,), [], "practice domains in report order (default: order of first appearance)"),
     "return_target": Key((float, int), 0.8, "target share of allocated audits returned"),
     "strict": Key((bool,), False, "fail the run when any input row is rejected"),
-    "reports": Key((list,), list(REPORTS), "which reports to render, of: " + ", ".join(REPORTS)),
+    "reports": Key((list,), list(DEFAULT_REPORTS), "which reports to render, of: " + ", ".join(REPORTS)),
     "output_dir": Key((str,), "../outputs", "where reports are written (relative to this file)"),
     "audience": Key((str,), "internal", "internal (everything, identifiers pseudonymised) or published "
                     "(disclosure control applied)", choices=("internal", "published")),
@@ -90,6 +93,13 @@ SCHEMA: dict[str, Key] = {
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),
+    # issue 16: the monthly highlight report, audit types
+    "comparator_months": Key((int,), 12, "highlight report: how many months before the period to look back for "
+                             "earlier audits of this period's cohorts (cohort comparators) and for the past-months chart"),
+    "pool_audit_types": Key((list,), [], "audit types (audits column audit_type) reported together with the monthly "
+                            "programme; any other type (thematic, external) has its own section and is never pooled"),
+    "audit_triggers": Key((dict,), {}, "thematic or external audit theme (audits column theme) -> what prompted it, "
+                          "e.g. 'Re-referrals within 12 months rising'", free_keys=True),
 }
 
 
