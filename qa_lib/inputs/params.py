@@ -95,7 +95,7 @@ SCHEMA: dict[str, Key] = {
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),
     # issue 16: the monthly highlight report, audit types
     "comparator_months": Key((int,), 12, "highlight report: how many months before the period to look back for "
-                             "earlier audits of this period's cohorts (cohort comparators) and for the past-months chart"),
+                             "earlier audits of this period's cohorts (cohort comparators)"),
     "pool_audit_types": Key((list,), [], "audit types (audits column audit_type) reported together with the monthly "
                             "programme; any other type (thematic, external) has its own section and is never pooled"),
     "audit_triggers": Key((dict,), {}, "thematic or external audit theme (audits column theme) -> what prompted it, "

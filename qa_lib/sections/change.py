@@ -40,7 +40,7 @@ __all__ = [
     "ALPHA", "SPC_MIN_POINTS", "proportion_text", "with_intervals", "returns_with_intervals",
     "period_comparison", "domain_changes", "comparison_display", "trend_tests", "trend_table", "trend_footnote", "SPCView",
     "good_or_better_spc", "return_rate_spc", "methods_note", "previous_period_label",
-    "NO_EARLIER", "NO_AUDITS_NOW", "describe_comparison",
+    "NO_EARLIER", "NO_AUDITS_NOW", "describe_comparison", "without_empty_periods", "empty_periods_note",
 ]
 
 ALPHA = 0.05  #: a change is called only when p (headline) or BH q (domains) is below this
@@ -91,6 +91,24 @@ def describe_comparison(x_now: int, n_now: int, x_before: int, n_before: int, *,
             return f"{size}; {ptxt} for this {what.rstrip('s')}, but {qtxt} this could be chance"
         return f"{size}; {ptxt}: this could be chance"
     return f"{size}; {ptxt}: " + ("unlikely to be chance" if p < alpha else "this could be chance")
+
+
+def without_empty_periods(frame: pd.DataFrame, n: str = "n") -> pd.DataFrame:
+    """A history table without its rows of zeros: periods with no audits are named once by
+    :func:`empty_periods_note` instead (issue 16)."""
+    if frame.empty or n not in frame.columns:
+        return frame
+    return frame[frame[n] > 0]
+
+
+def empty_periods_note(frame: pd.DataFrame, n: str = "n") -> str:
+    """``"No audits in 2023-24 Q4; left out of the table."`` for the rows of ``frame`` with no audits ("" if none)."""
+    if frame.empty or n not in frame.columns:
+        return ""
+    gone = [str(i) for i in frame.index[frame[n] == 0]]
+    if not gone:
+        return ""
+    return f"No audits in {', '.join(gone)}; {'that period is' if len(gone) == 1 else 'those periods are'} left out of the table."
 
 
 def proportion_text(x: int, n: int, *, min_n: int = 10) -> str:

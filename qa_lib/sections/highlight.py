@@ -46,6 +46,7 @@ __all__ = [
 
 MONTHLY = "monthly"  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
 NO_REASON = "No reason recorded"
+PAST_MONTHS = 12  #: the "past 12 months" view of the overall grade (004 3.1.1)
 
 
 # --------------------------------------------------------------------------------------
@@ -440,9 +441,9 @@ class PastMonths:
 
 
 def past_months(ds: Dataset) -> PastMonths:
-    """% Good or better (overall grade) over the ``comparator_months`` months ending with the last column."""
+    """% Good or better (overall grade) over the :data:`PAST_MONTHS` months ending with the report's last month."""
     last = parse_period(months(ds)[-1])
-    window = [last.shift(-i).label for i in range(int(ds.params.comparator_months) - 1, -1, -1)]
+    window = [last.shift(-i).label for i in range(PAST_MONTHS - 1, -1, -1)]
     g = _ratings(ds, window)
     g = g[g["domain"] == "Overall"]
     by = g.assign(good=g["grade"].isin(set(ds.scale.good_grades))).groupby("month")["good"].agg(["sum", "size"])
