@@ -47,6 +47,8 @@ __all__ = [
 MONTHLY = "monthly"  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
 NO_REASON = "No reason recorded"
 PAST_MONTHS = 12  #: the "past 12 months" view of the overall grade (004 3.1.1)
+#: the exact Cochran–Armitage p (few events) is computed up to this many occasions; beyond, asymptotic
+EXACT_MAX_OCCASIONS = 6
 
 
 # --------------------------------------------------------------------------------------
@@ -498,6 +500,11 @@ def _arrow(now: float, before: float) -> str:
 
 
 def performance_areas(ds: Dataset) -> pd.DataFrame:
+    """See :func:`_performance_areas` (computed once per dataset)."""
+    return tables.cached(ds, ("highlight.performance_areas",), lambda: _performance_areas(ds))
+
+
+def _performance_areas(ds: Dataset) -> pd.DataFrame:
     """One row per practice domain and month: G/O and the next grade (RI) with counts, n, shares, the
     raw arrow against the month before and the tested reading (BH across the domains of the month).
 
@@ -570,6 +577,11 @@ def performance_display(ds: Dataset) -> pd.DataFrame:
 # 3.1.3 cohort comparators
 # --------------------------------------------------------------------------------------
 def cohort_comparators(ds: Dataset) -> pd.DataFrame:
+    """See :func:`_cohort_comparators` (computed once per dataset)."""
+    return tables.cached(ds, ("highlight.cohort_comparators",), lambda: _cohort_comparators(ds))
+
+
+def _cohort_comparators(ds: Dataset) -> pd.DataFrame:
     """For each cohort audited in the report's months: its occasions (months with audits of it) over the
     past ``comparator_months``, by domain: G/O count, n, share with its Wilson 95% interval; then the
     first-vs-latest change (tested, BH across the domains) and a Cochran–Armitage trend over the
@@ -582,27 +594,37 @@ def cohort_comparators(ds: Dataset) -> pd.DataFrame:
     last = parse_period(m[-1]) if m else ds.period
     window = [last.shift(-i).label for i in range(int(ds.params.comparator_months) + len(m) - 1, -1, -1)]
     r = _ratings(ds, window)
-    good = set(ds.scale.good_grades)
+    r = r[r["cohort"].isin(cohorts)]
+    counts = r.assign(go=r["grade"].isin(set(ds.scale.good_grades))).groupby(["cohort", "domain", "month"])["go"].agg(
+        ["sum", "size"])
     rows = []
     for cohort in cohorts:
-        rc = r[r["cohort"] == cohort]
-        occ = [x for x in window if (rc["month"] == x).any()]
-        for d in ["Overall", *[x for x in ds.domains if x in set(rc["domain"])]]:
-            rd = rc[rc["domain"] == d]
-            by = rd.assign(go=rd["grade"].isin(good)).groupby("month")["go"].agg(["sum", "size"]).reindex(occ, fill_value=0)
+        if cohort not in counts.index.get_level_values(0):
+            continue
+        cc = counts.loc[cohort]
+        occ = [x for x in window if x in set(cc.index.get_level_values(1))]
+        present = set(cc.index.get_level_values(0))
+        for d in ["Overall", *[x for x in ds.domains if x in present]]:
             for k, month in enumerate(occ):
-                x, n = int(by.loc[month, "sum"]), int(by.loc[month, "size"])
-                lo, hi = proportion_ci(x, n) if n else (math.nan, math.nan)
+                x, n = (int(cc.loc[(d, month), "sum"]), int(cc.loc[(d, month), "size"])) if (d, month) in cc.index else (0, 0)
                 rows.append({"cohort": cohort, "domain": d, "occasion": month, "occasion_number": k + 1,
-                             "good_or_better": x, "n": n, "share": x / n if n else math.nan,
-                             "share_low": float(lo), "share_high": float(hi)})
+                             "good_or_better": x, "n": n, "share": x / n if n else math.nan})
     out = pd.DataFrame(rows)
+    if len(out):
+        lo, hi = proportion_ci(out["good_or_better"].to_numpy(), out["n"].to_numpy())
+        out["share_low"] = np.where(out["n"] > 0, lo, np.nan)
+        out["share_high"] = np.where(out["n"] > 0, hi, np.nan)
     if out.empty:
         return out
     return out.set_index(["cohort", "domain", "occasion"])
 
 
 def cohort_changes(ds: Dataset) -> pd.DataFrame:
+    """See :func:`_cohort_changes` (computed once per dataset)."""
+    return tables.cached(ds, ("highlight.cohort_changes",), lambda: _cohort_changes(ds))
+
+
+def _cohort_changes(ds: Dataset) -> pd.DataFrame:
     """Per cohort and domain: first vs latest occasion (difference, Newcombe interval, p, BH q across the
     cohort's domains) and the trend over all occasions (Cochran–Armitage, month number as score)."""
     c = cohort_comparators(ds)
@@ -621,13 +643,19 @@ def cohort_changes(ds: Dataset) -> pd.DataFrame:
             row.update(difference_points=res.extra["difference"] * 100, difference_low=res.extra["diff_ci_low"] * 100,
                        difference_high=res.extra["diff_ci_high"] * 100, p_value=res.pvalue)
             ev, tot = used["good_or_better"].to_numpy(), used["n"].to_numpy()
-            scores = [parse_period(x).start.year * 12 + parse_period(x).start.month for x in used["occasion"]]
+            # months since the first occasion (the test is unchanged by shifting scores; small scores keep the
+            # exact permutation distribution small)
+            month_no = [parse_period(x).start.year * 12 + parse_period(x).start.month for x in used["occasion"]]
+            scores = [x - month_no[0] for x in month_no]
             few = min(ev.sum(), (tot - ev).sum()) < change.EXACT_BELOW
-            tr = cochran_armitage(ev, tot, scores=scores, exact=bool(few)) if len(used) >= 2 else None
-            row.update(trend_p=tr.pvalue if tr else math.nan, trend_z=tr.extra.get("z", math.nan) if tr else math.nan)
+            exact = bool(few) and len(used) <= EXACT_MAX_OCCASIONS
+            tr = cochran_armitage(ev, tot, scores=scores, exact=exact)
+            row.update(trend_p=tr.pvalue, trend_z=tr.extra.get("z", math.nan),
+                       trend_method="Cochran–Armitage, month as score" + (", exact p" if exact else (
+                           f", asymptotic p (exact skipped: more than {EXACT_MAX_OCCASIONS} occasions)" if few else "")))
         else:
             row.update(difference_points=math.nan, difference_low=math.nan, difference_high=math.nan, p_value=math.nan,
-                       trend_p=math.nan, trend_z=math.nan)
+                       trend_p=math.nan, trend_z=math.nan, trend_method=change.NO_EARLIER)
         rows.append(row)
     out = pd.DataFrame(rows)
     out["q_value"] = math.nan
@@ -687,6 +715,11 @@ def cohort_sentences(ds: Dataset) -> list[str]:
 # 3.2 key themes
 # --------------------------------------------------------------------------------------
 def key_themes(ds: Dataset) -> pd.DataFrame:
+    """See :func:`_key_themes` (computed once per dataset)."""
+    return tables.cached(ds, ("highlight.key_themes",), lambda: _key_themes(ds))
+
+
+def _key_themes(ds: Dataset) -> pd.DataFrame:
     """Strengths and learning per month and domain with counts and the share of that month's audits:
     from domain grades (G/O for strengths; the lower grades for learning) and from the comments'
     domain and kind (audits with such a comment, and the taxonomy theme they mention most)."""
