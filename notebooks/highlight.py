@@ -83,7 +83,7 @@ rpt.table(highlight.participation(ds), "participation", "Practitioner participat
 rpt.bullets(highlight.moderation_sentences(ds))
 
 # %%
-rpt.table(highlight.moderation(ds), "moderation", "Moderation of the overall grade by month (only the moves that happened)",
+rpt.table(highlight.moderation(ds), "moderation", "Moderation of the overall grade by month (only the moves that happened in some month)",
           note="Direction: exact sign test of downgrades against upgrades (McNemar-type).",
           empty="No audits in these months.")
 

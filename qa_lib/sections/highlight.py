@@ -267,7 +267,7 @@ def compliance_sentences(ds: Dataset) -> list[str]:
         if r["distributed"] == 0:
             out.append(f"{name}: no audits were distributed.")
             continue
-        rate = f"{fmt.pct(r['return_rate'])} ({r['returned']} of {r['distributed']})"
+        rate = f"{fmt.pct(r['return_rate'])} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
         vs = ("above" if r["return_rate"] > ds.params.return_target else "at" if r["return_rate"] == ds.params.return_target
               else "below")
         before = r["against_previous_month"]
@@ -312,14 +312,15 @@ def participation_sentences(ds: Dataset) -> list[str]:
             out.append(f"{month_name(month)}: participation was not recorded.")
             continue
         text = (f"The percentage of practitioners engaged in audit for {month_name(month)} was "
-                f"{fmt.pct(r['participation_rate'], 1)} ({r['took_part']} of {r['recorded']} returned audits)")
+                f"{fmt.pct(r['participation_rate'], 1)} ({_count(ds, r['took_part'])} of {_count(ds, r['recorded'])} returned audits)")
         reasons = r["most_common_reasons"]
         if reasons:
             many = ";" in reasons
             listed = reasons.replace("; ", " and ")
             text += (f", with the most common reason{'s' if many else ''} for non-participation "
                      f"{'being' if not many else 'being'} {listed.lower() if listed != NO_REASON else 'no reason recorded'} "
-                     f"({r['most_common_count']} {'each' if many else ''} of {r['did_not_take_part']})".replace("  ", " "))
+                     f"({_count(ds, r['most_common_count'])} {'each' if many else ''} of "
+                     f"{_count(ds, r['did_not_take_part'])})".replace("  ", " "))
         out.append(text + ".")
     return out
 
@@ -335,25 +336,49 @@ def _pairs(ds: Dataset, month_labels: list[str]) -> pd.DataFrame:
 
 
 def moderation(ds: Dataset) -> pd.DataFrame:
-    """Moderation of the overall grade by month: moderated of returned, same grade, and only the
-    downgrades and upgrades "X → Y" that occurred (no zero rows). Long form: (month, outcome) → audits."""
+    """Moderation of the overall grade, months as columns: audits returned, moderated, same grade,
+    downgraded, upgraded, then only the moves "X → Y" that occurred in some month (no rows of zeros).
+
+    Rows are labelled as :func:`qa_lib.sections.tables.moderation_outcomes` labels them, so disclosure
+    control sees Moderated = Same grade + Downgraded + Upgraded and Downgraded = the sum of its moves.
+    """
     m = shown_months(ds)
     pairs = _pairs(ds, m)
     per = _audits_per_month(ds, m)
     grades = list(ds.scale.grades)
-    rows = []
+    moves = pairs[pairs["change"] != "same"].groupby(["auditor_grade", "moderator_grade", "month"], observed=True).size()
+    seen = sorted({(f, t) for f, t, _ in moves.index},
+                  key=lambda ft: (grades.index(ft[0]) > grades.index(ft[1]), grades.index(ft[0]), grades.index(ft[1])))
+    rows: dict[str, list[int]] = {"Audits returned": [], "Moderated": [], "Same grade": [], "Downgraded": [],
+                                  "Upgraded": []}
+    labels = {ft: f"{'Downgraded' if grades.index(ft[1]) > grades.index(ft[0]) else 'Upgraded'} {ft[0]} → {ft[1]}"
+              for ft in seen}
+    for ft in seen:
+        rows[labels[ft]] = []
     for month in m:
         p = pairs[pairs["month"] == month]
-        rows.append((month, "Audits returned", int(per[month])))
-        rows.append((month, "Moderated", len(p)))
-        rows.append((month, "Same grade", int((p["change"] == "same").sum())))
-        moves = p[p["change"] != "same"].groupby(["auditor_grade", "moderator_grade"], observed=True).size()
-        for (frm, to), k in sorted(moves.items(), key=lambda kv: (grades.index(kv[0][0]) > grades.index(kv[0][1]),
-                                                                  grades.index(kv[0][0]), grades.index(kv[0][1]))):
-            word = "Downgraded" if grades.index(to) > grades.index(frm) else "Upgraded"
-            if k:
-                rows.append((month, f"{word} {frm} → {to}", int(k)))
-    return pd.DataFrame(rows, columns=["month", "outcome", "audits"]).set_index(["month", "outcome"])
+        rows["Audits returned"].append(int(per[month]))
+        rows["Moderated"].append(len(p))
+        for word, key in (("Same grade", "same"), ("Downgraded", "downgraded"), ("Upgraded", "upgraded")):
+            rows[word].append(int((p["change"] == key).sum()))
+        for ft in seen:
+            rows[labels[ft]].append(int(moves.get((ft[0], ft[1], month), 0)))
+    out = pd.DataFrame(rows, index=m).T.astype("int64")
+    out.index.name = "outcome"
+    out.columns.name = None
+    return out
+
+
+def _published(ds: Dataset) -> bool:
+    return ds.params.audience == "published"
+
+
+def _count(ds: Dataset, k: int) -> str:
+    """A count as a sentence prints it: in a published report 1 to threshold − 1 reads "fewer than 5"."""
+    k = int(k)
+    if ds.params.audience == "published" and 0 < k < int(ds.params.suppression["threshold"]):
+        return f"fewer than {int(ds.params.suppression['threshold'])}"
+    return fmt.count(k)
 
 
 def _direction(pairs: pd.DataFrame, ds: Dataset) -> str:
@@ -367,12 +392,19 @@ def _direction(pairs: pd.DataFrame, ds: Dataset) -> str:
         return f"moderators kept all {n} grades: no direction to test"
     res = mcnemar(t.to_numpy(), exact=True)
     p = fmt.pvalue(res.pvalue)
-    head = f"moderators lowered {down} of {n} grades and raised {up}"
+    head = f"moderators lowered {_count(ds, down)} of {_count(ds, n)} grades and raised {_count(ds, up)}"
+    if _published(ds):  # counts only in the (suppressed) table: a sentence's counts could undo its suppression
+        head = ("moderators lowered more grades than they raised" if down > up else
+                "moderators raised more grades than they lowered" if up > down else
+                "moderators lowered as many grades as they raised")
+        if res.pvalue < change.ALPHA:
+            return f"{head}: auditors graded {'more generously' if down > up else 'more harshly'} than moderators ({p}, exact sign test)"
+        return f"{head}, too few or too even to show a direction ({p}, exact sign test)"
     if res.pvalue < change.ALPHA:
         who = "more generously" if down > up else "more harshly"
-        return f"{head}: auditors graded {who} than moderators ({p}, exact sign test on the {down + up} changes)"
-    return (f"{head}: no clear direction, as many lowered as raised could give this ({p}, exact sign test on the "
-            f"{down + up} changes)")
+        return f"{head}: auditors graded {who} than moderators ({p}, exact sign test on the {_count(ds, down + up)} changes)"
+    return (f"{head}: too few changes, or too even, to show a direction ({p}, exact sign test on the "
+            f"{_count(ds, down + up)} changes)")
 
 
 def moderation_sentences(ds: Dataset) -> list[str]:
@@ -389,12 +421,14 @@ def moderation_sentences(ds: Dataset) -> list[str]:
         if p.empty:
             out.append(f"{month_name(month)}: none of the {per[month]} audits was moderated.")
             continue
-        rows = mod.loc[month]
-        moves = [f"{k} {o[0].lower() + o[1:]}" for o, k in rows["audits"].items()
-                 if o.startswith(("Downgraded", "Upgraded"))]
-        text = (f"{month_name(month)}: {len(p)} of {per[month]} audits were moderated; "
-                f"{int(rows.loc['Same grade', 'audits'])} kept the same grade"
+        col = mod[month]
+        moves = [f"{_count(ds, k)} {o[0].lower() + o[1:]}" for o, k in col.items()
+                 if " → " in o and k > 0]
+        text = (f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated; "
+                f"{_count(ds, col['Same grade'])} kept the same grade"
                 + (f"; {'; '.join(moves)}" if moves else "; none was downgraded or upgraded") + ". ")
+        if _published(ds):
+            text = f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated (outcomes in the table). "
         out.append(text + _direction(p, ds)[0].upper() + _direction(p, ds)[1:] + ".")
     if len(pairs):
         out.append("Across the months shown, " + _direction(pairs, ds) + ".")
@@ -605,9 +639,9 @@ def _cohort_comparators(ds: Dataset) -> pd.DataFrame:
         occ = [x for x in window if x in set(cc.index.get_level_values(1))]
         present = set(cc.index.get_level_values(0))
         for d in ["Overall", *[x for x in ds.domains if x in present]]:
-            for k, month in enumerate(occ):
+            for month in occ:
                 x, n = (int(cc.loc[(d, month), "sum"]), int(cc.loc[(d, month), "size"])) if (d, month) in cc.index else (0, 0)
-                rows.append({"cohort": cohort, "domain": d, "occasion": month, "occasion_number": k + 1,
+                rows.append({"cohort": cohort, "domain": d, "occasion": month,
                              "good_or_better": x, "n": n, "share": x / n if n else math.nan})
     out = pd.DataFrame(rows)
     if len(out):
@@ -786,9 +820,10 @@ def key_theme_sentences(ds: Dataset, *, top: int = 3) -> list[str]:
                                                                   audits_in_month=("audits_in_month", "first")).reset_index()
                 graded["what"] = "graded " + " or ".join(grades[k:])
             graded = graded.sort_values("audits", ascending=False, kind="stable").head(top)
+            small = int(ds.params.suppression["threshold"]) if _published(ds) else 1
             items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits {w}" for d, a, n, w in
-                     zip(graded["domain"], graded["audits"], graded["audits_in_month"], graded["what"]) if a]
-            com = y[y["source"] == "comments"]
+                     zip(graded["domain"], graded["audits"], graded["audits_in_month"], graded["what"]) if a >= small]
+            com = y[(y["source"] == "comments") & (y["audits"] >= small)]
             items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits had a {kind} comment"
                       + (f" (most often about {th.lower()})" if th else "")
                       for d, a, n, th in zip(com["domain"], com["audits"], com["audits_in_month"], com["theme"])]

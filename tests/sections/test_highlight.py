@@ -81,7 +81,7 @@ def test_empty_months_left_out_and_named_once(tmp_path):
     assert note.count("July and August 2021") == 1
     for frame in (H.context(ds), H.participation(ds), H.compliance(ds), H.overall_by_month(ds)):
         assert not set(frame.index) & {"2021-07", "2021-08"}
-    assert not {"2021-07", "2021-08"} & set(H.moderation(ds).index.get_level_values(0))
+    assert not {"2021-07", "2021-08"} & set(H.moderation(ds).columns)
 
 
 def test_quarterly_history_table_drops_empty_periods():
@@ -124,7 +124,8 @@ def test_moderation_direction_sentence_is_tested(ds004):
     assert "9 downgraded Good → Requires improvement" in nov and "0 " not in nov.split(".")[0]
     octo = next(t for t in texts if t.startswith("October 2021"))
     # 3 downgrades, 0 upgrades: 2·(1/8) = 0.25, not a direction
-    assert "lowered 3 of 15 grades and raised 0: no clear direction" in octo and "p = 0.250" in octo
+    assert "lowered 3 of 15 grades and raised 0: too few changes, or too even, to show a direction" in octo
+    assert "p = 0.250" in octo
 
 
 # ---- cohort comparators -------------------------------------------------------------------------------
@@ -205,8 +206,20 @@ def test_binary_scale_end_to_end(make_dataset):
     perf = H.performance_areas(ds)
     assert set(perf.index.get_level_values("measure")) == {"G/O", "Not yet good"}
     assert "two grades" not in H.scale_note(ds) and "2 grades" in H.scale_note(ds)
-    assert H.moderation(ds).loc["2024-07"].index.tolist()[:3] == ["Audits returned", "Moderated", "Same grade"]
+    assert H.moderation(ds).index.tolist()[:3] == ["Audits returned", "Moderated", "Same grade"]
+    assert "Downgraded Good → Not yet good" in H.moderation(ds).index
     assert any("Good" in s for s in H.key_theme_sentences(ds))
     # the quarterly statistics on the same data: no failure, and the grade-distribution trend says what it needs
     assert len(change.trend_tests(ds)) == 2
     assert narrative.summary(ds)
+
+
+def test_published_highlight_sentences_never_print_a_small_count(tmp_path):
+    ds = _fixture(tmp_path, audience="published")
+    texts = [*H.compliance_sentences(ds), *H.participation_sentences(ds), *H.moderation_sentences(ds),
+             *H.key_theme_sentences(ds)]  # (cohort sentences count areas and occasions, not audits)
+    small = re.compile(r"(?<![\d.,−+])[1-4](?![\d.%,])(?! points)")
+    for t in texts:
+        assert not small.search(re.sub(r"\d{4}|p [<=] [\d.]+|\(q = [\d.]+\)", "", t)), t
+    nov = next(t for t in H.moderation_sentences(ds) if t.startswith("November 2021"))
+    assert "lowered more grades than they raised: auditors graded more generously" in nov  # the verdict stays
