@@ -283,3 +283,26 @@ def test_three_monthly_runs_give_the_same_per_month_figures(quarter_tables, tmp_
         g = H.grade_by_service_area(ds)
         summed = g if summed is None else summed.add(g, fill_value=0)
     assert summed.reindex(areas.index).astype(int).equals(areas.astype(int))
+
+
+def test_a_monthly_papermill_run_writes_the_same_november_tables(quarter_tables, tmp_path):
+    """November rendered as a monthly period (the real notebook): its title says so and its CSV tables hold
+    the quarter run's November figures."""
+    from qa_lib.running.render import run_job
+
+    path = _portable(tmp_path, period="2021-11", history_periods=0)
+    result = run_job(path, "highlight")
+    assert result.status == "ok", (result.error, result.failed_cell)
+    out = tmp_path / "outputs" / "2021-11"
+    assert "<h1>Monthly QA highlight report: November 2021</h1>" in (out / "highlight.html").read_text(encoding="utf-8")
+
+    def read(name, index):
+        return pd.read_csv(out / "tables" / f"highlight-{name}.csv", dtype={"month": str}).set_index(index)
+    q = quarter_tables["read"]
+    assert read("context", "month").loc["2021-11"].equals(q("context", "month").loc["2021-11"])
+    assert read("participation", "month").loc["2021-11"].equals(q("participation", "month").loc["2021-11"])
+    m, qm = read("moderation", "outcome")["2021-11"], q("moderation", "outcome")["2021-11"]
+    assert m.to_dict() == qm[qm.index.isin(m.index)].to_dict() and qm[~qm.index.isin(m.index)].eq(0).all()
+    p = read("performance_areas", ["domain", "month", "measure"]).xs("2021-11", level="month")
+    qp = q("performance_areas", ["domain", "month", "measure"]).xs("2021-11", level="month")
+    assert p[["count", "n", "arrow", "reading"]].equals(qp.loc[p.index, ["count", "n", "arrow", "reading"]])
