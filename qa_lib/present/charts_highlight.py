@@ -24,19 +24,19 @@ def past_months_chart(view: PastMonths) -> Chart | None:
     if view.is_spc:
         return spc_chart(SPCView(view.measure, view.spc, view.summary, "", tuple(str(m) for m in f.index)))
     months = [str(m) for m in f.index]
-    y = f["value"].to_numpy(dtype=float)
+    y = f["good_or_better_share"].to_numpy(dtype=float)
     median = float(np.median(y))
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     ax.plot(range(len(y)), y, marker="o", color=PALETTE[0], linewidth=1.5)
     ax.axhline(median, color=PALETTE[4], linestyle="--", linewidth=1)
     ax.text(len(y) - 0.5, median, f"median {fmt.pct(median)}", va="bottom", ha="right", fontsize=8)
-    for i, (v, n) in enumerate(zip(y, f["denominator"])):
+    for i, (v, n) in enumerate(zip(y, f["n"])):
         ax.annotate(f"{fmt.pct(v)}\nn={int(n)}", (i, v), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
     ax.set_xticks(range(len(y)), months, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     title = f"{view.measure} (run chart: fewer than 12 months with audits, so no SPC limits)"
     ax.set_title(title, loc="left", fontsize=9)
-    points = "; ".join(f"{m} {fmt.pct(v)} of {int(n)}" for m, v, n in zip(months, y, f["denominator"]))
+    points = "; ".join(f"{m} {fmt.pct(v)} of {int(n)}" for m, v, n in zip(months, y, f["n"]))
     alt = f"Run chart of {view.measure.lower()}: {points}. Median {fmt.pct(median)}. {view.reading}"
     return to_chart(fig, alt=alt, title=title)

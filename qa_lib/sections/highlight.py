@@ -181,7 +181,7 @@ def context(ds: Dataset) -> pd.DataFrame:
     out["distributed"] = r["allocated"] - r["exempt"]
     out["returned"] = r["returned"]
     out["return_rate"] = r["return_rate"]
-    out["return_rate_low"], out["return_rate_high"] = r["ci_low"], r["ci_high"]
+    out["return_rate_low_share"], out["return_rate_high_share"] = r["ci_low"], r["ci_high"]
     out["target"] = float(ds.params.return_target)
     out["met_target"] = out["return_rate"] >= out["target"]
     out["cohort"] = _cohorts(ds, m).reindex(out.index).fillna("")
@@ -452,7 +452,7 @@ def overall_by_month(ds: Dataset, month_labels: list[str] | None = None) -> pd.D
 class PastMonths:
     """The "past 12 months" view: an SPC p chart at ``SPC_MIN_POINTS`` months with audits, else a run chart.
 
-    ``frame`` has ``value`` (share Good or better), ``events`` and ``denominator`` per month with audits;
+    ``frame`` has ``good_or_better``, ``n`` and ``good_or_better_share`` per month with audits;
     ``spc`` is the :func:`qa_lib.stats.trend.spc` frame when drawn as SPC; ``reason`` says why it is a
     run chart; ``left_out`` the months with no audits (named once, not plotted).
     """
@@ -487,12 +487,12 @@ def past_months(ds: Dataset) -> PastMonths:
     have = by["size"] > 0
     gone = tuple(str(x) for x in by.index[~have])
     by = by[have]
-    frame = pd.DataFrame({"events": by["sum"].astype(int), "denominator": by["size"].astype(int)}, index=by.index)
-    frame["value"] = frame["events"] / frame["denominator"]
+    frame = pd.DataFrame({"good_or_better": by["sum"].astype(int), "n": by["size"].astype(int)}, index=by.index)
+    frame["good_or_better_share"] = frame["good_or_better"] / frame["n"]
     frame.index.name = "month"
     measure = f"Monthly % Good or better, past {len(window)} months"
     if len(frame) >= change.SPC_MIN_POINTS:
-        s = spc(frame["events"], denominators=frame["denominator"], chart="p", improvement="increase")
+        s = spc(frame["good_or_better"], denominators=frame["n"], chart="p", improvement="increase")
         return PastMonths(measure, frame, s, spc_summary(s), "", gone)
     reason = (f"Run chart, not SPC: only {len(frame)} of the past {len(window)} months had audits, and a Making Data "
               f"Count chart needs at least {change.SPC_MIN_POINTS} monthly points to set its limits.")
@@ -646,8 +646,8 @@ def _cohort_comparators(ds: Dataset) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     if len(out):
         lo, hi = proportion_ci(out["good_or_better"].to_numpy(), out["n"].to_numpy())
-        out["share_low"] = np.where(out["n"] > 0, lo, np.nan)
-        out["share_high"] = np.where(out["n"] > 0, hi, np.nan)
+        out["low_share"] = np.where(out["n"] > 0, lo, np.nan)
+        out["high_share"] = np.where(out["n"] > 0, hi, np.nan)
     if out.empty:
         return out
     return out.set_index(["cohort", "domain", "occasion"])

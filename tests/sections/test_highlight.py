@@ -15,6 +15,7 @@ import yaml
 from qa_lib.inputs.data import load_dataset
 from qa_lib.inputs.params import load_params, portable_values
 from qa_lib.inputs.periods import parse_period
+from qa_lib.present.charts_highlight import past_months_chart
 from qa_lib.present.report import full_title, report_title
 from qa_lib.sections import actions, change, highlight as H, narrative
 
@@ -136,7 +137,7 @@ def test_cohort_audited_in_three_non_adjacent_months_gets_its_comparator(ds004):
     risk = cin.loc["There is timely identification, response and reduction of risk and need"]
     # fixture: 11 of 30 (January), 14 of 30 (May), 29 of 49 (November; 004 key themes "29 (59%)")
     assert risk[["good_or_better", "n"]].to_numpy().tolist() == [[11, 30], [14, 30], [29, 49]]
-    assert (risk["share_low"] < risk["share"]).all() and (risk["share"] < risk["share_high"]).all()
+    assert (risk["low_share"] < risk["share"]).all() and (risk["share"] < risk["high_share"]).all()
     ch = H.cohort_changes(ds004).loc["Child in need plan"]
     assert ch.loc["There is timely identification, response and reduction of risk and need", "difference_points"] == \
         pytest.approx(100 * (29 / 49 - 11 / 30))
@@ -223,3 +224,18 @@ def test_published_highlight_sentences_never_print_a_small_count(tmp_path):
         assert not small.search(re.sub(r"\d{4}|p [<=] [\d.]+|\(q = [\d.]+\)", "", t)), t
     nov = next(t for t in H.moderation_sentences(ds) if t.startswith("November 2021"))
     assert "lowered more grades than they raised: auditors graded more generously" in nov  # the verdict stays
+
+
+def test_past_twelve_months_is_a_run_chart_below_twelve_points_and_says_why(ds004, tmp_path):
+    view = H.past_months(ds004)  # 2021: audits in 8 months (January, February, April, May, September-December)
+    assert not view.is_spc and list(view.frame.index) == ["2021-01", "2021-02", "2021-04", "2021-05", "2021-09",
+                                                          "2021-10", "2021-11", "2021-12"]
+    assert "only 8 of the past 12 months had audits" in view.reading
+    assert view.reading.count("March, June, July and August 2021") == 1
+    chart = past_months_chart(view)
+    assert "run chart" in chart.title and "fewer than 12 months" in chart.title
+    # 12 monthly points: an SPC chart (the demo has a monthly programme every month)
+    demo = load_dataset(load_params(Path(__file__).resolve().parents[2] / "params" / "demo-highlight.yaml"))
+    v = H.past_months(demo)
+    assert v.is_spc and len(v.frame) == 12 and v.summary is not None
+    assert past_months_chart(v) is not None
