@@ -33,3 +33,24 @@ def test_binary_scale_renders_every_audit_report(tmp_path):
     html = (tmp_path / "in" / "out" / "2024-25-Q2" / "highlight.html").read_text(encoding="utf-8")
     assert "The grade scale has 2 grades (Good, Not yet good)" in html
     assert "<h1>Quarterly QA highlight report: 2024-25 Q2" in html
+
+
+def test_demo_monthly_highlight_renders_without_identifiers(tmp_path):
+    """Issue 16 item 5: `make demo` renders params/demo-highlight.yaml (September 2024 beside July and
+    August); the page says its cadence, draws the past 12 months as SPC and shows no input identifier."""
+    import re
+
+    from conftest import ROOT, demo_params_copy, input_identifiers
+    from qa_lib.running.render import run_job
+
+    path = demo_params_copy(tmp_path, source=ROOT / "params" / "demo-highlight.yaml")
+    result = run_job(path, "highlight")
+    assert result.status == "ok", (result.error, result.failed_cell)
+    out = tmp_path / "outputs" / "2024-09"
+    page = (out / "highlight.html").read_text(encoding="utf-8")
+    assert "<h1>Monthly QA highlight report: September 2024</h1>" in page
+    assert "Statistical process control p chart" in page  # 12 monthly points: SPC, not a run chart
+    ids = input_identifiers()
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(ids, key=len, reverse=True))) + r")(?![A-Za-z0-9])")
+    for f in [out / "highlight.html", *(out / "tables").glob("*.csv")]:
+        assert not pattern.search(f.read_text(encoding="utf-8")), f.name
