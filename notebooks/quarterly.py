@@ -70,7 +70,8 @@ rpt.chart(charts.stacked_grades(overall, list(ds.scale.grades),
                                 title="Overall grade by period", what="the overall grade mix in each period"))
 
 # %%
-rpt.table(change.with_intervals(overall, ds), "overall_by_period", "Overall grade by period (auditor grades)",
+rpt.table(change.with_intervals(change.without_empty_periods(overall), ds), "overall_by_period",
+          "Overall grade by period (auditor grades)", note=change.empty_periods_note(overall) or None,
           empty="No graded audits in these periods.")
 
 # %%

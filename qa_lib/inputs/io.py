@@ -28,11 +28,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "benchmarks": ("indicator", "period", "comparator", "value"),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "audits": ("team", "cohort", "practitioner_id"),
+    "audits": ("team", "cohort", "practitioner_id", "audit_type", "theme"),  # issue 16: audit_type, theme
     "ratings": ("rating_date",),
     "allocations": ("practitioner_id", "practitioner_took_part", "reason", "team"),
     "feedback": (),
-    "actions": ("completed_date", "domain"),
+    "actions": ("completed_date", "domain", "theme"),  # issue 16: theme
     "comments": (),
     "indicators": ("numerator", "denominator", "target"),
     "benchmarks": ("numerator", "denominator"),

@@ -47,7 +47,10 @@ from qa_lib.inputs.periods import Period, parse_period
 
 TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments", "indicators", "benchmarks")
 #: Reports that have a notebook in notebooks/ (later issues add theirs here).
-REPORTS = ("quarterly", "feedback", "indicators", "moderation")
+REPORTS = ("quarterly", "feedback", "indicators", "moderation", "highlight")
+#: Reports rendered when a params file does not say ``reports:`` (the highlight report, issue 16, is
+#: asked for by name: a monthly programme's params list it).
+DEFAULT_REPORTS = ("quarterly", "feedback", "indicators", "moderation")
 #: The published JSON Schema of params files (kept in step with SCHEMA by tests/inputs/test_params.py).
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "params" / "params.schema.json"
 
@@ -185,7 +188,7 @@ SCHEMA: dict[str, Key] = {
     "return_target": Key((float, int), 0.8, "target share of allocated audits returned (above 0, at most 1)",
                          minimum=0, maximum=1),
     "strict": Key((bool,), False, "fail the run when any input row is rejected"),
-    "reports": Key((list,), list(REPORTS), "which reports to render, of: " + ", ".join(REPORTS),
+    "reports": Key((list,), list(DEFAULT_REPORTS), "which reports to render, of: " + ", ".join(REPORTS),
                    choices=REPORTS, items=(str,)),
     "output_dir": Key((str,), "../outputs", "where reports are written (relative to this file); a folder "
                       "that can be written, or one that can be created", path=True, attr="output_root"),
@@ -230,6 +233,14 @@ SCHEMA: dict[str, Key] = {
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True,
                   items=Key((str, list), None, "", items=(str,)), check=check_themes),
+    # issue 16: the monthly highlight report, audit types
+    "comparator_months": Key((int,), 12, "highlight report: how many months before the period to look back for "
+                             "earlier audits of this period's cohorts (cohort comparators); 0 for none", minimum=0),
+    "pool_audit_types": Key((list,), [], "audit types (audits column audit_type) reported together with the monthly "
+                            "programme; any other type (thematic, external) has its own section and is never pooled",
+                            items=(str,)),
+    "audit_triggers": Key((dict,), {}, "thematic or external audit theme (audits column theme) -> what prompted it, "
+                          "e.g. 'Re-referrals within 12 months rising'", free_keys=True, items=(str,)),
 }
 
 

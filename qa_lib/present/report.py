@@ -40,7 +40,33 @@ REPORT_TITLES = {
     "moderation": "Moderation reliability",
     "feedback": "Family feedback",
     "indicators": "Performance indicators",
+    "highlight": "Quarterly QA highlight report",
 }
+#: issue 16: what each report is, after its cadence word ("Monthly QA highlight report: November 2021")
+_REPORT_NAMES = {
+    "quarterly": "QA report",
+    "moderation": "moderation reliability report",
+    "feedback": "family feedback report",
+    "indicators": "performance indicators report",
+    "highlight": "QA highlight report",
+}
+
+
+def report_title(report: str, period: Any = None) -> str:
+    """The report's title with its cadence: ``"Quarterly QA report"`` for a quarter, ``"Monthly QA
+    highlight report"`` for a month (the page adds ``": <period>"``, e.g. ``": November 2021"``)."""
+    name = _REPORT_NAMES.get(report)
+    if name is None:
+        return REPORT_TITLES.get(report, report.title())
+    cadence = "Monthly" if getattr(period, "kind", "quarter") == "month" else "Quarterly"
+    return f"{cadence} {name}"
+
+
+def full_title(report: str, period: Any) -> str:
+    """Title and period as a reader sees them: ``"Monthly QA highlight report: November 2021"``,
+    ``"Quarterly QA report: 2021-22 Q3"``."""
+    label = period.long_label if period.kind == "month" else period.label
+    return f"{report_title(report, period)}: {label}"
 
 
 class HTML:
@@ -139,7 +165,7 @@ class Report:
 
     @property
     def title(self) -> str:
-        return REPORT_TITLES.get(self.report, self.report.title())
+        return report_title(self.report, self.params.period)
 
     @property
     def dataset(self) -> Dataset:

@@ -119,7 +119,9 @@ def cmd_demo(args) -> int:
     print(f"Rendering the demo period's reports from the bundled synthetic data ({DEMO_PARAMS.relative_to(ROOT)}) ...")
     published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
 
-    results = run_batch([DEMO_PARAMS, *([published] if published.is_file() else [])], jobs=default_jobs())
+    monthly = ROOT / "params" / "demo-highlight.yaml"  # issue 16: the monthly highlight report
+    extra = [p for p in (published, monthly) if p.is_file()]
+    results = run_batch([DEMO_PARAMS, *extra], jobs=default_jobs())
     code = _print_results(results)
     for note in sorted({n for r in results for n in r.notes}):
         print(f"  note: {note}")

@@ -32,7 +32,7 @@ from qa_lib.present.disclosure import audience_note
 from qa_lib.core.atomic import atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.params import TABLES, Params, load_params
-from qa_lib.present.report import JOB_KERNEL_ENV, REPORT_TITLES, provenance
+from qa_lib.present.report import JOB_KERNEL_ENV, provenance, report_title
 from qa_lib.running.formats import write_formats
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
@@ -239,7 +239,7 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
             nbformat.write(executed, str(final_dir / f"{report}.failed.ipynb"))
             return result
         (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
-        title = REPORT_TITLES.get(report, report.title())
+        title = report_title(report, params.period)  # issue 16: the title says its cadence
         page = export_html(executed, title=title, period=params.period.long_label, authority=params.authority,
                            audience_note=audience_note(params))  # issue 8: mode and rule applied
         (staging / f"{report}.html").write_text(page, encoding="utf-8")

@@ -102,6 +102,9 @@ def overdue_list(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame:
 
 def summary(ds: Dataset) -> str:
     """One paragraph: how many actions were overdue at the period end and how many were completed on time."""
+    if not ds.params.files("actions"):  # issue 16: a missing file is not "no actions raised"
+        return ("No actions file was given (params data.actions), so audit actions cannot be reported; this is not "
+                "the same as no actions being raised.")
     a = action_status(ds)
     if a.empty:
         return "No audit actions were raised up to the end of this period."

@@ -40,6 +40,7 @@ __all__ = [
     "ALPHA", "SPC_MIN_POINTS", "proportion_text", "with_intervals", "returns_with_intervals",
     "period_comparison", "domain_changes", "comparison_display", "trend_tests", "trend_table", "trend_footnote", "SPCView",
     "good_or_better_spc", "return_rate_spc", "methods_note", "previous_period_label",
+    "NO_EARLIER", "NO_AUDITS_NOW", "describe_comparison", "without_empty_periods", "empty_periods_note",
 ]
 
 ALPHA = 0.05  #: a change is called only when p (headline) or BH q (domains) is below this
@@ -53,6 +54,61 @@ def _pct(v: float) -> str:
 
 def _points(v: float) -> str:
     return fmt.points(v)
+
+
+#: issue 16: what a comparison says when there is nothing to compare (never "● No clear change" beside "0 of 0")
+NO_EARLIER = "no earlier data to compare"
+NO_AUDITS_NOW = "no audits this period to compare"
+
+
+def describe_comparison(x_now: int, n_now: int, x_before: int, n_before: int, *, q: float | None = None,
+                        k: int = 1, what: str = "areas", alpha: float = ALPHA) -> str:
+    """A comparison's raw direction and size beside its verdict, in words (issue 16).
+
+    ``"▲ +25 points (likely +5 to +44); p = 0.017 for this area, but across the 9 areas checked
+    (q = 0.15) this could be chance"``. ▲/▼ here is the direction of the numbers (later minus
+    earlier), not a verdict. With no earlier audits: :data:`NO_EARLIER`; none now: :data:`NO_AUDITS_NOW`.
+    ``q`` is the Benjamini–Hochberg value across the ``k`` comparisons of the family (``what``).
+    """
+    x_now, n_now, x_before, n_before = int(x_now), int(n_now), int(x_before), int(n_before)
+    if n_before == 0:
+        return NO_EARLIER
+    if n_now == 0:
+        return NO_AUDITS_NOW
+    res = compare_two(x_now, n_now, x_before, n_before)
+    d = res.extra["difference"]
+    arrow = "▲" if d > 0 else "▼" if d < 0 else "="
+    size = (f"{arrow} {fmt.points(d)} points (likely {fmt.points_range(res.extra['diff_ci_low'], res.extra['diff_ci_high'])})")
+    p = res.pvalue
+    if not math.isfinite(p):
+        return f"{size}; no test possible ({res.note.rstrip('.')})" if res.note else f"{size}; no test possible"
+    ptxt = fmt.pvalue(p)
+    if q is not None and k > 1 and math.isfinite(q):
+        qtxt = f"across the {k} {what} checked (q = {fmt.number(q, 2)})"
+        if p < alpha and q < alpha:
+            return f"{size}; {ptxt}, and {qtxt} this is unlikely to be chance"
+        if p < alpha:
+            return f"{size}; {ptxt} for this {what.rstrip('s')}, but {qtxt} this could be chance"
+        return f"{size}; {ptxt}: this could be chance"
+    return f"{size}; {ptxt}: " + ("unlikely to be chance" if p < alpha else "this could be chance")
+
+
+def without_empty_periods(frame: pd.DataFrame, n: str = "n") -> pd.DataFrame:
+    """A history table without its rows of zeros: periods with no audits are named once by
+    :func:`empty_periods_note` instead (issue 16)."""
+    if frame.empty or n not in frame.columns:
+        return frame
+    return frame[frame[n] > 0]
+
+
+def empty_periods_note(frame: pd.DataFrame, n: str = "n") -> str:
+    """``"No audits in 2023-24 Q4; left out of the table."`` for the rows of ``frame`` with no audits ("" if none)."""
+    if frame.empty or n not in frame.columns:
+        return ""
+    gone = [str(i) for i in frame.index[frame[n] == 0]]
+    if not gone:
+        return ""
+    return f"No audits in {', '.join(gone)}; {'that period is' if len(gone) == 1 else 'those periods are'} left out of the table."
 
 
 def proportion_text(x: int, n: int, *, min_n: int = 10) -> str:
@@ -192,6 +248,15 @@ def _verdicts(out: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
     words = [classify_change(q, d, alpha=ALPHA) for q, d in zip(out["q_value"], out["difference_share"])]
     out["change"] = [w.word for w in words]
     out["change_label"] = [w.label for w in words]
+    # issue 16: nothing to compare is said so, never "● No clear change" beside "0 of 0"
+    none_before, none_now = out["n_before"] == 0, out["n_now"] == 0
+    out.loc[none_now, ["change", "change_label"]] = NO_AUDITS_NOW
+    out.loc[none_before, ["change", "change_label"]] = NO_EARLIER
+    k = int(out["p_value"].notna().sum())
+    out["reading"] = [describe_comparison(r["good_now"], r["n_now"], r["good_before"], r["n_before"],
+                                          q=r["q_value"] if len(out) > 1 else None, k=k,
+                                          what="domains" if len(out) > 1 else "areas")
+                      for _, r in out.iterrows()]
     out["small_n"] = (out[["n_now", "n_before"]].min(axis=1) < ds.params.min_n) & (out[["n_now", "n_before"]].min(axis=1) > 0)
     return out
 
@@ -209,6 +274,8 @@ def comparison_display(frame: pd.DataFrame) -> pd.DataFrame:
     out["p_value"] = frame["p_value"]
     out["q_value"] = frame["q_value"]
     out["change_label"] = frame["change_label"]
+    if "reading" in frame.columns:  # issue 16: raw direction and size beside the verdict
+        out["reading"] = frame["reading"]
     return out
 
 
