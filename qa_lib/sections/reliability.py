@@ -100,8 +100,10 @@ METHODS = ("Agreement is measured on pairs of grades given to the same audit by 
            "or quadratic weights). Gwet's AC1 and AC2 use a chance term that does not balloon when one grade "
            "dominates, so they stay stable where kappa shows the 'kappa paradox'. Every coefficient has a 95% "
            "confidence interval; moderated samples are small, so read the interval, not the point.\n\n"
-           "Statements that agreement is 'at least' a value use Gwet's benchmarking probability (at least 95% "
-           "probability that the coefficient is above that value), never a label read off a point estimate. "
+           "Statements that agreement is 'at least' a value use the lower end of the printed 95% confidence "
+           "interval (so the sentence and the table always agree), never a label read off a point estimate. That "
+           "lower end is a one-sided 97.5% bound; Gwet's benchmarking probability at 95% uses a one-sided 95% "
+           "normal bound, which sits a little higher, so it is not used for these statements. "
            "Tests of direction are adjusted for testing many domains at once (Benjamini–Hochberg).")
 
 _MEASURES = ("kappa", "kappa_linear", "kappa_quadratic", "ac1", "ac2_quadratic")
@@ -529,7 +531,7 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
     """Plain-English findings on reliability, generated from the numbers of this period.
 
     Names the ``weakest`` domains by AC1 with their 95% intervals, says which domains are
-    shown to be reliable using Gwet's benchmarking probability (thresholds, never a
+    shown to be reliable from the lower end of AC1's printed 95% CI (thresholds, never a
     Landis–Koch label read off a point estimate), and reports the direction of
     disagreement after Benjamini–Hochberg adjustment.
 
@@ -557,26 +559,30 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
         low = dom.sort_values("ac1", kind="stable").head(weakest)
         names = [f"{d} (AC1 {_interval_words(r, 'ac1')}; n = {int(r['n'])})" for d, r in low.iterrows()]
         lines.append("Agreement on the same grade is weakest in " + _and(names) + ".")
-        conf = confusion_by_domain(ds)
-        at_least = {}
-        for d in dom.index:
-            bp = ag.benchmark_probability(ag.gwet_ac_table(conf.loc[d].to_numpy(dtype=float)))
-            sel = bp[bp["selected"]]
-            at_least[d] = float(sel["lower"].iloc[0]) if len(sel) else -1.0
+        # one bound for statement and table: the lower end of the printed two-sided 95% CI of AC1
+        # (t(n-1), truncated), i.e. a one-sided 97.5% lower bound; a zero SE is a point mass (issue 19, B1)
+        at_least = {d: float(r["ac1_ci_low"]) if math.isfinite(r["ac1_ci_low"]) else float(r["ac1"])
+                    for d, r in dom.iterrows()}
         good = [d for d, v in at_least.items() if v >= 0.6]
         weak = [d for d, v in at_least.items() if v < 0.4]
         if good:
-            lines.append("With at least 95% probability (Gwet's benchmarking of AC1), agreement is 0.6 or higher in "
-                         + _and(good) + ": grades in these domains can be compared across teams with some confidence.")
+            lines.append("The 95% CI of AC1 starts at 0.6 or higher in " + _and(good) + ": grades in these domains "
+                         "can be compared across teams with some confidence.")
         else:
-            lines.append("No domain is shown, with 95% probability, to reach an AC1 of 0.6 or higher.")
+            lines.append("In no domain does the 95% CI of AC1 start at 0.6 or higher.")
         if weak:
-            lines.append("For " + _and(weak) + " an AC1 below 0.4 cannot be ruled out, so these grades are not yet "
-                         "reliable enough to compare teams without moderation or calibration.")
+            lines.append("For " + _and(weak) + " the 95% CI of AC1 reaches below 0.4, so an AC1 below 0.4 cannot be "
+                         "ruled out: these grades are not yet reliable enough to compare teams without moderation or "
+                         "calibration.")
         middle = [d for d, v in at_least.items() if 0.4 <= v < 0.6]
         if middle:
-            lines.append("In " + _and(middle) + " agreement is at least 0.4 with 95% probability, but 0.6 or "
-                         "higher is not established.")
+            lines.append("In " + _and(middle) + " the 95% CI of AC1 starts at 0.4 or higher, but 0.6 or higher is not "
+                         "established.")
+        perfect = [f"{d} ({int(r['n'])} of {int(r['n'])})" for d, r in dom.iterrows()
+                   if r["agreement_share"] == 1 and r["ac1_ci_low"] == r["ac1_ci_high"]]
+        if perfect:
+            lines.append("Auditor and moderator agreed on every moderated audit in " + _and(perfect) + ", so the "
+                         "interval is a single point; with few audits, true agreement may still be lower.")
     drift = drift_by_domain(ds)
     name = {OVERALL: "the overall grade"}
     lower = [name.get(d, d) for d, r in drift.iterrows() if r["direction"].startswith("Moderators lower")]

@@ -1322,6 +1322,9 @@ def benchmark_probability(estimate: Estimate | float, se: float | None = None, *
     P(band) = [Φ((γ − a)/se) − Φ((γ − b)/se)] / [Φ((γ + 1)/se) − Φ((γ − 1)/se)]
     (normal truncated to [−1, 1]), accumulated from the top band down (irrCAC
     ``landis.koch.bf``). Prefer this to reading a label off the point estimate.
+    A zero SE (every case file agrees, e.g. 83 of 83) is a point mass: probability 1 for the
+    band holding the estimate (its lower limit included), 0 elsewhere — never NaN. Only a
+    missing estimate or SE gives NaN probabilities and no selected band.
 
     References
     ----------
@@ -1335,8 +1338,16 @@ def benchmark_probability(estimate: Estimate | float, se: float | None = None, *
     lab = [b[0] for b in bands]
     lo = np.array([b[1] for b in bands], float)
     hi = np.array([b[2] for b in bands], float)
-    if not (math.isfinite(g) and math.isfinite(s) and s > 0):
+    if not (math.isfinite(g) and math.isfinite(s) and s >= 0):
         prob = np.full(len(bands), math.nan)
+    elif s == 0:
+        # a zero SE (e.g. perfect agreement) is a point mass at the estimate: its band has
+        # probability 1, every other band 0 (the limit of the formula as se -> 0; a value on a
+        # boundary goes to the higher band, whose lower limit it reaches)
+        prob = np.zeros(len(bands))
+        inside = np.flatnonzero(lo <= g)
+        if inside.size:
+            prob[inside[0]] = 1.0
     else:
         tf = stats.norm.cdf((g + 1) / s) - stats.norm.cdf((g - 1) / s)
         prob = (stats.norm.cdf((g - lo) / s) - stats.norm.cdf((g - hi) / s)) / tf

@@ -443,10 +443,15 @@ def linear_by_linear(table: Any, *, row_scores: Any = None, col_scores: Any = No
     Parameters
     ----------
     table : array-like or DataFrame, shape (r, c)
-        Counts, e.g. periods (rows) × grades in scale order (columns). All four grades must be
-        columns even when one was unused this period (pass the scale, never infer it).
+        Counts, e.g. periods (rows) × grades (columns). All four grades must be columns even
+        when one was unused this period (pass the scale, never infer it).
     row_scores, col_scores : sequence of float, optional
-        Default 1..r and 1..c (for grades: 1 = Inadequate … 4 = Outstanding).
+        Default 1..r and 1..c **in the column order given**: with the grades in scale order
+        (best first) score 1 is Outstanding and 4 Inadequate, so a positive association means
+        *worse* grades later. Pass the columns worst first (as
+        :func:`qa_lib.sections.change.trend_tests` does) or ``col_scores=[4, 3, 2, 1]`` for
+        1 = Inadequate … 4 = Outstanding. Row scores: use the periods' real positions in time
+        when a period is missing.
 
     Returns
     -------

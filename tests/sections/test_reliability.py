@@ -326,3 +326,25 @@ def test_moderation_report_names_weakest_domains_with_intervals(demo_run):
         assert not found, f"{f.name} contains identifiers {sorted(set(found))[:5]}"
     quarterly = (out / "quarterly.html").read_text(encoding="utf-8")
     assert "quadratic weighted kappa" in quarterly and (out / "tables" / "quarterly-moderation_agreement.csv").is_file()
+
+
+def test_b1_perfect_agreement_domain_is_not_called_unreliable(make_dataset):
+    # Issue 19 B1: 83 of 83 agree on Chronology -> AC1 = 1, SE 0. The summary must not say an AC1
+    # below 0.4 "cannot be ruled out" there; it must say every moderated audit agreed.
+    chrono = [(G, G)] * 50 + [(R, R)] * 33
+    overall = _expand({(G, G): 40, (R, R): 30, (G, R): 8, (R, G): 5})
+    overall += [(G, G)] * (83 - len(overall))
+    audits, ratings = _inputs({"Overall": overall, "Chronology": chrono, "Voice of the child": overall})
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    lines = reliability.summary(ds)
+    text = " ".join(lines)
+    ruled_out = [s for s in lines if "cannot be" in s and "ruled out" in s]
+    assert all("Chronology" not in s for s in ruled_out)
+    assert any("0.6 or higher in" in s and "Chronology" in s for s in lines)
+    assert "Chronology (83 of 83)" in text
+    # statement and table use the same bound: the printed AC1 CI lower limit of each domain
+    byd = reliability.agreement_by_domain(ds)
+    for d in DOMAINS:
+        low = byd.loc[d, "ac1_ci_low"]
+        if low >= 0.6:
+            assert any("0.6 or higher in" in s and d in s for s in lines)
