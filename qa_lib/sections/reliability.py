@@ -346,8 +346,10 @@ def drift_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.
     rows = {}
     for d in conf.index.get_level_values("domain").unique():
         t = conf.loc[d].to_numpy(dtype=float)
-        dd = ag.direction_of_disagreement(t)
-        sm, bw, mc = ag.stuart_maxwell(t), ag.bowker_symmetry(t), ag.mcnemar(t, exact=True)
+        grades = _grades(ds)
+        dd = ag.direction_of_disagreement(t, categories=grades)
+        sm, bw = ag.stuart_maxwell(t, categories=grades), ag.bowker_symmetry(t, categories=grades)
+        mc = ag.mcnemar(t, categories=grades, exact=True)
         md = _mean_difference(t)
         rows[d] = {"n": dd["n"], "n_downgraded": dd["n_downgraded"], "n_upgraded": dd["n_upgraded"],
                    "net_downgraded_share": dd["net_downgraded"], "mean_difference": md[0],
@@ -393,8 +395,8 @@ def kappa_paradox(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.Da
     rows = {}
     for d in conf.index.get_level_values("domain").unique():
         t = conf.loc[d].to_numpy(dtype=float)
-        k = ag.cohen_kappa(t, ci="t")
-        a = ag.gwet_ac_table(t)
+        k = ag.cohen_kappa(t, categories=grades, ci="t")
+        a = ag.gwet_ac_table(t, categories=grades)
         n = t.sum()
         pi = (t.sum(1) + t.sum(0)) / (2 * n)
         top = int(np.argmax(pi))

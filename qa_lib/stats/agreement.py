@@ -40,6 +40,8 @@ __all__ = [
     "LANDIS_KOCH",
     "encode",
     "crosstab",
+    "count_table",
+    "SCALE_ATTR",
     "agreement_weights",
     "cohen_kappa",
     "scott_pi_table",
@@ -69,7 +71,6 @@ LANDIS_KOCH: tuple[tuple[str, float, float], ...] = (
     ("Poor", -1.0, 0.0),
 )
 
-_Z975 = stats.norm.isf(0.025)
 _EPS = 1e-12
 
 # --------------------------------------------------------------------------------------
@@ -211,22 +212,76 @@ def crosstab(auditor: Any, moderator: Any, *, categories: Sequence, codes: bool 
     counts = np.bincount(a * q + b, minlength=q * q).reshape(q, q)
     out = pd.DataFrame(counts, index=pd.Index(cats, name="auditor"), columns=pd.Index(cats, name="moderator"))
     out.attrs["n_dropped"] = n_dropped
+    out.attrs[SCALE_ATTR] = list(cats)
     return out
 
 
-def _as_table(table: Any, where: str = "table") -> tuple[np.ndarray, list]:
-    """Validate a square count table; return float counts and the category labels."""
+#: ``DataFrame.attrs`` key set by :func:`crosstab`: the declared scale the table was built on.
+SCALE_ATTR = "qa_categories"
+
+
+def _label_list(labels: Sequence) -> list:
+    return [x.item() if isinstance(x, np.generic) else x for x in labels]
+
+
+def _same_labels(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(str(x) == str(y) for x, y in zip(a, b))
+
+
+def _as_table(table: Any, where: str = "table", categories: Sequence | None = None) -> tuple[np.ndarray, list]:
+    """Validate a square count table against the declared scale; return float counts in scale order.
+
+    Never guesses an order or a category set (issue 19):
+
+    * a labelled DataFrame is reordered to ``categories`` (missing grades become zero rows and
+      columns; a label outside the scale is refused, naming it). Without ``categories`` it is
+      accepted only when it was built by :func:`crosstab` (which records its scale) — a
+      ``pandas.crosstab`` lists the grades alphabetically and drops unused ones;
+    * an unlabelled array must come with ``categories`` (one per row, in the row order).
+    """
+    cats = None if categories is None else _check_categories(categories, f"{where} categories")
     if isinstance(table, pd.DataFrame):
-        rows, cols = list(table.index), list(table.columns)
-        arr = table.to_numpy()
-        if arr.shape[0] == arr.shape[1] and [str(r) for r in rows] != [str(c) for c in cols]:
-            raise problem(StatisticsError, where, expected="rows and columns listing the same categories in "
-                          "the same order (rows = auditor, columns = moderator)",
-                          received=f"rows {rows} and columns {cols}", fix="reindex both axes to the grade scale")
-        labels = cols
+        rows, cols = _label_list(table.index), _label_list(table.columns)
+        declared = table.attrs.get(SCALE_ATTR)
+        if cats is None:
+            if declared is not None and _same_labels(declared, rows) and _same_labels(declared, cols):
+                cats = list(declared)
+            else:
+                raise problem(StatisticsError, where, expected="a declared grade scale for a labelled table "
+                              "(rows = auditor, columns = moderator)",
+                              received=f"rows {rows} and columns {cols} with no categories: their order may be "
+                              "alphabetical (pandas.crosstab) and an unused grade may be missing",
+                              fix="pass categories=[...] (the full scale, best first), e.g. "
+                              "cohen_kappa(table, categories=['Outstanding', 'Good', 'Requires improvement', "
+                              "'Inadequate']), or build the table with qa_lib.stats.agreement.crosstab")
+        key = [str(c) for c in cats]
+        for axis, labels in (("row", rows), ("column", cols)):
+            extra = [lab for lab in labels if str(lab) not in key]
+            if extra:
+                raise problem(StatisticsError, where, expected=f"{axis} labels from the declared scale {cats}",
+                              received=f"{axis} label(s) {extra} not in the scale",
+                              fix="correct the labels, or pass the full scale as categories=[...]")
+            if len({str(x) for x in labels}) != len(labels):
+                raise problem(StatisticsError, where, expected=f"each {axis} label once", received=repr(labels))
+        frame = table.copy()
+        frame.index, frame.columns = [str(x) for x in rows], [str(x) for x in cols]
+        frame = frame.reindex(index=key, columns=key, fill_value=0)
+        arr = frame.to_numpy()
+        labels = list(cats)
     else:
         arr = np.asarray(table)
-        labels = list(range(arr.shape[1])) if arr.ndim == 2 else []
+        if cats is None:
+            shape = arr.shape if arr.ndim == 2 else arr.shape
+            raise problem(StatisticsError, where, expected="categories=[...] with an unlabelled count table "
+                          "(one category per row, in the row order, unused grades included)",
+                          received=f"an array of shape {shape} without categories",
+                          fix="pass categories=scale, or build the table with "
+                          "qa_lib.stats.agreement.crosstab(..., categories=scale)")
+        labels = list(cats)
+        if arr.ndim == 2 and arr.shape[0] == arr.shape[1] and arr.shape[0] != len(cats):
+            raise problem(StatisticsError, where, expected=f"a {len(cats)} x {len(cats)} table for the "
+                          f"{len(cats)} declared categories {cats}", received=f"shape {arr.shape}",
+                          fix="tabulate with every grade of the scale (crosstab keeps unused grades)")
     try:
         arr = np.asarray(arr, dtype=float)
     except (TypeError, ValueError):
@@ -242,6 +297,59 @@ def _as_table(table: Any, where: str = "table") -> tuple[np.ndarray, list]:
         raise problem(StatisticsError, where, expected="finite, non-negative counts",
                       received="negative or missing cells", fix="fill empty cells with 0")
     return arr, labels
+
+
+def count_table(table: Any, *, categories: Sequence) -> pd.DataFrame:
+    """Declare the scale of an existing count table: reorder (or pad) it to ``categories``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square counts, rows = auditor (rater A), columns = moderator (rater B). A labelled
+        frame (e.g. ``pandas.crosstab``, alphabetical, unused grades missing) is reordered to
+        the scale, with zero rows/columns for unused grades; an array is read in row order.
+    categories : sequence
+        The full scale in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        q x q integer-or-float counts indexed by ``categories``, with the scale recorded so
+        every table function accepts it without ``categories=``.
+
+    Raises
+    ------
+    StatisticsError
+        A label outside the scale (named), a non-square table or one of the wrong size.
+    """
+    arr, cats = _as_table(table, "count_table", categories)
+    out = pd.DataFrame(arr, index=pd.Index(cats, name="auditor"), columns=pd.Index(cats, name="moderator"))
+    out.attrs[SCALE_ATTR] = list(cats)
+    return out
+
+
+def _pairs_or_table(table: Any, rater_b: Any, categories: Sequence | None, where: str) -> tuple[np.ndarray, list]:
+    """A count table from ``table`` (a table) or from two label arrays ``table``, ``rater_b``."""
+    if rater_b is None:
+        arr = table.to_numpy() if isinstance(table, (pd.Series, pd.Index)) else None
+        if arr is not None or (not isinstance(table, pd.DataFrame) and np.ndim(table) == 1):
+            raise problem(StatisticsError, where, expected="a square count table, or two label arrays",
+                          received="one 1-D array of labels",
+                          fix=f"pass both raters: {where}(rater_a, rater_b, categories=scale)")
+        return _as_table(table, f"{where} table", categories)
+    if categories is None:
+        seen = pd.unique(pd.Series(np.concatenate([np.asarray(table, dtype=object).ravel(),
+                                                   np.asarray(rater_b, dtype=object).ravel()])).dropna())
+        try:
+            seen = sorted(seen)
+        except TypeError:
+            seen = list(seen)
+        raise problem(StatisticsError, f"{where}(rater_a, rater_b)", expected="categories=[...]: the full scale "
+                      "in order (never inferred: an unused grade changes AC1 and weighted kappa, and the order "
+                      "sets the weights)", received=f"no categories; labels seen {seen}",
+                      fix=f"{where}(rater_a, rater_b, categories=[...the scale, best first...])")
+    t = crosstab(table, rater_b, categories=categories)
+    return t.to_numpy(dtype=float), list(t.columns)
 
 
 def agreement_weights(q: int, weights: Any = None, *, scores: Sequence[float] | None = None) -> np.ndarray:
@@ -311,24 +419,77 @@ def _join(*notes: str) -> str:
     return "; ".join(s for s in notes if s)
 
 
-def _interval(est: float, se: float, n: int, ci: str, truncate: bool) -> tuple[float, float]:
+class _CI(str):
+    """An interval convention ("normal" or "t") that also carries its level and sidedness.
+
+    A ``str`` subclass so ``ci == "t"`` keeps working wherever the convention is tested.
+    """
+
+    level: float
+    one_sided: bool
+
+    def __new__(cls, kind: Any, level: float = 0.95, one_sided: bool = False) -> "_CI":
+        if isinstance(kind, _CI):
+            level, one_sided = kind.level, kind.one_sided
+        if kind not in ("normal", "t"):
+            raise problem(StatisticsError, "ci", expected="'normal' or 't'", received=repr(kind))
+        try:
+            ok = 0.5 < float(level) < 1.0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise problem(StatisticsError, "level", expected="a confidence level between 0.5 and 1 (e.g. 0.95)",
+                          received=repr(level), fix="pass level=0.95 or level=0.9")
+        out = super().__new__(cls, str(kind))
+        out.level, out.one_sided = float(level), bool(one_sided)
+        return out
+
+    @property
+    def tail(self) -> float:
+        """Probability in the tail the critical value cuts off."""
+        return 1 - self.level if self.one_sided else (1 - self.level) / 2
+
+    @property
+    def sided(self) -> str:
+        return "one-sided lower bound" if self.one_sided else "two-sided"
+
+
+def _critical(ci: _CI | str, n: int) -> float:
+    ci = _CI(ci)
+    if ci == "normal":
+        return float(stats.norm.isf(ci.tail))
+    return float(stats.t.isf(ci.tail, n - 1)) if n >= 2 else math.nan
+
+
+def _interval(est: float, se: float, n: int, ci: _CI | str, truncate: bool,
+              bounds: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float]:
+    """Wald interval est ± crit·se; one-sided: (est − crit·se, upper end of the range)."""
+    ci = _CI(ci)
     if not (math.isfinite(est) and math.isfinite(se)):
         return math.nan, math.nan
-    if ci == "normal":
-        crit = _Z975
-    elif ci == "t":
-        crit = stats.t.isf(0.025, n - 1) if n >= 2 else math.nan
-    else:
-        raise problem(StatisticsError, "ci", expected="'normal' or 't'", received=repr(ci))
-    lo, hi = est - crit * se, est + crit * se
+    crit = _critical(ci, n)
+    lo = est - crit * se
+    hi = (bounds[1] if truncate else math.inf) if ci.one_sided else est + crit * se
     if truncate:
-        lo, hi = max(lo, -1.0), min(hi, 1.0)
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return float(lo), float(hi)
 
 
-def _ci_words(ci: str, truncate: bool) -> str:
-    base = "normal 95% CI (estimate ± 1.96·SE)" if ci == "normal" else "Student t(n−1) 95% CI"
+def _ci_words(ci: _CI | str, truncate: bool) -> str:
+    ci = _CI(ci)
+    pct = f"{100 * ci.level:g}%"
+    if ci == "normal":
+        z = stats.norm.isf(ci.tail)
+        base = f"normal {pct} CI (estimate ± {z:.3g}·SE)" if not ci.one_sided else \
+            f"normal one-sided {pct} lower bound (estimate − {z:.3g}·SE)"
+    else:
+        base = f"Student t(n−1) {pct} CI" if not ci.one_sided else f"Student t(n−1) one-sided {pct} lower bound"
     return base + (", truncated to [−1, 1]" if truncate else ", not truncated")
+
+
+def _with_level(e: Estimate, ci: _CI | str) -> Estimate:
+    ci = _CI(ci)
+    return replace(e, level=ci.level, sided=ci.sided)
 
 
 # --------------------------------------------------------------------------------------
@@ -355,14 +516,22 @@ def _kappa_core(t: np.ndarray, w: np.ndarray) -> dict:
     return dict(n=n, po=po, pe=pe, kappa=kappa, var=max(var, 0.0), var0=max(var0, 0.0))
 
 
-def cohen_kappa(table: Any, *, weights: Any = None, ci: str = "normal", truncate: bool | None = None) -> Estimate:
-    """Cohen's kappa (simple or weighted) for an auditor x moderator table.
+def cohen_kappa(table: Any, rater_b: Any = None, *, categories: Sequence | None = None, weights: Any = None,
+                ci: str = "normal", truncate: bool | None = None, level: float = 0.95,
+                one_sided: bool = False) -> Estimate:
+    """Cohen's kappa (simple or weighted) for an auditor x moderator table, or two label arrays.
 
     Parameters
     ----------
-    table : pandas.DataFrame or 2-D array
-        Square count table, rows = auditor, columns = moderator, categories in scale order
-        including unused ones (build with :func:`crosstab`).
+    table : pandas.DataFrame, 2-D array, or 1-D labels
+        Square count table, rows = auditor, columns = moderator (build with :func:`crosstab`);
+        a labelled table is reordered to ``categories``, an unlabelled one needs them. Or, with
+        ``rater_b``, the first rater's labels (scikit-learn's ``cohen_kappa_score(y1, y2)`` style).
+    rater_b : 1-D labels, optional
+        The second rater's labels, paired with ``table`` by position.
+    categories : sequence, optional
+        The declared scale in order (required for label arrays and unlabelled tables; never
+        inferred from the data).
     weights : {None, "linear", "quadratic", "ordinal"} or q x q array, optional
         Agreement weights (see :func:`agreement_weights`); ``None`` = simple kappa.
     ci : {"normal", "t"}, optional
@@ -371,6 +540,10 @@ def cohen_kappa(table: Any, *, weights: Any = None, ci: str = "normal", truncate
     truncate : bool, optional
         Clip the interval to [−1, 1]. Default: no for ``ci="normal"`` (SAS/statsmodels),
         yes for ``ci="t"`` (irrCAC).
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        Give a one-sided lower bound at ``level`` (``ci_high`` is then the top of the range).
 
     Returns
     -------
@@ -406,7 +579,8 @@ def cohen_kappa(table: Any, *, weights: Any = None, ci: str = "normal", truncate
     Fleiss JL, Cohen J, Everitt BS (1969) Psychol Bull 72:323–327.
     SAS/STAT PROC FREQ, "Tests and Measures of Agreement".
     """
-    t, labels = _as_table(table)
+    ci = _CI(ci, level, one_sided)
+    t, labels = _pairs_or_table(table, rater_b, categories, "cohen_kappa")
     q = t.shape[0]
     w = agreement_weights(q, weights)
     if truncate is None:
@@ -441,7 +615,7 @@ def cohen_kappa(table: Any, *, weights: Any = None, ci: str = "normal", truncate
                      "bootstrap over case files for a realistic interval")
     return Estimate(r["kappa"], se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=measure,
                     statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan,
-                    note=_join(*notes), extra=extra)
+                    note=_join(*notes), extra=extra, level=ci.level, sided=ci.sided)
 
 
 def _gwet_table_core(t: np.ndarray, w: np.ndarray, kind: str) -> dict:
@@ -468,8 +642,9 @@ def _gwet_table_core(t: np.ndarray, w: np.ndarray, kind: str) -> dict:
     return dict(n=n, pa=pa, pe=pe, coef=coef, var=max(var, 0.0))
 
 
-def _table_estimate(table: Any, weights: Any, kind: str, ci: str, truncate: bool) -> Estimate:
-    t, _ = _as_table(table)
+def _table_estimate(table: Any, weights: Any, kind: str, ci: str, truncate: bool,
+                    categories: Sequence | None = None, rater_b: Any = None) -> Estimate:
+    t, _ = _pairs_or_table(table, rater_b, categories, "gwet_ac_table" if kind == "ac" else "scott_pi_table")
     q = t.shape[0]
     w = agreement_weights(q, weights)
     wname = _weights_name(weights)
@@ -508,24 +683,36 @@ def _finish_t(coef: float, se: float, n: int, method: str, measure: str, extra: 
         tstat, df, pval = math.nan, math.nan, math.nan
         if se == 0:
             note = _join(note, "SE is 0 (all case files agree alike): the interval degenerates to a point")
+    ci = _CI(ci)
     return Estimate(coef, se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=measure,
-                    statistic=tstat, df=df if ci == "t" else math.nan, pvalue=pval, note=note, extra=extra)
+                    statistic=tstat, df=df if ci == "t" else math.nan, pvalue=pval, note=note, extra=extra,
+                    level=ci.level, sided=ci.sided)
 
 
-def gwet_ac_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: bool = True) -> Estimate:
+def gwet_ac_table(table: Any, rater_b: Any = None, *, categories: Sequence | None = None, weights: Any = None,
+                  ci: str = "t", truncate: bool = True, level: float = 0.95, one_sided: bool = False) -> Estimate:
     """Gwet's AC1 (unweighted) or AC2 (weighted) from a two-rater auditor x moderator table.
 
     Parameters
     ----------
-    table : pandas.DataFrame or 2-D array
-        Square count table, rows = auditor, columns = moderator, the *declared* grade scale
-        in order (q = number of rows, unused grades included).
+    table : pandas.DataFrame, 2-D array, or 1-D labels
+        Square count table, rows = auditor, columns = moderator. A labelled table is reordered
+        to ``categories`` (unused grades added as zeros, labels outside the scale refused); an
+        unlabelled one needs ``categories``. With ``rater_b``: the first rater's labels.
+    rater_b : 1-D labels, optional
+        Second rater's labels, paired by position (tabulated once with :func:`crosstab`).
+    categories : sequence, optional
+        The declared scale in order (required unless the table came from :func:`crosstab`).
     weights : {None, "linear", "quadratic", "ordinal"} or array, optional
         ``None`` gives AC1; otherwise AC2 with these agreement weights.
     ci : {"t", "normal"}, optional
         Default ``"t"``: γ ± t_{0.975, n−1}·SE (irrCAC).
     truncate : bool, optional
         Clip the interval to [−1, 1] (default, irrCAC).
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        One-sided lower bound at ``level`` instead of a two-sided interval.
 
     Returns
     -------
@@ -553,22 +740,33 @@ def gwet_ac_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: b
     Gwet KL (2008) Br J Math Stat Psychol 61:29–48. Gwet KL (2014) Handbook of Inter-Rater
     Reliability, 4th ed. R package irrCAC, ``gwet.ac1.table``.
     """
-    return _table_estimate(table, weights, "ac", ci, truncate)
+    return _table_estimate(table, weights, "ac", _CI(ci, level, one_sided), truncate, categories, rater_b)
 
 
-def scott_pi_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: bool = True) -> Estimate:
+def scott_pi_table(table: Any, rater_b: Any = None, *, categories: Sequence | None = None, weights: Any = None,
+                   ci: str = "t", truncate: bool = True, level: float = 0.95, one_sided: bool = False) -> Estimate:
     """Scott's pi (weighted or not) from a two-rater table, with Gwet's variance.
 
     Parameters
     ----------
-    table : pandas.DataFrame or 2-D array
-        Square count table (rows = auditor, columns = moderator).
+    table : pandas.DataFrame, 2-D array, or 1-D labels
+        Square count table, rows = auditor, columns = moderator. A labelled table is reordered
+        to ``categories`` (unused grades added as zeros, labels outside the scale refused); an
+        unlabelled one needs ``categories``. With ``rater_b``: the first rater's labels.
+    rater_b : 1-D labels, optional
+        Second rater's labels, paired by position (tabulated once with :func:`crosstab`).
+    categories : sequence, optional
+        The declared scale in order (required unless the table came from :func:`crosstab`).
     weights : {None, "linear", "quadratic", "ordinal"} or array, optional
         Agreement weights.
     ci : {"t", "normal"}, optional
         Interval convention (default t(n−1), as irrCAC).
     truncate : bool, optional
         Clip the interval to [−1, 1] (default).
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        One-sided lower bound at ``level`` instead of a two-sided interval.
 
     Returns
     -------
@@ -584,7 +782,7 @@ def scott_pi_table(table: Any, *, weights: Any = None, ci: str = "t", truncate: 
     ----------
     Scott WA (1955) Public Opin Q 19:321–325. Gwet KL (2014) Handbook, 4th ed.
     """
-    return _table_estimate(table, weights, "scott", ci, truncate)
+    return _table_estimate(table, weights, "scott", _CI(ci, level, one_sided), truncate, categories, rater_b)
 
 
 # --------------------------------------------------------------------------------------
@@ -1002,36 +1200,56 @@ def _gwet_alpha_se(counts: np.ndarray, w: np.ndarray) -> tuple[float, float, flo
 # --------------------------------------------------------------------------------------
 
 
-def _wilson(x: float, n: float) -> tuple[float, float]:
+def _wilson(x: float, n: float, ci: _CI | str = "normal") -> tuple[float, float]:
+    ci = _CI(ci)
     if n <= 0:
         return math.nan, math.nan
+    z = float(stats.norm.isf(ci.tail))
     p = x / n
-    z2 = _Z975 ** 2
+    z2 = z ** 2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = _Z975 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), (1.0 if ci.one_sided else min(1.0, centre + half))
 
 
-def percent_agreement(data: Any, *, categories: Sequence | None = None, weights: Any = None,
-                      input: str = "auto") -> Estimate:
-    """Observed (percent) agreement from a two-rater table or from units x raters ratings.
+def _looks_like_table(data: Any, categories: Sequence | None) -> bool:
+    """A frame whose columns (and index) are the categories themselves: a count table, not ratings."""
+    if not isinstance(data, pd.DataFrame) or categories is None:
+        return False
+    cats = [str(c) for c in categories]
+    cols = [str(c) for c in data.columns]
+    return len(cols) >= 2 and set(cols) <= set(cats) and data.shape[0] == data.shape[1]
+
+
+def percent_agreement(data: Any = None, *, table: Any = None, categories: Sequence | None = None,
+                      weights: Any = None, input: str = "ratings", level: float = 0.95,
+                      one_sided: bool = False) -> Estimate:
+    """Observed (percent) agreement from units x raters ratings, or from a two-rater count table.
 
     Parameters
     ----------
-    data : pandas.DataFrame or 2-D array
-        Either a square count table (rows = auditor, columns = moderator), or units x raters
-        ratings (NaN = not graded).
+    data : pandas.DataFrame or 2-D array, optional
+        Units x raters ratings (one row per case file, one column per rater, NaN = not graded),
+        with ``categories``. A table built by :func:`crosstab` is also accepted here (it
+        records its scale); any other count table must come through ``table=``.
+    table : pandas.DataFrame or 2-D array, optional
+        A square count table (rows = auditor, columns = moderator). Never guessed from the
+        shape: a square 4 x 4 ratings frame is ratings unless given as ``table=``.
     categories : sequence, optional
-        Required for ratings; tables carry their categories in their axes.
+        The declared scale (required for ratings and for an unlabelled table).
     weights : {None, "linear", "quadratic", "ordinal"} or array, optional
         Weighted agreement (credit for near misses).
-    input : {"auto", "table", "ratings"}, optional
-        How to read ``data``. "auto": a table when ``categories`` is None, ratings otherwise.
+    input : {"ratings", "table"}, optional
+        Older spelling: ``input="table"`` reads ``data`` as a count table.
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        One-sided lower bound instead of a two-sided interval.
 
     Returns
     -------
     Estimate
-        Table: p_o = Σ w_ij n_ij / n with binomial SE √(p(1 − p)/n) and a Wilson 95% CI
+        Table: p_o = Σ w_ij n_ij / n with binomial SE √(p(1 − p)/n) and a Wilson CI
         (unweighted; for weighted agreement a t(n−1) CI from the per-pair SD).
         Ratings: Gwet's (2014) p_a (mean over case files with ≥ 2 ratings of the share of
         agreeing rater pairs) with its linearised SE and a t(n−1) CI truncated at 1
@@ -1040,16 +1258,25 @@ def percent_agreement(data: Any, *, categories: Sequence | None = None, weights:
     Raises
     ------
     StatisticsError
-        Non-square table, missing categories for ratings.
+        Non-square table, missing categories, or ratings whose columns are the categories
+        (a count table passed as ratings): the message shows both readings and the keyword.
 
     References
     ----------
     Wilson EB (1927) J Am Stat Assoc 22:209–212. Gwet KL (2014) Handbook, 4th ed.
     """
-    if input == "auto":
-        input = "table" if categories is None else "ratings"
-    if input == "table":
-        t, _ = _as_table(data)
+    ci = _CI("t", level, one_sided)
+    if input not in ("ratings", "table", "auto"):
+        raise problem(StatisticsError, "input", expected="'ratings' or 'table'", received=repr(input))
+    if table is None and input == "table":
+        table, data = data, None
+    if table is None and isinstance(data, pd.DataFrame) and data.attrs.get(SCALE_ATTR) is not None:
+        table, data = data, None
+    if table is not None:
+        if data is not None:
+            raise problem(StatisticsError, "percent_agreement", expected="either ratings or table=, not both",
+                          received="both", fix="pass one of them")
+        t, _ = _as_table(table, "percent_agreement table", categories)
         q = t.shape[0]
         w = agreement_weights(q, weights)
         n = int(round(t.sum()))
@@ -1058,39 +1285,55 @@ def percent_agreement(data: Any, *, categories: Sequence | None = None, weights:
             return Estimate(math.nan, n=0, measure="percent_agreement", method="percent agreement",
                             note="undefined: the table is empty (no moderated pairs)")
         po = float((w * t).sum() / t.sum())
+        pct = f"{100 * ci.level:g}%"
+        side = " one-sided lower bound" if ci.one_sided else " CI"
         if wname == "unweighted":
             x = float(np.trace(t))
-            lo, hi = _wilson(x, t.sum())
+            lo, hi = _wilson(x, t.sum(), ci)
             se = math.sqrt(po * (1 - po) / t.sum())
-            method = "percent agreement (exact grade match); binomial SE; Wilson 95% CI"
+            method = f"percent agreement (exact grade match); binomial SE; Wilson {pct}{side}"
             extra = {"n_agree": int(round(x)), "weights": wname}
         else:
             var_i = (t * (w - po) ** 2).sum() / (t.sum() - 1) if n >= 2 else math.nan
             se = math.sqrt(var_i / t.sum()) if n >= 2 else math.nan
-            lo, hi = _interval(po, se, n, "t", False)
-            lo, hi = max(lo, 0.0), min(hi, 1.0)
-            method = f"weighted percent agreement ({wname}); SE from per-pair SD; t(n−1) 95% CI clipped to [0, 1]"
+            lo, hi = _interval(po, se, n, ci, True, bounds=(0.0, 1.0))
+            method = f"weighted percent agreement ({wname}); SE from per-pair SD; t(n−1) {pct}{side} clipped to [0, 1]"
             extra = {"weights": wname}
         return Estimate(po, se=se, ci_low=lo, ci_high=hi, n=n, measure="percent_agreement", method=method,
-                        note=_tiny_note(n, "pairs"), extra=extra)
-    if input != "ratings":
-        raise problem(StatisticsError, "input", expected="'auto', 'table' or 'ratings'", received=repr(input))
+                        note=_tiny_note(n, "pairs"), extra=extra, level=ci.level, sided=ci.sided)
+    if data is None:
+        raise problem(StatisticsError, "percent_agreement", expected="ratings (units x raters) or table=",
+                      received="nothing")
+    shape = getattr(data, "shape", np.shape(data))
+    if categories is None or _looks_like_table(data, categories):
+        u, r = (shape + (0, 0))[:2] if len(shape) < 2 else shape[:2]
+        why = ("its columns are the categories themselves" if categories is not None
+               else "no categories were given")
+        raise problem(StatisticsError, "percent_agreement", expected="an unambiguous reading of the input",
+                      received=f"a {u} x {r} input and {why}. It could be read as ratings ({u} case files x {r} "
+                      f"raters, each cell a grade) or as a {u} x {r} count table (rows = auditor, columns = "
+                      "moderator)",
+                      fix="for ratings: percent_agreement(ratings, categories=scale); for a count table: "
+                      "percent_agreement(table=counts, categories=scale)")
     counts, cats = _ratings_counts(data, categories)
     q = len(cats)
     w = agreement_weights(q, weights, scores=_category_scores(cats))
     wname = _weights_name(weights)
     method = (f"percent agreement ({wname}), raw ratings: Gwet (2014) p_a over case files with ≥2 ratings; "
-              f"linearised SE, f=0; {_ci_words('t', True)}")
-    return _raw_estimate(counts, w, "pa", method, "percent_agreement", "t", True, {"weights": wname, "q": q})
+              f"linearised SE, f=0; {_ci_words(ci, True)}")
+    return _raw_estimate(counts, w, "pa", method, "percent_agreement", ci, True, {"weights": wname, "q": q})
 
 
-def bowker_symmetry(table: Any) -> TestResult:
+def bowker_symmetry(table: Any, *, categories: Sequence | None = None) -> TestResult:
     """Bowker's (1948) test of symmetry of the auditor x moderator table.
 
     Parameters
     ----------
     table : pandas.DataFrame or 2-D array
         Square count table (rows = auditor, columns = moderator).
+    categories : sequence, optional
+        The declared scale in order (required for an unlabelled table; a labelled one is
+        reordered to it). Not needed for a table built by :func:`crosstab`.
 
     Returns
     -------
@@ -1115,7 +1358,7 @@ def bowker_symmetry(table: Any) -> TestResult:
     Bowker AH (1948) J Am Stat Assoc 43:572–574. Agresti A (2013) Categorical Data
     Analysis, 3rd ed., §11.
     """
-    t, _ = _as_table(table)
+    t, _ = _as_table(table, "bowker_symmetry table", categories)
     q = t.shape[0]
     iu = np.triu_indices(q, 1)
     up, lo = t[iu], t.T[iu]
@@ -1133,13 +1376,16 @@ def bowker_symmetry(table: Any) -> TestResult:
                       note=_tiny_note(n, "pairs"), extra=extra)
 
 
-def stuart_maxwell(table: Any) -> TestResult:
+def stuart_maxwell(table: Any, *, categories: Sequence | None = None) -> TestResult:
     """Stuart–Maxwell test of marginal homogeneity (does the moderator grade systematically differently?).
 
     Parameters
     ----------
     table : pandas.DataFrame or 2-D array
         Square count table (rows = auditor, columns = moderator).
+    categories : sequence, optional
+        The declared scale in order (required for an unlabelled table; a labelled one is
+        reordered to it). Not needed for a table built by :func:`crosstab`.
 
     Returns
     -------
@@ -1167,7 +1413,7 @@ def stuart_maxwell(table: Any) -> TestResult:
     Stuart A (1955) Biometrika 42:412–416. Maxwell AE (1970) Br J Psychiatry 116:651–655.
     Bhapkar VP (1966) J Am Stat Assoc 61:228–235.
     """
-    t, labels = _as_table(table)
+    t, labels = _as_table(table, "stuart_maxwell table", categories)
     q = t.shape[0]
     n = int(round(t.sum()))
     off = t + t.T
@@ -1214,13 +1460,16 @@ def stuart_maxwell(table: Any) -> TestResult:
                       extra=extra)
 
 
-def direction_of_disagreement(table: Any) -> dict:
+def direction_of_disagreement(table: Any, *, categories: Sequence | None = None) -> dict:
     """Counts of moderator downgrades and upgrades from an auditor x moderator table.
 
     Parameters
     ----------
     table : pandas.DataFrame or 2-D array
         Square counts, rows = auditor, columns = moderator, scale order best first.
+    categories : sequence, optional
+        The declared scale in order (required for an unlabelled table; a labelled one is
+        reordered to it). Not needed for a table built by :func:`crosstab`.
 
     Returns
     -------
@@ -1229,7 +1478,11 @@ def direction_of_disagreement(table: Any) -> dict:
         cells above the diagonal), ``n_upgraded`` (below the diagonal), ``net_downgraded``
         = (n_downgraded − n_upgraded)/n.
     """
-    t, _ = _as_table(table)
+    t, _ = _as_table(table, "direction_of_disagreement table", categories)
+    return _direction_counts(t)
+
+
+def _direction_counts(t: np.ndarray) -> dict:
     n = t.sum()
     down = float(np.triu(t, 1).sum())
     up = float(np.tril(t, -1).sum())
@@ -1237,7 +1490,8 @@ def direction_of_disagreement(table: Any) -> dict:
             "n_upgraded": int(round(up)), "net_downgraded": (down - up) / n if n > 0 else math.nan}
 
 
-def mcnemar(table: Any, *, correction: bool = False, exact: bool = False) -> TestResult:
+def mcnemar(table: Any, *, categories: Sequence | None = None, correction: bool = False,
+            exact: bool = False) -> TestResult:
     """McNemar test of the direction of disagreement (moderator lower vs higher than auditor).
 
     Parameters
@@ -1250,6 +1504,9 @@ def mcnemar(table: Any, *, correction: bool = False, exact: bool = False) -> Tes
         Edwards' continuity correction (|b − c| − 1)²/(b + c).
     exact : bool, optional
         p-value from the exact binomial(b + c, ½) test instead of chi-squared(1).
+    categories : sequence, optional
+        The declared scale in order (required for an unlabelled table; a labelled one is
+        reordered to it). Not needed for a table built by :func:`crosstab`.
 
     Returns
     -------
@@ -1273,8 +1530,8 @@ def mcnemar(table: Any, *, correction: bool = False, exact: bool = False) -> Tes
     ----------
     McNemar Q (1947) Psychometrika 12:153–157. Edwards AL (1948) Psychometrika 13:185–187.
     """
-    t, _ = _as_table(table)
-    dd = direction_of_disagreement(t)
+    t, _ = _as_table(table, "mcnemar table", categories)
+    dd = _direction_counts(t)
     b, c = dd["n_downgraded"], dd["n_upgraded"]
     n = dd["n"]
     q = t.shape[0]
@@ -1438,17 +1695,18 @@ def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, cate
     for k in range(g):
         t = tabs[k]
         n = int(t.sum())
-        pa = percent_agreement(t)
+        pa = percent_agreement(table=t, categories=cats)
         row: dict[str, Any] = {"n": n, "n_missing": int(n_missing[k]), "percent_agreement": pa.estimate,
                                "percent_agreement_ci_low": pa.ci_low, "percent_agreement_ci_high": pa.ci_high}
         notes = []
         for name, fn, wt in specs:
-            e = fn(t, weights=wt, ci=kappa_ci) if fn is cohen_kappa else fn(t, weights=wt)
+            e = (fn(t, categories=cats, weights=wt, ci=kappa_ci) if fn is cohen_kappa
+                 else fn(t, categories=cats, weights=wt))
             row.update({name: e.estimate, f"{name}_se": e.se, f"{name}_ci_low": e.ci_low,
                         f"{name}_ci_high": e.ci_high})
             if n and e.note.startswith("undefined"):
                 notes.append(f"{name} {e.note}")
-        dd = direction_of_disagreement(t) if n else {"n_downgraded": 0, "n_upgraded": 0, "net_downgraded": math.nan}
+        dd = _direction_counts(t) if n else {"n_downgraded": 0, "n_upgraded": 0, "net_downgraded": math.nan}
         row.update(n_downgraded=dd["n_downgraded"], n_upgraded=dd["n_upgraded"], net_downgraded=dd["net_downgraded"])
         row["tiny_n"] = n < TINY_N
         if n == 0:

@@ -36,6 +36,10 @@ class Estimate:
         Plain-English caveat: undefined estimate, tiny n, etc.
     extra : Mapping
         Further named quantities (p_o, p_e, null SE...).
+    level : float
+        Confidence level of ``ci_low``/``ci_high`` (default 0.95).
+    sided : str
+        ``"two-sided"`` or ``"one-sided lower bound"`` (then ``ci_high`` is the top of the range).
     """
 
     estimate: float
@@ -50,6 +54,8 @@ class Estimate:
     pvalue: float = NAN
     note: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    level: float = 0.95
+    sided: str = "two-sided"
 
     @property
     def defined(self) -> bool:
