@@ -501,11 +501,12 @@ def multirater(ds: Dataset, *, periods: Sequence[str] | None = None, n_boot: int
             if rd.empty:
                 continue
             wide = _wide_ratings(rd)
-            ests = {"fleiss_kappa": ag.fleiss_kappa(wide, categories=grades),
-                    "ac1": ag.gwet_ac(wide, categories=grades),
-                    "ac2_quadratic": ag.gwet_ac(wide, categories=grades, weights="quadratic"),
+            lay = "units x raters"  # _wide_ratings: one row per case file, one column per rater slot
+            ests = {"fleiss_kappa": ag.fleiss_kappa(wide, categories=grades, layout=lay),
+                    "ac1": ag.gwet_ac(wide, categories=grades, layout=lay),
+                    "ac2_quadratic": ag.gwet_ac(wide, categories=grades, weights="quadratic", layout=lay),
                     "alpha_ordinal": ag.krippendorff_alpha(wide, level="ordinal", categories=grades,
-                                                           n_boot=n_boot, seed=seed)}
+                                                           n_boot=n_boot, seed=seed, layout=lay)}
             n = int((wide.notna().sum(axis=1) >= 2).sum())
             row: dict[str, Any] = {"n": n, "raters": int(wide.notna().sum(axis=1).max())}
             notes = []

@@ -790,22 +790,105 @@ def scott_pi_table(table: Any, rater_b: Any = None, *, categories: Sequence | No
 # --------------------------------------------------------------------------------------
 
 
-def _ratings_counts(ratings: Any, categories: Sequence, where: str = "ratings") -> tuple[np.ndarray, list]:
-    """Units x categories count matrix r_ik from a units x raters frame (NaN = not graded)."""
-    cats = _check_categories(categories, f"{where} categories")
+LAYOUTS = ("units x raters", "raters x units")
+
+
+def _grid(ratings: Any, where: str) -> np.ndarray:
     if isinstance(ratings, pd.Series) or not hasattr(ratings, "shape"):
         ratings = pd.DataFrame(ratings)
     arr = ratings.to_numpy(dtype=object) if isinstance(ratings, pd.DataFrame) else np.asarray(ratings, dtype=object)
     if arr.ndim != 2:
         raise problem(StatisticsError, where, expected="a units x raters table (one row per case file, one "
                       "column per rater, NaN where a rater did not grade)", received=f"{arr.ndim}-D input")
+    return arr
+
+
+def _looks_like_counts(arr: np.ndarray, cats: list) -> bool:
+    """Every cell a non-negative whole number, one column per category, equal row totals >= 2."""
+    if arr.shape[1] != len(cats) or arr.shape[0] < 2:
+        return False
+    num = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(num).all() or (num < 0).any() or (num != np.round(num)).any():
+        return False
+    tot = num.reshape(arr.shape).sum(1)
+    return bool(np.all(tot == tot[0]) and tot[0] >= 2)
+
+
+def _ratings_counts(ratings: Any, categories: Sequence | None, where: str = "ratings", *,
+                    layout: str | None = None, counts: Any = None,
+                    peer: str | None = None) -> tuple[np.ndarray, list]:
+    """Units x categories count matrix r_ik from ratings (or an explicit ``counts=`` table).
+
+    Orientation is never guessed (issue 19): ratings are units x raters unless
+    ``layout="raters x units"`` (the ``krippendorff`` package's ``reliability_data``). With
+    the default layout, an input with more columns than rows (more raters than case files),
+    or one that looks like a subjects x categories count table (statsmodels'
+    ``aggregate_raters`` output), is refused with both readings and the keyword to choose.
+    """
+    if counts is not None:
+        if ratings is not None:
+            raise problem(StatisticsError, where, expected="either ratings or counts=, not both", received="both",
+                          fix="pass one of them")
+        arr = counts.to_numpy() if isinstance(counts, pd.DataFrame) else np.asarray(counts)
+        try:
+            arr = np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            raise problem(StatisticsError, f"{where} counts", expected="numeric counts",
+                          received="non-numeric cells") from None
+        if arr.ndim != 2:
+            raise problem(StatisticsError, f"{where} counts", expected="a units x categories count table",
+                          received=f"{arr.ndim}-D input")
+        if categories is None:
+            if isinstance(counts, pd.DataFrame):
+                categories = list(counts.columns)
+            else:
+                raise problem(StatisticsError, f"{where} counts", expected="categories=[...] naming the "
+                              f"{arr.shape[1]} columns in scale order", received="an unlabelled count table",
+                              fix="pass categories=scale (one per column, unused grades included)")
+        cats = _check_categories(categories, f"{where} categories")
+        if isinstance(counts, pd.DataFrame):
+            cols = [str(c) for c in counts.columns]
+            key = [str(c) for c in cats]
+            extra = [c for c in cols if c not in key]
+            if extra:
+                raise problem(StatisticsError, f"{where} counts", expected=f"columns from the scale {cats}",
+                              received=f"column(s) {extra} not in the scale", fix="rename the columns or pass the scale")
+            arr = counts.set_axis(cols, axis=1).reindex(columns=key, fill_value=0).to_numpy(dtype=float)
+        if arr.shape[1] != len(cats):
+            raise problem(StatisticsError, f"{where} counts", expected=f"{len(cats)} columns, one per category {cats}",
+                          received=f"{arr.shape[1]} columns", fix="add a zero column for each unused grade")
+        if not np.isfinite(arr).all() or (arr < 0).any():
+            raise problem(StatisticsError, f"{where} counts", expected="finite, non-negative counts",
+                          received="negative or missing cells", fix="fill empty cells with 0")
+        return arr, cats
+    cats = _check_categories(categories, f"{where} categories")
+    arr = _grid(ratings, where)
+    if layout is not None and layout not in LAYOUTS:
+        raise problem(StatisticsError, f"{where} layout", expected=f"one of {list(LAYOUTS)}", received=repr(layout))
+    if layout == "raters x units":
+        arr = arr.T
+    elif layout is None:
+        u, r = arr.shape
+        if r > u:
+            raise problem(StatisticsError, where, expected="an explicit orientation for this shape",
+                          received=f"{u} rows x {r} columns. Read as units x raters (this library's default) it is "
+                          f"{u} case files rated by {r} raters; read as raters x units (the krippendorff package's "
+                          f"reliability_data) it is {r} case files rated by {u} raters",
+                          fix="pass layout='raters x units' (or transpose), or layout='units x raters' to confirm")
+        if _looks_like_counts(arr, cats):
+            raise problem(StatisticsError, where, expected="ratings (units x raters, each cell a grade)",
+                          received=f"a {u} x {r} table of whole numbers with equal row totals and one column per "
+                          f"category: it reads as {u} case files x {r} raters, but also as a subjects x categories "
+                          "count table (statsmodels aggregate_raters / fleiss_kappa layout)",
+                          fix="for a count table pass counts=table; for ratings pass layout='units x raters' "
+                          "to confirm")
     u, r = arr.shape
     q = len(cats)
     codes = encode(arr.ravel(), cats, where=where).reshape(u, r)
     unit = np.repeat(np.arange(u), r).reshape(u, r)
     ok = codes >= 0
-    counts = np.bincount((unit[ok] * q + codes[ok]), minlength=u * q).reshape(u, q).astype(float)
-    return counts, cats
+    out = np.bincount((unit[ok] * q + codes[ok]), minlength=u * q).reshape(u, q).astype(float)
+    return out, cats
 
 
 def _gwet_raw_core(counts: np.ndarray, w: np.ndarray, kind: str) -> dict:
@@ -855,8 +938,9 @@ def _gwet_raw_core(counts: np.ndarray, w: np.ndarray, kind: str) -> dict:
     return out
 
 
-def gwet_ac(ratings: Any, *, categories: Sequence, weights: Any = None, ci: str = "t",
-            truncate: bool = True) -> Estimate:
+def gwet_ac(ratings: Any = None, *, categories: Sequence | None = None, weights: Any = None, ci: str = "t",
+            truncate: bool = True, level: float = 0.95, one_sided: bool = False, layout: str | None = None,
+            counts: Any = None) -> Estimate:
     """Gwet's AC1 / AC2 for any number of raters with missing ratings (units x raters).
 
     Parameters
@@ -874,6 +958,16 @@ def gwet_ac(ratings: Any, *, categories: Sequence, weights: Any = None, ci: str 
         Default ``"t"``: γ ± t_{0.975, n−1}·SE, n = rated case files (irrCAC).
     truncate : bool, optional
         Clip the interval to [−1, 1] (default, irrCAC).
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        One-sided lower bound at ``level`` instead of a two-sided interval.
+    layout : {"units x raters", "raters x units"}, optional
+        Orientation of ``ratings``. Default units x raters; an input with more columns than
+        rows, or one that looks like a count table, is then refused with both readings.
+    counts : pandas.DataFrame or 2-D array, optional
+        Instead of ratings: a units x categories count table (statsmodels'
+        ``aggregate_raters`` layout), columns = ``categories`` (or the frame's own labels).
 
     Returns
     -------
@@ -902,7 +996,8 @@ def gwet_ac(ratings: Any, *, categories: Sequence, weights: Any = None, ci: str 
     Gwet KL (2008) Br J Math Stat Psychol 61:29–48. Gwet KL (2014) Handbook of Inter-Rater
     Reliability, 4th ed., Advanced Analytics. R package irrCAC, ``gwet.ac1.raw``.
     """
-    counts, cats = _ratings_counts(ratings, categories)
+    ci = _CI(ci, level, one_sided)
+    counts, cats = _ratings_counts(ratings, categories, "gwet_ac ratings", layout=layout, counts=counts)
     q = len(cats)
     w = agreement_weights(q, weights, scores=_category_scores(cats))
     wname = _weights_name(weights)
@@ -933,7 +1028,9 @@ def _raw_estimate(counts, w, kind, method, measure, ci, truncate, extra) -> Esti
     return _finish_t(r["coef"], se, n, method, measure, extra, ci, truncate, note)
 
 
-def fleiss_kappa(ratings: Any, *, categories: Sequence, ci: str = "t", truncate: bool = True) -> Estimate:
+def fleiss_kappa(ratings: Any = None, *, categories: Sequence | None = None, ci: str = "t", truncate: bool = True,
+                 level: float = 0.95, one_sided: bool = False, layout: str | None = None,
+                 counts: Any = None) -> Estimate:
     """Fleiss' kappa for m raters per case file (e.g. three peers), missing ratings allowed.
 
     Parameters
@@ -946,6 +1043,16 @@ def fleiss_kappa(ratings: Any, *, categories: Sequence, ci: str = "t", truncate:
         Interval convention for Gwet's SE (default t(n−1) as irrCAC).
     truncate : bool, optional
         Clip the interval to [−1, 1] (default).
+    level : float, optional
+        Confidence level (default 0.95).
+    one_sided : bool, optional
+        One-sided lower bound at ``level`` instead of a two-sided interval.
+    layout : {"units x raters", "raters x units"}, optional
+        Orientation of ``ratings``. Default units x raters; an input with more columns than
+        rows, or one that looks like a count table, is then refused with both readings.
+    counts : pandas.DataFrame or 2-D array, optional
+        Instead of ratings: a units x categories count table (statsmodels'
+        ``aggregate_raters`` layout), columns = ``categories`` (or the frame's own labels).
 
     Returns
     -------
@@ -977,7 +1084,8 @@ def fleiss_kappa(ratings: Any, *, categories: Sequence, ci: str = "t", truncate:
     Fleiss JL (1971) Psychol Bull 76:378–382. Fleiss JL, Nee JCM, Landis JR (1979) Psychol
     Bull 86:974–977. Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed.
     """
-    counts, cats = _ratings_counts(ratings, categories)
+    ci = _CI(ci, level, one_sided)
+    counts, cats = _ratings_counts(ratings, categories, "fleiss_kappa ratings", layout=layout, counts=counts)
     q = len(cats)
     method = (f"Fleiss' kappa (q={q}); Gwet (2014) linearised SE, f=0; {_ci_words(ci, truncate)}; "
               "z test of kappa=0 with Fleiss–Nee–Landis (1979) null variance (two-sided)")
@@ -1043,8 +1151,10 @@ def _metric(level: str, values: np.ndarray) -> np.ndarray | None:
     return None  # ordinal: data dependent
 
 
-def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequence | None = None,
-                       n_boot: int = 2000, seed: int = 20240401, alpha_min: float = 0.667) -> Estimate:
+def krippendorff_alpha(ratings: Any = None, *, level: str = "nominal", categories: Sequence | None = None,
+                       n_boot: int = 2000, seed: int = 20240401, alpha_min: float = 0.667,
+                       conf_level: float = 0.95, one_sided: bool = False, layout: str | None = None,
+                       counts: Any = None) -> Estimate:
     """Krippendorff's alpha with a bootstrap-over-case-files percentile interval.
 
     Parameters
@@ -1052,10 +1162,25 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequ
     ratings : pandas.DataFrame or 2-D array
         Units x raters (one row per case file), NaN where a rater did not grade.
     level : {"nominal", "ordinal", "interval", "ratio"}
-        Metric. Interval/ratio use the category values if numeric, else positions 1..q.
-    categories : sequence
-        Declared category set in scale order (required; the keyword default ``None`` only
-        exists so the signature reads naturally — passing nothing raises).
+        Metric (the ``krippendorff`` package's ``level_of_measurement``). Interval/ratio use the
+        category values if numeric, else positions 1..q.
+    categories : sequence, optional
+        Declared category set in scale order. Required for nominal and ordinal data. For
+        interval and ratio data with numeric values it may be left out: the sorted distinct
+        values seen are used, and the result says so (``extra["categories_inferred"]`` and
+        the method text) — an unseen value cannot matter to these metrics' distances, but it
+        is not in the category list either.
+    conf_level : float, optional
+        Confidence level of the bootstrap interval (default 0.95; ``level`` is taken by the
+        metric, as in the ``krippendorff`` package).
+    one_sided : bool, optional
+        One-sided lower bound (the (1 − conf_level) percentile) instead of two-sided.
+    layout : {"units x raters", "raters x units"}, optional
+        Orientation. ``"raters x units"`` is the ``krippendorff`` package's
+        ``reliability_data``; with the default, a wider-than-tall input is refused with both
+        readings shown.
+    counts : 2-D array or DataFrame, optional
+        Units x categories value counts (the package's ``value_counts``) instead of ratings.
     n_boot : int, optional
         Bootstrap replicates (≥ 2000 recommended; 0 skips the bootstrap).
     seed : int, optional
@@ -1106,17 +1231,39 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequ
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise problem(StatisticsError, "n_boot", expected="a non-negative integer (≥ 2000 recommended)",
                       received=repr(n_boot))
-    counts, cats = _ratings_counts(ratings, categories)
+    ci = _CI("normal", conf_level, one_sided)
+    inferred = False
+    if categories is None and counts is None and level in ("interval", "ratio"):
+        grid = _grid(ratings, "krippendorff_alpha ratings")
+        num = pd.to_numeric(pd.Series(grid.ravel(), dtype=object), errors="coerce")
+        given = pd.Series(grid.ravel(), dtype=object).notna()
+        if (num.isna() & given).any():
+            bad = pd.Series(grid.ravel(), dtype=object)[num.isna() & given].iloc[0]
+            raise problem(StatisticsError, "krippendorff_alpha categories", expected="numeric values for "
+                          f"{level} data when categories are left out", received=repr(bad),
+                          fix="pass categories=[...] in scale order")
+        seen = np.unique(num.dropna().to_numpy(dtype=float))
+        categories = [int(v) if float(v).is_integer() else float(v) for v in seen]
+        inferred = True
+    elif categories is None and counts is None:
+        raise problem(StatisticsError, "krippendorff_alpha categories", expected=f"categories=[...] for {level} "
+                      "data (the order and the full set of grades matter; only interval/ratio numeric values are "
+                      "inferred)", received="None", fix="pass categories=scale")
+    counts, cats = _ratings_counts(ratings, categories, "krippendorff_alpha ratings", layout=layout, counts=counts)
     q = len(cats)
     values = _category_scores(cats)
-    method = (f"Krippendorff's alpha ({level} metric, q={q}, scores {values.tolist()}), pairable values only; "
-              f"percentile bootstrap 95% CI over case files ({n_boot} replicates, seed {seed})")
+    pct = f"{100 * ci.level:g}%"
+    method = (f"Krippendorff's alpha ({level} metric, q={q}, scores {values.tolist()}"
+              f"{', categories inferred: the sorted numeric values seen' if inferred else ''}), pairable values "
+              f"only; percentile bootstrap {pct} {'one-sided lower bound' if ci.one_sided else 'CI'} over case files "
+              f"({n_boot} replicates, seed {seed})")
     m = counts.sum(1)
     n0 = int((m > 0).sum())
     pc = counts[m >= 2]
     mu = m[m >= 2]
     n = pc.shape[0]
-    extra: dict[str, Any] = {"level": level, "n_rated": n0, "n_boot": n_boot, "seed": seed}
+    extra: dict[str, Any] = {"level": level, "n_rated": n0, "n_boot": n_boot, "seed": seed,
+                             "categories_inferred": inferred, "categories": list(cats)}
     if n == 0:
         return Estimate(math.nan, n=0, method=method, measure=f"alpha_{level}", extra=extra,
                         note="undefined: no case file has two or more ratings")
@@ -1151,7 +1298,9 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequ
         extra["n_boot_undefined"] = int((~ok).sum())
         if ok.sum() >= 2:
             se = float(np.std(boot[ok], ddof=1))
-            lo, hi = (float(x) for x in np.percentile(boot[ok], [2.5, 97.5]))
+            lo, hi = (float(x) for x in np.percentile(boot[ok], [100 * ci.tail, 100 * (1 - ci.tail)]))
+            if ci.one_sided:
+                hi = 1.0
             extra["p_below_min"] = float((boot[ok] < alpha_min).mean())
             extra["alpha_min"] = alpha_min
     if level in ("nominal", "interval", "ratio"):
@@ -1165,8 +1314,10 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", categories: Sequ
         if math.isfinite(gse) and n0 >= 2:
             crit = stats.t.isf(0.025, n0 - 1)
             extra["gwet_ci_low"], extra["gwet_ci_high"] = point - crit * gse, min(1.0, point + crit * gse)
+    if inferred:
+        note = _join(note, f"categories inferred from the data: the sorted numeric values {list(cats)}")
     return Estimate(point, se=se, ci_low=lo, ci_high=hi, n=n, method=method, measure=f"alpha_{level}",
-                    note=note, extra=extra)
+                    note=note, extra=extra, level=ci.level, sided=ci.sided)
 
 
 def _gwet_alpha_se(counts: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
@@ -1223,7 +1374,7 @@ def _looks_like_table(data: Any, categories: Sequence | None) -> bool:
 
 def percent_agreement(data: Any = None, *, table: Any = None, categories: Sequence | None = None,
                       weights: Any = None, input: str = "ratings", level: float = 0.95,
-                      one_sided: bool = False) -> Estimate:
+                      one_sided: bool = False, layout: str | None = None) -> Estimate:
     """Observed (percent) agreement from units x raters ratings, or from a two-rater count table.
 
     Parameters
@@ -1245,6 +1396,8 @@ def percent_agreement(data: Any = None, *, table: Any = None, categories: Sequen
         Confidence level (default 0.95).
     one_sided : bool, optional
         One-sided lower bound instead of a two-sided interval.
+    layout : {"units x raters", "raters x units"}, optional
+        Orientation of ratings (see :func:`gwet_ac`).
 
     Returns
     -------
@@ -1315,7 +1468,7 @@ def percent_agreement(data: Any = None, *, table: Any = None, categories: Sequen
                       "moderator)",
                       fix="for ratings: percent_agreement(ratings, categories=scale); for a count table: "
                       "percent_agreement(table=counts, categories=scale)")
-    counts, cats = _ratings_counts(data, categories)
+    counts, cats = _ratings_counts(data, categories, "percent_agreement ratings", layout=layout)
     q = len(cats)
     w = agreement_weights(q, weights, scores=_category_scores(cats))
     wname = _weights_name(weights)

@@ -14,6 +14,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import krippendorff
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import aggregate_raters
+from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
+
 from qa_lib.core.errors import StatisticsError
 from qa_lib.stats import agreement as ag
 from qa_lib.stats.results import Estimate
@@ -28,7 +33,7 @@ def test_b1_zero_se_is_a_point_mass_not_nan():
     # 83 of 83 agree: AC1 = 1 with SE 0 (Gwet 2008 variance: every case contributes alike).
     t = np.zeros((4, 4))
     t[1, 1], t[2, 2] = 60, 23
-    e = ag.gwet_ac_table(t)
+    e = ag.gwet_ac_table(t, categories=OFSTED)
     assert e.estimate == pytest.approx(1.0) and e.se == 0
     bp = ag.benchmark_probability(e)
     # limit of Gwet's formula as se -> 0: all probability in the band holding the estimate
@@ -43,3 +48,131 @@ def test_b1_zero_se_is_a_point_mass_not_nan():
     # only a missing SE gives NaN (and no band selected)
     nan = ag.benchmark_probability(0.5, math.nan)
     assert nan["probability"].isna().all() and not nan["selected"].any()
+
+
+# ======================================================================================
+# Item 2: never guess a shape or an order — one test per trap in issue 19
+# ======================================================================================
+def _pairs(seed: int = 5, n: int = 120, unused: str | None = "Inadequate"):
+    """Auditor/moderator label pairs on the Ofsted scale, mostly agreeing, ``unused`` never given."""
+    rng = np.random.default_rng(seed)
+    used = [g for g in OFSTED if g != unused]
+    a = rng.choice(len(used), size=n, p=[0.2, 0.5, 0.3][: len(used)] if len(used) == 3 else None)
+    shift = rng.choice([-1, 0, 1], size=n, p=[0.1, 0.75, 0.15])
+    b = np.clip(a + shift, 0, len(used) - 1)
+    return np.asarray(used, dtype=object)[a], np.asarray(used, dtype=object)[b]
+
+
+def _ac1_by_hand(a, b, scale):
+    """Gwet (2008) AC1 written out: p_a = share equal, pi_k = mean of the two raters' shares, q = len(scale)."""
+    q = len(scale)
+    pa = np.mean(a == b)
+    pi = np.array([(np.mean(a == k) + np.mean(b == k)) / 2 for k in scale])
+    pe = (pi * (1 - pi)).sum() / (q - 1)
+    return (pa - pe) / (1 - pe)
+
+
+def test_trap_pandas_crosstab_alphabetical_order_is_refused_or_reordered():
+    a, b = _pairs()
+    ct = pd.crosstab(a, b)  # alphabetical: Good, Outstanding, Requires improvement; Inadequate dropped
+    assert list(ct.columns) == ["Good", "Outstanding", "Requires improvement"]
+    with pytest.raises(StatisticsError, match=r"categories=\[") as err:
+        ag.cohen_kappa(ct, weights="quadratic")
+    assert "alphabetical" in str(err.value)
+    # with the declared scale: reordered, the unused grade put back -> scikit-learn's answer
+    for wt in (None, "linear", "quadratic"):
+        ours = ag.cohen_kappa(ct, categories=OFSTED, weights=wt).estimate
+        assert ours == pytest.approx(cohen_kappa_score(a, b, labels=OFSTED, weights=wt), abs=1e-12)
+    # direction counts: moderator grade later in the scale = downgraded (counted here by hand)
+    pos = {g: i for i, g in enumerate(OFSTED)}
+    down = sum(pos[y] > pos[x] for x, y in zip(a, b))
+    up = sum(pos[y] < pos[x] for x, y in zip(a, b))
+    m = ag.mcnemar(ct, categories=OFSTED)
+    assert (m.extra["n_downgraded"], m.extra["n_upgraded"]) == (down, up)
+    assert ag.direction_of_disagreement(ct, categories=OFSTED)["n_downgraded"] == down
+    for fn in (ag.gwet_ac_table, ag.scott_pi_table, ag.bowker_symmetry, ag.stuart_maxwell, ag.mcnemar,
+               ag.direction_of_disagreement):
+        with pytest.raises(StatisticsError, match="categories="):
+            fn(ct)
+
+
+def test_trap_unused_grade_is_never_dropped():
+    a, b = _pairs()
+    ct = pd.crosstab(a, b)
+    ac1 = ag.gwet_ac_table(ct, categories=OFSTED).estimate
+    assert ac1 == pytest.approx(_ac1_by_hand(a, b, OFSTED), abs=1e-12)  # q = 4, as declared
+    assert ac1 != pytest.approx(_ac1_by_hand(a, b, [g for g in OFSTED if g != "Inadequate"]), abs=1e-4)
+    # an unlabelled array that is smaller than the declared scale is refused, not padded by guess
+    with pytest.raises(StatisticsError, match="4 x 4"):
+        ag.gwet_ac_table(ct.to_numpy(), categories=OFSTED)
+    # a label outside the scale is named
+    bad = ct.rename(columns={"Good": "Gd"})
+    with pytest.raises(StatisticsError, match="Gd"):
+        ag.cohen_kappa(bad, categories=OFSTED)
+
+
+def test_trap_raters_by_units_orientation_krippendorff_package():
+    rng = np.random.default_rng(11)
+    truth = rng.integers(1, 5, size=20)
+    X = np.where(rng.random((20, 3)) < 0.7, truth[:, None], rng.integers(1, 5, size=(20, 3))).astype(float)
+    X[rng.random((20, 3)) < 0.1] = np.nan
+    for lvl in ("nominal", "ordinal", "interval"):
+        peer = krippendorff.alpha(reliability_data=X.T, level_of_measurement=lvl)  # package: raters x units
+        ours = ag.krippendorff_alpha(X.T, level=lvl, categories=[1, 2, 3, 4], layout="raters x units", n_boot=0)
+        assert ours.estimate == pytest.approx(peer, abs=1e-12)
+        assert ag.krippendorff_alpha(X, level=lvl, categories=[1, 2, 3, 4], n_boot=0).estimate == \
+            pytest.approx(peer, abs=1e-12)
+    with pytest.raises(StatisticsError, match="layout='raters x units'") as err:
+        ag.krippendorff_alpha(X.T, level="nominal", categories=[1, 2, 3, 4])
+    assert "3 case files rated by 20 raters" in str(err.value) and "20 case files rated by 3 raters" in str(err.value)
+    for fn in (ag.gwet_ac, ag.fleiss_kappa):
+        with pytest.raises(StatisticsError, match="layout="):
+            fn(X.T, categories=[1, 2, 3, 4])
+
+
+def test_trap_statsmodels_count_table_only_through_counts():
+    rng = np.random.default_rng(3)
+    ratings = rng.choice(4, size=(30, 4), p=[0.1, 0.5, 0.3, 0.1])
+    table, _ = aggregate_raters(ratings, n_cat=4)  # subjects x categories, rows sum to 4
+    peer = sm_fleiss_kappa(table)
+    assert ag.fleiss_kappa(counts=table, categories=[0, 1, 2, 3]).estimate == pytest.approx(peer, abs=1e-12)
+    assert ag.fleiss_kappa(ratings, categories=[0, 1, 2, 3], layout="units x raters").estimate == \
+        pytest.approx(peer, abs=1e-12)
+    with pytest.raises(StatisticsError, match="counts=table") as err:
+        ag.fleiss_kappa(table, categories=[0, 1, 2, 3])
+    assert "aggregate_raters" in str(err.value)
+    # counts with labelled columns are reordered to the scale like a two-rater table
+    frame = pd.DataFrame(table, columns=["a", "b", "c", "d"])[["d", "b", "a", "c"]]
+    assert ag.fleiss_kappa(counts=frame, categories=["a", "b", "c", "d"]).estimate == pytest.approx(peer, abs=1e-12)
+
+
+def test_trap_square_ratings_frame_never_read_as_a_count_table():
+    # 4 case files x 4 raters. Gwet p_a by hand: mean over units of sum_k r_k(r_k - 1)/(4*3)
+    # unit 1: G G G G -> 12/12; unit 2: G G R R -> (2+2)/12; unit 3: O G G G -> 6/12; unit 4: R R R I -> 6/12
+    # p_a = (1 + 1/3 + 1/2 + 1/2)/4 = 0.58333
+    r = pd.DataFrame([["Good"] * 4, ["Good", "Good", "Requires improvement", "Requires improvement"],
+                      ["Outstanding", "Good", "Good", "Good"],
+                      ["Requires improvement"] * 3 + ["Inadequate"]], columns=["r1", "r2", "r3", "r4"])
+    assert ag.percent_agreement(r, categories=OFSTED).estimate == pytest.approx((1 + 1 / 3 + 0.5 + 0.5) / 4, abs=1e-12)
+    with pytest.raises(StatisticsError, match="table=") as err:
+        ag.percent_agreement(r)
+    assert "ratings (4 case files x 4 raters" in str(err.value) and "count table" in str(err.value)
+    # a numeric 4x4 count table passed positionally is read as ratings only if asked; as table= it is a table
+    counts = pd.DataFrame([[5, 1, 0, 0], [1, 8, 1, 0], [0, 2, 6, 1], [0, 0, 1, 3]], index=OFSTED, columns=OFSTED)
+    with pytest.raises(StatisticsError, match="table="):
+        ag.percent_agreement(counts, categories=OFSTED)  # columns are the categories: refused, both readings shown
+    assert ag.percent_agreement(table=counts, categories=OFSTED).estimate == pytest.approx(22 / 29, abs=1e-12)
+
+
+def test_sklearn_style_cohen_kappa_from_two_label_arrays():
+    a, b = _pairs(seed=8, n=300, unused=None)
+    with pytest.raises(StatisticsError, match="categories=") as err:
+        ag.cohen_kappa(a, b)
+    assert "labels seen" in str(err.value)
+    for wt in (None, "linear", "quadratic"):
+        e = ag.cohen_kappa(a, b, categories=OFSTED, weights=wt)
+        assert e.estimate == pytest.approx(cohen_kappa_score(a, b, labels=OFSTED, weights=wt), abs=1e-12)
+    # AC1 from two label arrays = the hand formula
+    assert ag.gwet_ac_table(a, b, categories=OFSTED).estimate == pytest.approx(_ac1_by_hand(a, b, OFSTED), abs=1e-12)
+    with pytest.raises(StatisticsError, match="rater_b"):
+        ag.cohen_kappa(pd.Series(a))
