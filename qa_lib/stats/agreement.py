@@ -56,6 +56,11 @@ __all__ = [
     "direction_of_disagreement",
     "benchmark_probability",
     "agreement_table",
+    "long_to_wide",
+    "multirater_table",
+    "brennan_prediger",
+    "conger_kappa",
+    "LAYOUTS",
 ]
 
 #: Below this many case files (pairs / units) a result carries a "tiny n" note.
@@ -814,9 +819,14 @@ def _looks_like_counts(arr: np.ndarray, cats: list) -> bool:
     return bool(np.all(tot == tot[0]) and tot[0] >= 2)
 
 
+def _ratings_codes(ratings: Any, categories: Sequence | None, where: str = "ratings", *,
+                   layout: str | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """(units x raters codes with -1 = missing, units x categories counts, categories)."""
+    return _ratings_counts(ratings, categories, where, layout=layout, _codes=True)
+
+
 def _ratings_counts(ratings: Any, categories: Sequence | None, where: str = "ratings", *,
-                    layout: str | None = None, counts: Any = None,
-                    peer: str | None = None) -> tuple[np.ndarray, list]:
+                    layout: str | None = None, counts: Any = None, _codes: bool = False) -> Any:
     """Units x categories count matrix r_ik from ratings (or an explicit ``counts=`` table).
 
     Orientation is never guessed (issue 19): ratings are units x raters unless
@@ -888,6 +898,8 @@ def _ratings_counts(ratings: Any, categories: Sequence | None, where: str = "rat
     unit = np.repeat(np.arange(u), r).reshape(u, r)
     ok = codes >= 0
     out = np.bincount((unit[ok] * q + codes[ok]), minlength=u * q).reshape(u, q).astype(float)
+    if _codes:
+        return codes, out, cats
     return out, cats
 
 
@@ -1117,6 +1129,173 @@ def fleiss_kappa(ratings: Any = None, *, categories: Sequence | None = None, ci:
                      "use the CI (Gwet SE) instead")
     extra["se_h0"] = se0
     return replace(est, statistic=z, pvalue=p, df=math.nan, note=note, extra=extra)
+
+
+def _fpc(n: int, population: float | None) -> float:
+    """Finite-population factor 1 − n/N of Gwet's variances (irrCAC's ``N``); 1 when N is None/inf."""
+    if population is None or not math.isfinite(float(population)):
+        return 1.0
+    if population < n:
+        raise problem(StatisticsError, "population", expected=f"at least the {n} case files rated",
+                      received=repr(population), fix="pass the number of audits the sample was drawn from")
+    return 1.0 - n / float(population)
+
+
+def brennan_prediger(ratings: Any = None, *, categories: Sequence | None = None, weights: Any = None,
+                     ci: str = "t", truncate: bool = True, level: float = 0.95, one_sided: bool = False,
+                     layout: str | None = None, counts: Any = None, population: float | None = None) -> Estimate:
+    """Brennan–Prediger coefficient (chance agreement Σw/q², fixed by the scale) for any number of raters.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame or 2-D array, optional
+        Units x raters, NaN where a rater did not grade (or ``counts=``, units x categories).
+    categories : sequence
+        The declared scale (q = len(categories): the coefficient depends on it).
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        Agreement weights.
+    ci, truncate, level, one_sided, layout, counts
+        As :func:`gwet_ac`.
+    population : float, optional
+        Number of case files the sample was drawn from: the variance is multiplied by
+        1 − n/N (irrCAC's ``N``; default infinite).
+
+    Returns
+    -------
+    Estimate
+        ``extra``: ``p_a``, ``p_e`` (= Σw/q²), ``n_pairable``.
+
+    Notes
+    -----
+    p_a as Gwet's (2014) raw p_a; p_e = Σ_kl w_kl / q²; BP = (p_a − p_e)/(1 − p_e).
+    Variance (irrCAC ``bp.coeff.raw``): BP_i = (n/n′)(p_a|i − p_e 1[r_i ≥ 2])/(1 − p_e),
+    Var = (1 − f) Σ (BP_i − BP)²/[n(n − 1)]; t(n − 1) interval, upper end clipped at 1.
+
+    References
+    ----------
+    Brennan RL, Prediger DJ (1981) Educ Psychol Meas 41:687–699. Gwet KL (2014) Handbook, 4th ed.
+    R package irrCAC, ``bp.coeff.raw``.
+    """
+    ci = _CI(ci, level, one_sided)
+    cnt, cats = _ratings_counts(ratings, categories, "brennan_prediger ratings", layout=layout, counts=counts)
+    q = len(cats)
+    w = agreement_weights(q, weights, scores=_category_scores(cats))
+    wname = _weights_name(weights)
+    method = (f"Brennan–Prediger ({_wdesc(wname)}, declared q={q}), raw ratings; chance agreement Σw/q²; "
+              f"Gwet (2014) variance (irrCAC bp.coeff.raw){', finite-population factor 1 − n/N' if population else ''}; "
+              f"{_ci_words(ci, truncate)}")
+    measure = "brennan_prediger" if wname == "unweighted" else f"brennan_prediger_{wname}"
+    cnt = cnt[cnt.sum(1) > 0]
+    n = cnt.shape[0]
+    ri = cnt.sum(1)
+    two = ri >= 2
+    n2 = int(two.sum())
+    extra: dict[str, Any] = {"weights": wname, "q": q, "n_pairable": n2}
+    if n2 == 0:
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note="undefined: no case file has two or more ratings")
+    sumq = (cnt * (cnt @ w.T - 1)).sum(1)
+    den = ri * (ri - 1)
+    pa_i = np.where(two, sumq / np.where(two, den, 1.0), 0.0)
+    pa = float(pa_i[two].sum() / n2)
+    pe = float(w.sum() / q ** 2)
+    coef = (pa - pe) / (1 - pe)
+    bp_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
+    var = _fpc(n, population) * float(((bp_i - coef) ** 2).sum()) / (n * (n - 1)) if n >= 2 else math.nan
+    extra.update(p_a=pa, p_e=pe)
+    se = math.sqrt(var) if math.isfinite(var) else math.nan
+    note = _tiny_note(n)
+    if n2 < n:
+        note = _join(note, f"{n - n2} case file(s) with a single rating count as no agreement information")
+    return _finish_t(coef, se, n, method, measure, extra, ci, truncate, note)
+
+
+def conger_kappa(ratings: Any = None, *, categories: Sequence | None = None, weights: Any = None,
+                 ci: str = "t", truncate: bool = True, level: float = 0.95, one_sided: bool = False,
+                 layout: str | None = None, population: float | None = None) -> Estimate:
+    """Conger's (1980) kappa: Cohen's kappa generalised to several *fixed* raters (columns = raters).
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame or 2-D array
+        Units x raters; each column is one rater throughout (Conger's chance term uses each
+        rater's own grade mix), NaN where that rater did not grade.
+    categories : sequence
+        The declared scale in order.
+    weights : {None, "linear", "quadratic", "ordinal"} or array, optional
+        Agreement weights.
+    ci, truncate, level, one_sided, layout
+        As :func:`gwet_ac`.
+    population : float, optional
+        Finite-population N (variance × (1 − n/N)).
+
+    Returns
+    -------
+    Estimate
+        ``extra``: ``p_a``, ``p_e``.
+
+    Notes
+    -----
+    p_gk = share of rater g's ratings in grade k; p̄_k = mean_g p_gk;
+    s²_kl = [Σ_g p_gk p_gl − r p̄_k p̄_l]/(r − 1); p_e = Σ w_kl (p̄_k p̄_l − s²_kl / r).
+    Linearised variance exactly as irrCAC ``conger.kappa.raw`` (Gwet 2014, ch. 5).
+    Case files with no rating at all are left out.
+
+    References
+    ----------
+    Conger AJ (1980) Psychol Bull 88:322–328. Gwet KL (2014) Handbook, 4th ed.
+    R package irrCAC, ``conger.kappa.raw``.
+    """
+    ci = _CI(ci, level, one_sided)
+    codes, cnt, cats = _ratings_codes(ratings, categories, "conger_kappa ratings", layout=layout)
+    q = len(cats)
+    w = agreement_weights(q, weights, scores=_category_scores(cats))
+    wname = _weights_name(weights)
+    method = (f"Conger's kappa ({_wdesc(wname)}, q={q}), raw ratings, columns = fixed raters; Gwet (2014) "
+              f"variance (irrCAC conger.kappa.raw){', finite-population factor 1 − n/N' if population else ''}; "
+              f"{_ci_words(ci, truncate)}")
+    measure = "conger_kappa" if wname == "unweighted" else f"conger_kappa_{wname}"
+    keep = cnt.sum(1) > 0
+    codes, cnt = codes[keep], cnt[keep]
+    n, r = codes.shape
+    ri = cnt.sum(1)
+    two = ri >= 2
+    n2 = int(two.sum())
+    extra: dict[str, Any] = {"weights": wname, "q": q, "n_pairable": n2, "raters": r}
+    if n2 == 0 or r < 2:
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note="undefined: no case file has two or more ratings")
+    delta = (codes[:, :, None] == np.arange(q)[None, None, :]).astype(float)  # n x r x q
+    eps = (codes >= 0).astype(float)
+    classif = delta.sum(0)  # r x q
+    ng = classif.sum(1)
+    if (ng == 0).any():
+        drop = int((ng == 0).sum())
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note=f"undefined: {drop} rater column(s) with no ratings; drop them first")
+    pgk = classif / ng[:, None]
+    pmk = pgk.mean(0)
+    s2 = (pgk.T @ pgk - r * np.outer(pmk, pmk)) / (r - 1)
+    pe = float((w * (np.outer(pmk, pmk) - s2 / r)).sum())
+    sumq = (cnt * (cnt @ w.T - 1)).sum(1)
+    den = ri * (ri - 1)
+    pa_i = np.where(two, sumq / np.where(two, den, 1.0), 0.0)
+    pa = float(pa_i[two].sum() / n2)
+    extra.update(p_a=pa, p_e=pe)
+    if 1 - pe < _EPS:
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
+                        note="undefined: chance agreement p_e = 1")
+    coef = (pa - pe) / (1 - pe)
+    # lambda_ig (irrCAC): sum_k [sum_l w_kl (delta_igl - (eps_ig - n_g/n) p_gl)] (n/n_g) (r pbar_k - p_gk)
+    centred = delta - (eps - ng[None, :] / n)[:, :, None] * pgk[None, :, :]  # n x r x l
+    inner = np.einsum("kl,igl->igk", w, centred) * (n / ng)[None, :, None]   # n x r x k
+    lam = (inner * (r * pmk[None, None, :] - pgk[None, :, :])).sum(2)
+    pe_i = lam.sum(1) / (r * (r - 1))
+    c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
+    c_x = c_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
+    var = _fpc(n, population) * float(((c_x - coef) ** 2).sum()) / (n * (n - 1)) if n >= 2 else math.nan
+    se = math.sqrt(var) if math.isfinite(var) else math.nan
+    return _finish_t(coef, se, n, method, measure, extra, ci, truncate, _tiny_note(n))
 
 
 # --------------------------------------------------------------------------------------
@@ -1775,9 +1954,60 @@ def benchmark_probability(estimate: Estimate | float, se: float | None = None, *
 # --------------------------------------------------------------------------------------
 
 
+def long_to_wide(long: pd.DataFrame, *, unit: str | Sequence[str], rater: str, grade: str,
+                 raters: Sequence[str] | None = None, where: str = "ratings") -> pd.DataFrame:
+    """Long ratings (one row per unit and rater) to a wide frame: one row per unit, one column per rater.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Plain frame with the unit column(s), a rater column and a grade column.
+    unit : str or list of str
+        Column(s) that identify a rated unit (e.g. ``["audit_id", "domain"]``); grouping
+        columns that are constant within a unit may be among them.
+    rater : str
+        Column naming the rater (or role) of each rating.
+    grade : str
+        Column holding the grade.
+    raters : sequence of str, optional
+        The raters to keep, in column order (e.g. ``["auditor", "moderator"]``: rows = the
+        first). Default: every rater value, sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = the unit columns, columns = ``raters``; NaN where a rater did not grade a unit.
+
+    Raises
+    ------
+    StatisticsError
+        Missing columns, or the same unit rated twice by the same rater (the rows are named).
+    """
+    units = [unit] if isinstance(unit, str) else list(unit)
+    need = [*units, rater, grade]
+    miss = [c for c in need if c not in long.columns]
+    if miss:
+        raise problem(StatisticsError, where, expected=f"columns {need}", received=f"columns {list(long.columns)}",
+                      fix="name the unit=, rater= and grade= columns")
+    frame = long[need]
+    if raters is not None:
+        frame = frame[frame[rater].isin(list(raters))]
+    dup = frame.duplicated([*units, rater], keep=False)
+    if dup.any():
+        first = frame[dup].iloc[0]
+        raise problem(StatisticsError, f"{where}, row {int(np.flatnonzero(dup.to_numpy())[0]) + 1}",
+                      expected="one grade per unit and rater",
+                      received=f"{int(dup.sum())} rows repeat a unit and rater (e.g. rater {first[rater]!r})",
+                      fix="drop the duplicates, or add the column that tells them apart to unit=")
+    wide = frame.pivot(index=units, columns=rater, values=grade)
+    order = list(raters) if raters is not None else sorted(wide.columns, key=str)
+    return wide.reindex(columns=order)
+
+
 def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, categories: Sequence,
                     auditor_col: str = "auditor_grade", moderator_col: str = "moderator_grade",
-                    kappa_ci: str = "normal") -> pd.DataFrame:
+                    kappa_ci: str = "normal", unit: str | Sequence[str] | None = None, rater: str | None = None,
+                    grade: str | None = None, raters: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per group of auditor–moderator pairs: agreement, kappas, AC1/AC2, direction.
 
     Parameters
@@ -1795,6 +2025,11 @@ def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, cate
         Column names of the two grades.
     kappa_ci : {"normal", "t"}, optional
         Interval convention for the three kappas (AC1/AC2 always use t(n−1), truncated).
+    unit, rater, grade, raters : optional
+        Long (tidy) input instead: one row per unit and rater. ``unit`` names the unit
+        column(s), ``rater`` the rater/role column, ``grade`` the grade column and ``raters``
+        the two rater values in order (rows, columns), e.g. ``["auditor", "moderator"]``;
+        ``by`` columns must be constant within a unit. Works on any plain DataFrame.
 
     Returns
     -------
@@ -1822,6 +2057,18 @@ def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, cate
     cats = _check_categories(categories, "agreement_table categories")
     q = len(cats)
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    if rater is not None or unit is not None or grade is not None:
+        if rater is None or unit is None or grade is None or raters is None or len(raters) != 2:
+            raise problem(StatisticsError, "agreement_table long input", expected="unit=, rater=, grade= and "
+                          "raters=[first, second] (the two raters in row/column order)",
+                          received=f"unit={unit!r}, rater={rater!r}, grade={grade!r}, raters={raters!r}",
+                          fix="e.g. agreement_table(long, by=['domain'], categories=scale, unit='audit_id', "
+                          "rater='role', grade='grade', raters=['auditor', 'moderator'])")
+        units = [unit] if isinstance(unit, str) else list(unit)
+        key = list(dict.fromkeys([*units, *by_cols]))
+        wide = long_to_wide(pairs, unit=key, rater=rater, grade=grade, raters=raters,
+                            where="agreement_table long ratings").reset_index()
+        pairs = wide.rename(columns={raters[0]: auditor_col, raters[1]: moderator_col})
     missing_cols = [c for c in [auditor_col, moderator_col, *by_cols] if c not in pairs.columns]
     if missing_cols:
         raise problem(StatisticsError, "agreement_table pairs", expected=f"columns {missing_cols}",
@@ -1874,3 +2121,68 @@ def agreement_table(pairs: pd.DataFrame, *, by: str | Sequence[str] | None, cate
     if by_cols:
         out = out.sort_values(by_cols, kind="stable", na_position="last").reset_index(drop=True)
     return out
+
+
+def multirater_table(long: pd.DataFrame, *, by: str | Sequence[str] | None, categories: Sequence,
+                     unit: str | Sequence[str], rater: str, grade: str, alpha_level: str = "ordinal",
+                     n_boot: int = 2000, seed: int = 20240401, level: float = 0.95) -> pd.DataFrame:
+    """Multi-rater reliability per group from long ratings on a plain DataFrame.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        One row per unit and rater, with ``unit``, ``rater``, ``grade`` and the ``by`` columns.
+    by : str, list of str or None
+        Grouping columns (``None``: one overall row); constant within a unit.
+    categories : sequence
+        The declared scale in order.
+    unit, rater, grade : str
+        Column names (``unit`` may be several columns).
+    alpha_level : str, optional
+        Krippendorff metric (default ordinal).
+    n_boot, seed : int, optional
+        Bootstrap for alpha.
+    level : float, optional
+        Confidence level of every interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Group columns, ``n`` (units with ≥ 2 ratings), ``raters`` (most ratings on one unit),
+        then ``fleiss_kappa``, ``ac1``, ``ac2_quadratic``, ``brennan_prediger``, ``conger_kappa``
+        and ``alpha_<alpha_level>``, each with ``_ci_low``/``_ci_high``, and ``note``.
+    """
+    cats = _check_categories(categories, "multirater_table categories")
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    units = [unit] if isinstance(unit, str) else list(unit)
+    miss = [c for c in [*by_cols] if c not in long.columns]
+    if miss:
+        raise problem(StatisticsError, "multirater_table", expected=f"columns {miss}",
+                      received=f"columns {list(long.columns)}", fix="name existing columns in by=")
+    groups = [((), long)] if not by_cols else list(long.groupby(by_cols, dropna=False, sort=True))
+    rows = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        wide = long_to_wide(g, unit=list(dict.fromkeys(units)), rater=rater, grade=grade,
+                            where="multirater_table long ratings")
+        lay = "units x raters"
+        ests = {"fleiss_kappa": fleiss_kappa(wide, categories=cats, layout=lay, level=level),
+                "ac1": gwet_ac(wide, categories=cats, layout=lay, level=level),
+                "ac2_quadratic": gwet_ac(wide, categories=cats, weights="quadratic", layout=lay, level=level),
+                "brennan_prediger": brennan_prediger(wide, categories=cats, layout=lay, level=level),
+                "conger_kappa": conger_kappa(wide, categories=cats, layout=lay, level=level),
+                f"alpha_{alpha_level}": krippendorff_alpha(wide, level=alpha_level, categories=cats, n_boot=n_boot,
+                                                           seed=seed, layout=lay, conf_level=level)}
+        m = wide.notna().sum(axis=1)
+        row: dict[str, Any] = dict(zip(by_cols, key))
+        row.update(n=int((m >= 2).sum()), raters=int(m.max()) if len(m) else 0)
+        notes = []
+        for name, e in ests.items():
+            row.update({name: e.estimate, f"{name}_ci_low": e.ci_low, f"{name}_ci_high": e.ci_high})
+            if not e.defined:
+                notes.append(f"{name} {e.note}")
+        if 0 < row["n"] < TINY_N:
+            notes.append(f"tiny n ({row['n']} units): intervals unreliable")
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -176,3 +176,135 @@ def test_sklearn_style_cohen_kappa_from_two_label_arrays():
     assert ag.gwet_ac_table(a, b, categories=OFSTED).estimate == pytest.approx(_ac1_by_hand(a, b, OFSTED), abs=1e-12)
     with pytest.raises(StatisticsError, match="rater_b"):
         ag.cohen_kappa(pd.Series(a))
+
+
+# ======================================================================================
+# Item 4.5: Conger's kappa and Brennan–Prediger against irrCAC
+# ======================================================================================
+def _raw4raters() -> pd.DataFrame:
+    # irrCAC's cac.raw4raters (Gwet 2014, 12 units x 4 raters, grades 1-5, missing ratings);
+    # the same data as tests/reference/agreement case AC-01.
+    from pathlib import Path
+    long = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "agreement" / "data"
+                       / "gwet_cac_raw4raters_12x4_long.csv")
+    return long.pivot(index="case_id", columns="rater", values="grade")
+
+
+def test_conger_kappa_irrcac_vignette():
+    # irrCAC 1.0 vignette "overview", conger.kappa.raw(cac.raw4raters):
+    # pa 0.8181818, pe 0.2334252, coeff 0.76282, se 0.14917, CI (0.435, 1)
+    e = ag.conger_kappa(_raw4raters(), categories=[1, 2, 3, 4, 5], layout="units x raters")
+    assert e.extra["p_a"] == pytest.approx(0.8181818, abs=5e-8)
+    assert e.extra["p_e"] == pytest.approx(0.2334252, abs=5e-8)
+    assert e.estimate == pytest.approx(0.76282, abs=5e-6)
+    assert e.se == pytest.approx(0.14917, abs=5e-6)
+    assert (round(e.ci_low, 3), round(e.ci_high, 3)) == (0.435, 1.0)
+
+
+def test_brennan_prediger_irrcac_vignette():
+    # irrCAC vignette, bp.coeff.raw(cac.raw4raters): pa 0.8181818, pe 0.2, coeff 0.77273, se 0.14472,
+    # CI (0.454, 1), p-value 0.0002375609
+    e = ag.brennan_prediger(_raw4raters(), categories=[1, 2, 3, 4, 5], layout="units x raters")
+    assert e.extra["p_e"] == pytest.approx(0.2, abs=1e-12)
+    assert e.estimate == pytest.approx(0.77273, abs=5e-6)
+    assert e.se == pytest.approx(0.14472, abs=5e-6)
+    assert (round(e.ci_low, 3), round(e.ci_high, 3)) == (0.454, 1.0)
+    assert e.pvalue == pytest.approx(0.0002375609, rel=1e-6)
+    # irrCAC's N: the variance is multiplied by 1 - n/N (Gwet 2014 §5; bp.coeff.raw(..., N = 24))
+    half = ag.brennan_prediger(_raw4raters(), categories=[1, 2, 3, 4, 5], layout="units x raters", population=24)
+    assert half.se == pytest.approx(e.se * math.sqrt(1 - 12 / 24), rel=1e-12)
+
+
+# ======================================================================================
+# Item 3: convenience without weakening item 2
+# ======================================================================================
+def test_krippendorff_infers_sorted_numeric_categories_for_interval_only():
+    X = _raw4raters()
+    for lvl in ("interval", "ratio"):
+        e = ag.krippendorff_alpha(X, level=lvl, n_boot=0, layout="units x raters")
+        peer = krippendorff.alpha(reliability_data=X.to_numpy().T, level_of_measurement=lvl)
+        assert e.estimate == pytest.approx(peer, abs=1e-12)
+        assert e.extra["categories_inferred"] and e.extra["categories"] == [1, 2, 3, 4, 5]
+        assert "inferred" in e.method and "inferred" in e.note
+    with pytest.raises(StatisticsError, match="categories="):
+        ag.krippendorff_alpha(X, level="nominal", layout="units x raters")
+    with pytest.raises(StatisticsError, match="numeric"):
+        ag.krippendorff_alpha(pd.DataFrame({"a": ["x", "y"], "b": ["x", "x"]}), level="interval")
+
+
+def test_level_and_one_sided_bounds():
+    t = ag.count_table(np.array([[20, 5, 1], [4, 30, 6], [1, 3, 15]]), categories=["A", "B", "C"])
+    base = ag.cohen_kappa(t)
+    for level in (0.8, 0.9, 0.99):
+        z = stats.norm.isf((1 - level) / 2)
+        e = ag.cohen_kappa(t, level=level)
+        assert (e.ci_low, e.ci_high) == pytest.approx((base.estimate - z * base.se, base.estimate + z * base.se))
+        assert e.level == level and e.sided == "two-sided"
+    one = ag.cohen_kappa(t, level=0.95, one_sided=True)
+    assert one.ci_low == pytest.approx(base.estimate - stats.norm.isf(0.05) * base.se)
+    assert one.sided == "one-sided lower bound" and one.ci_high == math.inf
+    n = 85
+    g = ag.gwet_ac_table(t, one_sided=True)
+    g2 = ag.gwet_ac_table(t)
+    assert g.ci_low == pytest.approx(g2.estimate - stats.t.isf(0.05, n - 1) * g2.se) and g.ci_high == 1.0
+    # Wilson at 90%: closed form with z = 1.6449
+    pa = ag.percent_agreement(table=t, level=0.9)
+    z = stats.norm.isf(0.05)
+    p, m = 65 / 85, 85
+    centre = (p + z * z / (2 * m)) / (1 + z * z / m)
+    half = z * math.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / (1 + z * z / m)
+    assert (pa.ci_low, pa.ci_high) == pytest.approx((centre - half, centre + half))
+    with pytest.raises(StatisticsError, match="level"):
+        ag.cohen_kappa(t, level=95)
+    # Krippendorff: conf_level (level is the metric, as in the krippendorff package)
+    k = ag.krippendorff_alpha(_raw4raters(), level="interval", n_boot=500, conf_level=0.9, one_sided=True,
+                              layout="units x raters")
+    assert k.level == 0.9 and k.ci_high == 1.0 and k.ci_low < k.estimate
+
+
+def test_results_render_html_and_frames():
+    t = ag.count_table(np.array([[20, 5], [4, 30]]), categories=["A", "B"])
+    e = ag.cohen_kappa(t, level=0.9)
+    h = e._repr_html_()
+    assert "<table>" in h and "90% CI" in h and "kappa" in h and "FCE" in h
+    assert "one-sided 95% lower bound" in ag.gwet_ac_table(t, one_sided=True)._repr_html_()
+    assert "p-value" in ag.mcnemar(t)._repr_html_()
+    f = e.to_frame()
+    assert f.loc[0, "estimate"] == e.estimate and f.loc[0, "level"] == 0.9 and "p_o" in f.columns
+
+
+def test_tidy_agreement_table_from_long_ratings_on_a_plain_frame():
+    a, b = _pairs(seed=21, n=60, unused=None)
+    dom = np.where(np.arange(60) % 2 == 0, "Plan", "Voice")
+    long = pd.DataFrame({"case": np.tile(np.arange(60), 2), "domain": np.tile(dom, 2),
+                         "role": ["auditor"] * 60 + ["moderator"] * 60, "grade": np.r_[a, b]})
+    t = ag.agreement_table(long, by=["domain"], categories=OFSTED, unit="case", rater="role", grade="grade",
+                           raters=["auditor", "moderator"]).set_index("domain")
+    for d in ("Plan", "Voice"):
+        m = dom == d
+        assert t.loc[d, "n"] == m.sum()
+        assert t.loc[d, "kappa_quadratic"] == pytest.approx(
+            cohen_kappa_score(a[m], b[m], labels=OFSTED, weights="quadratic"), abs=1e-12)  # scikit-learn
+        assert t.loc[d, "ac1"] == pytest.approx(_ac1_by_hand(a[m], b[m], OFSTED), abs=1e-12)
+    with pytest.raises(StatisticsError, match="raters="):
+        ag.agreement_table(long, by="domain", categories=OFSTED, unit="case", rater="role", grade="grade")
+    dup = pd.concat([long, long.iloc[[0]]])
+    with pytest.raises(StatisticsError, match="one grade per unit and rater"):
+        ag.agreement_table(dup, by="domain", categories=OFSTED, unit="case", rater="role", grade="grade",
+                           raters=["auditor", "moderator"])
+
+
+def test_tidy_multirater_table_matches_the_wide_functions_and_statsmodels():
+    rng = np.random.default_rng(4)
+    ratings = rng.choice(4, size=(40, 3), p=[0.1, 0.5, 0.3, 0.1])
+    long = pd.DataFrame({"unit": np.repeat(np.arange(40), 3), "rater": np.tile(["p1", "p2", "p3"], 40),
+                         "grade": ratings.ravel(), "area": np.repeat(np.where(np.arange(40) < 20, "N", "S"), 3)})
+    t = ag.multirater_table(long, by="area", categories=[0, 1, 2, 3], unit="unit", rater="rater", grade="grade",
+                            n_boot=200).set_index("area")
+    for area, rows in (("N", slice(0, 20)), ("S", slice(20, 40))):
+        table, _ = aggregate_raters(ratings[rows], n_cat=4)
+        assert t.loc[area, "fleiss_kappa"] == pytest.approx(sm_fleiss_kappa(table), abs=1e-12)  # statsmodels
+        assert t.loc[area, "alpha_ordinal"] == pytest.approx(
+            krippendorff.alpha(reliability_data=ratings[rows].T.astype(float), level_of_measurement="ordinal"),
+            abs=1e-12)  # krippendorff package
+        assert t.loc[area, "n"] == 20 and t.loc[area, "raters"] == 3
