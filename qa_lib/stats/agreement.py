@@ -132,7 +132,29 @@ def encode(values: Any, categories: Sequence, *, where: str = "grades") -> np.nd
         If a non-missing value is not one of ``categories`` (never silently dropped).
     """
     cats = _check_categories(categories, where)
-    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values, dtype=object)
+    if isinstance(values, (pd.Series, pd.Index)) and not _numeric_categories(cats) \
+            and not isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.kind not in "iufb":
+        # pandas string / object column: factorize the column itself (Arrow strings stay in C), then map
+        # the few distinct labels to scale positions — no per-value Python objects are created
+        ucodes, uniques = pd.factorize(values, use_na_sentinel=True)
+        ucodes = np.asarray(ucodes, dtype=np.int64)
+        lookup = np.asarray(pd.Index(cats, dtype=object).get_indexer(pd.Index(np.asarray(uniques, dtype=object),
+                                                                               dtype=object)), dtype=np.int64)
+        missing = ucodes < 0
+        codes = np.where(missing, -1, lookup[np.where(missing, 0, ucodes)] if lookup.size else -1)
+        unknown = (codes < 0) & ~missing
+        if unknown.any():
+            first = int(np.flatnonzero(unknown)[0])
+            raise problem(StatisticsError, f"{where}, value {first + 1}", expected=f"one of {cats}",
+                          received=repr(values.iloc[first] if isinstance(values, pd.Series) else values[first]),
+                          fix="clean the grades (qa_lib.clean) or pass the full category set")
+        return codes
+    if isinstance(values, (pd.Series, pd.Index)):
+        arr = values.to_numpy()
+    elif isinstance(values, np.ndarray) and values.dtype.kind in "USiuf":
+        arr = values
+    else:
+        arr = np.asarray(values, dtype=object)
     arr = np.asarray(arr).ravel()
     if arr.dtype.kind in "iu" and _numeric_categories(cats) and cats == list(range(len(cats))):
         codes = arr.astype(np.int64)  # already codes 0..q-1
@@ -151,6 +173,13 @@ def encode(values: Any, categories: Sequence, *, where: str = "grades") -> np.nd
         ok = cat_arr[codes] == num
         unknown = ~ok & ~missing
         codes = np.where(ok, codes, -1)
+    elif arr.dtype.kind in "US" and len(cats) <= 32:
+        # fixed-width numpy strings: one vectorised comparison per grade beats hashing
+        codes = np.full(arr.size, -1, dtype=np.int64)
+        for k, c in enumerate(cats):
+            codes[arr == c] = k
+        missing = np.zeros(arr.size, dtype=bool)
+        unknown = codes < 0
     else:
         # factorize once (hash table), then map the few distinct labels to scale positions
         ucodes, uniques = pd.factorize(arr, use_na_sentinel=True)
