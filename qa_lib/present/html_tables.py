@@ -46,9 +46,16 @@ LABELS.update({
     "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
     "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
     "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
-    "bowker_q": "Bowker q (BH)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "bowker_q": "Bowker q (BH)", "bowker_full_df_p": "Bowker p (full df)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
     "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
     "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
+    # issue 19: per-auditor bias, agreement compared with the previous period, sample planning
+    "calibrate": "Calibration", "previous_n": "n (previous period)", "previous_ac1": "AC1 (previous period)",
+    "ac1_difference": "AC1 difference (this − previous)", "ac1_difference_ci_low": "AC1 difference: 95% CI from",
+    "ac1_difference_ci_high": "AC1 difference: 95% CI to", "differs": "Difference", "z": "z",
+    "audits": "Audits this period (N)", "ac1_se": "AC1 SE",
+    **{f"{m}_n_{h:g}": f"{t} ± {h:g}: case files" for m, t in (("ac1", "AC1"), ("kappa_quadratic", "Weighted kappa"))
+       for h in (0.1, 0.15, 0.2)},
 })
 SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
 

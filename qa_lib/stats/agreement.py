@@ -61,6 +61,10 @@ __all__ = [
     "brennan_prediger",
     "conger_kappa",
     "LAYOUTS",
+    "downgrade_bias",
+    "compare_agreement",
+    "sample_size_for_precision",
+    "kappa_sample_size_binary",
 ]
 
 #: Below this many case files (pairs / units) a result carries a "tiny n" note.
@@ -1700,7 +1704,8 @@ def bowker_symmetry(table: Any, *, categories: Sequence | None = None) -> TestRe
     -------
     TestResult
         ``statistic`` B, ``df`` = number of informative pairs, chi-squared ``pvalue``.
-        ``extra``: ``n_pairs_dropped``, ``df_full`` = q(q−1)/2.
+        ``extra``: ``n_pairs_dropped``, ``df_full`` = q(q−1)/2 and ``pvalue_full_df`` (the p with
+        df_full, as statsmodels and SAS report it).
 
     Raises
     ------
@@ -1729,7 +1734,8 @@ def bowker_symmetry(table: Any, *, categories: Sequence | None = None) -> TestRe
     df = int(keep.sum())
     n = int(round(t.sum()))
     method = "Bowker symmetry test; chi-squared; empty pairs (n_ij + n_ji = 0) dropped and df reduced"
-    extra = {"n_pairs_dropped": int((~keep).sum()), "df_full": q * (q - 1) // 2}
+    extra = {"n_pairs_dropped": int((~keep).sum()), "df_full": q * (q - 1) // 2,
+             "pvalue_full_df": float(stats.chi2.sf(stat, q * (q - 1) // 2)) if df else math.nan}
     if df == 0:
         return TestResult(math.nan, math.nan, df=0, n=n, method=method, extra=extra,
                           note="undefined: no off-diagonal counts (no disagreement to test)")
@@ -2215,3 +2221,180 @@ def multirater_table(long: pd.DataFrame, *, by: str | Sequence[str] | None, cate
         row["note"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# systematic bias of one auditor, comparing agreement, planning the moderation sample
+# --------------------------------------------------------------------------------------
+
+
+def downgrade_bias(n_downgraded: int, n_upgraded: int, n: int, *, level: float = 0.95) -> Estimate:
+    """Net downgrading of one auditor's moderated audits with an exact (sign-test) interval.
+
+    Parameters
+    ----------
+    n_downgraded, n_upgraded : int
+        Moderated audits the moderator graded worse / better than the auditor.
+    n : int
+        All moderated audits of the auditor (agreements included).
+    level : float, optional
+        Confidence level (default 0.95).
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` = (d − u)/n; ``ci_low``/``ci_high`` from the Clopper–Pearson interval
+        (θ_L, θ_U) of θ = d/(d + u): (m/n)(2θ − 1) with m = d + u (exact, conditional on the
+        number of disagreements); ``pvalue`` = exact two-sided sign test of θ = ½ (binomial,
+        as R ``binom.test``); ``extra``: ``share_down_of_disagreements`` with its CP interval.
+
+    Notes
+    -----
+    The sign test uses only the discordant pairs (McNemar's exact test): agreements carry no
+    information on direction. No disagreement at all: estimate 0, p-value undefined.
+
+    References
+    ----------
+    Clopper CJ, Pearson ES (1934) Biometrika 26:404–413. McNemar Q (1947) Psychometrika 12:153–157.
+    """
+    d, u, n = int(n_downgraded), int(n_upgraded), int(n)
+    if min(d, u) < 0 or d + u > n:
+        raise problem(StatisticsError, "downgrade_bias", expected="0 ≤ downgraded + upgraded ≤ n",
+                      received=f"{d} + {u} of {n}")
+    ci = _CI("normal", level)
+    m = d + u
+    method = (f"net downgrading (downgraded − upgraded)/n; exact sign test on the {m} disagreements "
+              f"(binomial, two-sided); Clopper–Pearson {100 * ci.level:g}% CI of the downgraded share, rescaled")
+    if n == 0:
+        return Estimate(math.nan, n=0, method=method, measure="net_downgraded", note="no moderated audits")
+    if m == 0:
+        return Estimate(0.0, ci_low=0.0, ci_high=0.0, n=n, method=method, measure="net_downgraded",
+                        note="no disagreements: nothing to test", extra={"n_disagreements": 0}, level=ci.level)
+    bt = stats.binomtest(d, m, 0.5)
+    cp = bt.proportion_ci(confidence_level=ci.level, method="exact")
+    lo, hi = (m / n) * (2 * cp.low - 1), (m / n) * (2 * cp.high - 1)
+    return Estimate((d - u) / n, ci_low=float(lo), ci_high=float(hi), n=n, method=method, measure="net_downgraded",
+                    pvalue=float(bt.pvalue), note=_tiny_note(m, "disagreements"), level=ci.level,
+                    extra={"n_disagreements": m, "share_down_of_disagreements": d / m,
+                           "share_down_ci_low": float(cp.low), "share_down_ci_high": float(cp.high)})
+
+
+def compare_agreement(first: Estimate, second: Estimate, *, what: str = "coefficient") -> TestResult:
+    """Test of the difference between two agreement coefficients from independent samples.
+
+    Parameters
+    ----------
+    first, second : Estimate
+        Two kappas or two AC1s (same measure), each with its SE, from separate case files
+        (e.g. two periods or two service areas).
+    what : str, optional
+        Name used in the method text.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` z = (γ₁ − γ₂)/√(SE₁² + SE₂²), two-sided normal ``pvalue``; ``extra``:
+        ``difference``, its ``se`` and 95% ``ci_low``/``ci_high``.
+
+    Notes
+    -----
+    The large-sample test for independent coefficients (Fleiss 1981, §13.2; Donner, Shoukri,
+    Klar & Bartfay 2000 call it the Wald test); with small n or an SE of 0 it is unreliable:
+    ``note`` says so and the p-value is ``nan`` when both SEs are 0.
+
+    References
+    ----------
+    Fleiss JL (1981) Statistical Methods for Rates and Proportions, 2nd ed., §13.2. Donner A et
+    al. (2000) Stat Med 19:373–387. Gwet KL (2016) Educ Psychol Meas 76:609–637.
+    """
+    method = f"difference of two independent {what}s: Wald z = (γ1 − γ2)/√(SE1² + SE2²), two-sided normal p"
+    diff = first.estimate - second.estimate
+    se = math.sqrt(first.se ** 2 + second.se ** 2) if math.isfinite(first.se) and math.isfinite(second.se) else math.nan
+    extra: dict[str, Any] = {"difference": diff, "se": se}
+    if not (math.isfinite(diff) and math.isfinite(se)) or se == 0:
+        return TestResult(math.nan, math.nan, n=first.n + second.n, method=method, extra=extra,
+                          note="undefined: a coefficient or its SE is missing, or both SEs are 0")
+    z = diff / se
+    extra.update(ci_low=diff - stats.norm.isf(0.025) * se, ci_high=diff + stats.norm.isf(0.025) * se)
+    note = _join(_tiny_note(first.n), _tiny_note(second.n))
+    return TestResult(float(z), float(2 * stats.norm.sf(abs(z))), n=first.n + second.n, method=method,
+                      note=note, extra=extra)
+
+
+def sample_size_for_precision(se: float, n: int, half_width: float, *, level: float = 0.95,
+                              population: float | None = None) -> int:
+    """Case files to moderate so a coefficient's CI half-width is at most ``half_width``.
+
+    Parameters
+    ----------
+    se, n : float, int
+        SE of the coefficient in a pilot (e.g. this quarter's moderation) of n case files.
+    half_width : float
+        Target half-width of the two-sided interval (e.g. 0.1).
+    level : float, optional
+        Confidence level (default 0.95).
+    population : float, optional
+        Audits the sample will be drawn from (finite-population factor 1 − n/N, as irrCAC's
+        ``N``).
+
+    Returns
+    -------
+    int
+        n = ⌈n∞ / (1 + n∞/N)⌉ with n∞ = z² · n · SE² / h² (the variance n·SE² per case file
+        carried over from the pilot: Gwet 2014, ch. 2; Sim & Wright 2005). ``-1`` when the
+        pilot SE is 0 or missing (no basis for planning).
+    """
+    if not (math.isfinite(se) and se > 0 and n >= 2):
+        return -1
+    if not half_width > 0:
+        raise problem(StatisticsError, "half_width", expected="a positive half-width (e.g. 0.1)",
+                      received=repr(half_width))
+    z = float(stats.norm.isf((1 - level) / 2))
+    n_inf = z * z * n * se * se / (half_width * half_width)
+    if population is not None and math.isfinite(float(population)):
+        n_inf = n_inf / (1 + n_inf / float(population))
+    return int(math.ceil(n_inf - 1e-9))
+
+
+def kappa_sample_size_binary(kappa0: float, kappa_low: float, kappa_high: float | None, prevalence: float, *,
+                             alpha: float = 0.05) -> int:
+    """Donner & Eliasziw (1992) goodness-of-fit sample size for kappa with a binary grade (2 raters).
+
+    Parameters
+    ----------
+    kappa0 : float
+        Expected kappa.
+    kappa_low, kappa_high : float
+        The CI limits to be excluded: ``kappa_high=None`` gives a one-sided bound at level
+        1 − alpha (χ²₁ critical value at 1 − 2α), otherwise a two-sided interval (χ²₁ at 1 − α).
+    prevalence : float
+        Share of case files in the "event" grade (e.g. Requires improvement or worse).
+    alpha : float, optional
+        Default 0.05.
+
+    Returns
+    -------
+    int
+        Smallest n with Σ_j n(P_j(κ0) − P_j(κ1))²/P_j(κ1) ≥ χ²crit for each limit κ1, where
+        P0 = (1 − p)² + κp(1 − p), P1 = 2(1 − κ)p(1 − p), P2 = p² + κp(1 − p) (as R
+        kappaSize ``CIBinary``).
+
+    References
+    ----------
+    Donner A, Eliasziw M (1992) Stat Med 11:1511–1519. R package kappaSize, ``CIBinary``.
+    """
+    p = float(prevalence)
+    if not (0 < p < 1 and 0 < kappa_low < kappa0 < 1 and (kappa_high is None or kappa0 < kappa_high < 1)):
+        raise problem(StatisticsError, "kappa_sample_size_binary", expected="0 < kappa_low < kappa0 < kappa_high < 1 "
+                      "and 0 < prevalence < 1", received=f"{kappa_low}, {kappa0}, {kappa_high}, {prevalence}")
+
+    def probs(k: float) -> np.ndarray:
+        return np.array([(1 - p) ** 2 + k * p * (1 - p), 2 * (1 - k) * p * (1 - p), p ** 2 + k * p * (1 - p)])
+
+    crit = float(stats.chi2.ppf(1 - 2 * alpha if kappa_high is None else 1 - alpha, 1))
+    need = 0
+    for k1 in [kappa_low] + ([] if kappa_high is None else [kappa_high]):
+        per = float(((probs(kappa0) - probs(k1)) ** 2 / probs(k1)).sum())
+        # smallest integer n with n·per − 0.001 ≥ crit (kappaSize's stopping rule)
+        need = max(need, int(math.ceil((crit + 0.001) / per - 1e-12)))
+    return need

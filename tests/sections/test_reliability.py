@@ -348,3 +348,38 @@ def test_b1_perfect_agreement_domain_is_not_called_unreliable(make_dataset):
         low = byd.loc[d, "ac1_ci_low"]
         if low >= 0.6:
             assert any("0.6 or higher in" in s and d in s for s in lines)
+
+
+def test_auditor_bias_bh_matches_statsmodels_and_flags_calibration(make_dataset):
+    # Two auditors: A downgraded on 9 of 10 disagreements (binom.test(9, 10) p = 22/1024), B 2 vs 2.
+    from statsmodels.stats.multitest import multipletests
+    a_pairs = [(G, R)] * 9 + [(R, G)] + [(G, G)] * 5
+    b_pairs = [(G, R)] * 2 + [(R, G)] * 2 + [(G, G)] * 6
+    prs = a_pairs + b_pairs
+    auditors = ["AUDA"] * len(a_pairs) + ["AUDB"] * len(b_pairs)
+    audits, ratings = _inputs({"Overall": prs}, auditors=auditors)
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.auditor_bias(ds)
+    assert list(t.index) == ["Auditor 01", "Auditor 02"]  # most moderated first; ids never shown
+    assert not any("AUD" in str(v) for v in t.to_numpy().ravel())
+    p = [22 / 1024, 1.0]
+    assert t["p_value"].tolist() == pytest.approx(p, rel=1e-12)
+    assert t["q_value"].tolist() == pytest.approx(multipletests(p, method="fdr_bh")[1].tolist(), rel=1e-12)
+    assert t.loc["Auditor 01", "calibrate"].startswith("Calibrate: moderators lower")
+    assert t.loc["Auditor 02", "calibrate"] == "No clear direction"
+    assert t.loc["Auditor 01", "net_downgraded_share"] == pytest.approx(8 / 15)
+    assert "Auditor 01" in reliability.bias_text(t)
+
+
+def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
+    html = (demo_run["out"] / "moderation.html").read_text(encoding="utf-8")
+    for heading in ("Systematic bias by auditor", "Agreement compared with the previous period",
+                    "How many to moderate next period"):
+        assert heading in html
+    tables_dir = demo_run["out"] / "tables"
+    for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv"):
+        assert (tables_dir / name).exists(), name
+    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0)
+    assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
+    assert "AC2 with quadratic weights runs from" in html
+    assert "Bowker p (full df)" in html

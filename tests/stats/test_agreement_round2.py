@@ -308,3 +308,76 @@ def test_tidy_multirater_table_matches_the_wide_functions_and_statsmodels():
             krippendorff.alpha(reliability_data=ratings[rows].T.astype(float), level_of_measurement="ordinal"),
             abs=1e-12)  # krippendorff package
         assert t.loc[area, "n"] == 20 and t.loc[area, "raters"] == 3
+
+
+# ======================================================================================
+# Item 4: new analyses
+# ======================================================================================
+def test_downgrade_bias_exact_interval_newcombe_and_sign_test():
+    # 81 downgrades, 182 upgrades (263 disagreements) among 300 moderated audits. The downgraded share of
+    # disagreements has the Clopper–Pearson interval 0.2527–0.3676 for 81/263 (Newcombe 1998, Stat Med
+    # 17:857–872, Table I, method 5); net downgrading = (263/300)(2θ − 1).
+    e = ag.downgrade_bias(81, 182, 300)
+    assert e.estimate == pytest.approx((81 - 182) / 300, abs=1e-15)
+    assert e.extra["share_down_ci_low"] == pytest.approx(0.2527, abs=5e-5)
+    assert e.extra["share_down_ci_high"] == pytest.approx(0.3676, abs=5e-5)
+    assert e.ci_low == pytest.approx(263 / 300 * (2 * 0.2527 - 1), abs=2e-4)
+    assert e.ci_high == pytest.approx(263 / 300 * (2 * 0.3676 - 1), abs=2e-4)
+    # exact two-sided sign test, 2 of 10 (R binom.test(2, 10)): p = 2·(1 + 10 + 45)/1024 = 0.109375
+    assert ag.downgrade_bias(8, 2, 15).pvalue == pytest.approx(112 / 1024, abs=1e-15)
+    none = ag.downgrade_bias(0, 0, 7)
+    assert none.estimate == 0 and math.isnan(none.pvalue) and "no disagreements" in none.note
+
+
+def test_compare_agreement_wald_difference():
+    # Hand arithmetic: 0.70 (SE 0.05) vs 0.55 (SE 0.06): z = 0.15/√(0.0025 + 0.0036) = 1.9206
+    t = ag.compare_agreement(Estimate(0.70, se=0.05, n=80), Estimate(0.55, se=0.06, n=70))
+    se = math.sqrt(0.05 ** 2 + 0.06 ** 2)
+    assert t.statistic == pytest.approx(0.15 / se, rel=1e-12)
+    assert t.pvalue == pytest.approx(2 * stats.norm.sf(0.15 / se), rel=1e-12)
+    assert t.extra["ci_low"] == pytest.approx(0.15 - 1.959964 * se, abs=1e-6)
+    assert math.isnan(ag.compare_agreement(Estimate(1.0, se=0.0, n=5), Estimate(1.0, se=0.0, n=5)).pvalue)
+
+
+def test_kappa_sample_size_donner_eliasziw_goodness_of_fit():
+    # Donner & Eliasziw (1992) Stat Med 11:1511–1519, as R kappaSize::CIBinary (its help example:
+    # kappa0 = 0.4, limits 0.3 and 0.5, prevalence 0.3, alpha 0.05). Written out: expected cell
+    # probabilities P0 = (1−p)² + κp(1−p), P1 = 2(1−κ)p(1−p), P2 = p² + κp(1−p); the smallest n with
+    # n·Σ(P(κ0) − P(κ1))²/P(κ1) − 0.001 ≥ χ²₁(0.95) = 3.841459 for κ1 = 0.3 and for κ1 = 0.5.
+    p = 0.3
+
+    def P(k):
+        return [(1 - p) ** 2 + k * p * (1 - p), 2 * (1 - k) * p * (1 - p), p ** 2 + k * p * (1 - p)]
+
+    def per(k1):
+        return sum((a - b) ** 2 / b for a, b in zip(P(0.4), P(k1)))
+
+    crit = 3.841459
+    expected = max(next(n for n in range(1, 10000) if n * per(k1) - 0.001 >= crit) for k1 in (0.3, 0.5))
+    assert ag.kappa_sample_size_binary(0.4, 0.3, 0.5, 0.3) == expected
+    # one-sided (kappaU = NA in kappaSize): chi-squared at 1 − 2α = 0.90 -> 2.705543
+    one = next(n for n in range(1, 10000) if n * per(0.3) - 0.001 >= 2.705543)
+    assert ag.kappa_sample_size_binary(0.4, 0.3, None, 0.3) == one
+
+
+def test_sample_size_for_precision_with_finite_population():
+    # pilot: irrCAC cac.raw4raters Brennan–Prediger, n = 12, SE 0.14472 (irrCAC vignette). Per-case-file
+    # variance 12·SE²; for a half-width 0.1 at 95%: n∞ = 1.959964²·12·0.14472²/0.1² = 96.6 → 97.
+    se, n = 0.14472, 12
+    n_inf = 1.959964 ** 2 * n * se ** 2 / 0.1 ** 2
+    assert ag.sample_size_for_precision(se, n, 0.1) == math.ceil(n_inf)
+    # finite population of 150 audits (irrCAC's N; variance × (1 − n/N)): n = n∞/(1 + n∞/N)
+    assert ag.sample_size_for_precision(se, n, 0.1, population=150) == math.ceil(n_inf / (1 + n_inf / 150))
+    # and at that n the planned half-width, with the factor 1 − n/N, is within the target
+    k = ag.sample_size_for_precision(se, n, 0.1, population=150)
+    assert 1.959964 * math.sqrt(n * se ** 2 / k * (1 - k / 150)) <= 0.1 + 1e-9
+    assert ag.sample_size_for_precision(0.0, 20, 0.1) == -1
+
+
+def test_bowker_full_df_p_beside_reduced():
+    # statsmodels SquareTable.symmetry keeps df = q(q−1)/2 even when a pair is empty: its p is the full-df p
+    from statsmodels.stats.contingency_tables import SquareTable
+    t = np.array([[5, 3, 0], [1, 6, 0], [0, 4, 7]])
+    b = ag.bowker_symmetry(t, categories=[0, 1, 2])
+    assert b.df == 2 and b.extra["df_full"] == 3
+    assert b.extra["pvalue_full_df"] == pytest.approx(SquareTable(t, shift_zeros=False).symmetry().pvalue, rel=1e-12)
