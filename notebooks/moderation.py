@@ -132,8 +132,13 @@ rpt.table(confusion, "confusion_by_domain",
 # ## Direction of disagreement
 
 # %%
-rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
-          "Do moderators grade systematically lower or higher? Tests by domain this period",
+rpt.table(reliability.drift_direction(ds), "drift_direction",
+          "Do moderators grade systematically lower or higher? Direction by domain this period",
+          note=reliability.DRIFT_NOTE, empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.drift_tests(ds), "drift_tests",
+          "Do the two grade distributions differ? Stuart–Maxwell and Bowker by domain this period",
           note=reliability.DRIFT_NOTE, empty="No audits were moderated this period.")
 
 # %% [markdown]
@@ -149,8 +154,13 @@ rpt.text(reliability.paradox_text(paradox))
 rpt.text(reliability.ac2_text(by_domain, len(ds.scale.grades)))
 
 # %%
-rpt.table(paradox, "kappa_paradox",
-          "Observed and chance agreement, kappa and AC1 beside the grade mix, by domain this period",
+rpt.table(reliability.paradox_coefficients(paradox), "kappa_paradox",
+          "Observed and chance agreement, kappa and AC1, by domain this period",
+          empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.grade_mix(paradox), "grade_mix",
+          "Grade mix: each grade's share of all auditor and moderator grades, by domain this period",
           empty="No audits were moderated this period.")
 
 # %% [markdown]

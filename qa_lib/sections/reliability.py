@@ -62,6 +62,10 @@ __all__ = [
     "kappa_paradox",
     "paradox_text",
     "ac2_text",
+    "drift_direction",
+    "drift_tests",
+    "paradox_coefficients",
+    "grade_mix",
     "auditor_bias",
     "bias_text",
     "agreement_comparison",
@@ -818,3 +822,30 @@ def sample_planning(ds: Dataset, *, half_widths: Sequence[float] = HALF_WIDTHS) 
     for c in hcols:
         out[c] = out[c].astype("Int64")
     return out[cols]
+
+
+#: Columns of the two halves of :func:`drift_by_domain` shown in the report (each fits 1,280 px).
+DRIFT_DIRECTION_COLUMNS = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "mean_difference",
+                           "mean_difference_ci_low", "mean_difference_ci_high", "mcnemar_p", "mcnemar_q", "direction"]
+DRIFT_TEST_COLUMNS = ["stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_q", "bowker",
+                      "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_q"]
+
+
+def drift_direction(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The direction half of :func:`drift_by_domain`: counts, net downgrading, mean change, McNemar."""
+    return drift_by_domain(ds, periods=periods)[DRIFT_DIRECTION_COLUMNS]
+
+
+def drift_tests(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The symmetry half of :func:`drift_by_domain`: Stuart–Maxwell and Bowker (reduced and full df)."""
+    return drift_by_domain(ds, periods=periods)[DRIFT_TEST_COLUMNS]
+
+
+def paradox_coefficients(table: pd.DataFrame) -> pd.DataFrame:
+    """The coefficient half of a :func:`kappa_paradox` table (n, p_o, both chance terms, kappa, AC1, skew)."""
+    return table[[c for c in table.columns if not c.endswith(" share")]]
+
+
+def grade_mix(table: pd.DataFrame) -> pd.DataFrame:
+    """The grade-mix half of a :func:`kappa_paradox` table: each grade's share of all grades given."""
+    return table[["n", *[c for c in table.columns if c.endswith(" share")]]]

@@ -383,3 +383,20 @@ def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
     assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
     assert "AC2 with quadratic weights runs from" in html
     assert "Bowker p (full df)" in html
+
+
+@pytest.mark.browser
+def test_moderation_tables_fit_1280px(demo_run):
+    # Issue 19 item 5: every column of every moderation table is visible at 1,280 px (no sideways scroll).
+    from browser import browser_page
+
+    page_file = demo_run["out"] / "moderation.html"
+    with browser_page(viewport={"width": 1280, "height": 900}) as page:
+        page.goto(page_file.as_uri())
+        wide = page.evaluate("""() => [...document.querySelectorAll('table')].map(t => {
+            const cap = t.querySelector('caption');
+            const box = t.parentElement;
+            return {caption: cap ? cap.textContent.slice(0, 70) : '', table: t.scrollWidth,
+                    box: box.clientWidth, right: t.getBoundingClientRect().right};
+        }).filter(r => r.table > r.box + 1 || r.right > 1280)""")
+    assert wide == [], wide
