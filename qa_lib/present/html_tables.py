@@ -75,6 +75,15 @@ def pct(x: float, digits: int = 0) -> str:
     return fmt.pct(x, digits)
 
 
+#: Agreement coefficients and their chance terms: always 2 decimal places, as their intervals (issue 19).
+COEFFICIENT_PREFIXES = ("kappa", "ac1", "ac2", "fleiss_kappa", "alpha_", "conger", "brennan", "scott", "p_o", "p_e")
+
+
+def _is_pvalue(column: object) -> bool:
+    c = str(column)
+    return c in ("p_value", "q_value") or c.endswith(("_p", "_q"))
+
+
 def format_cell(value: object, column: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -82,6 +91,11 @@ def format_cell(value: object, column: object) -> str:
         return "Yes" if value else "No"
     if is_share(column) and isinstance(value, (int, float, np.integer, np.floating)):
         return pct(value)
+    if isinstance(value, (float, np.floating)) and _is_pvalue(column):
+        return "<0.001" if value < 0.001 else fmt.number(value, 3)  # one p format: 3 decimals
+    if isinstance(value, (float, np.floating)) and str(column).startswith(COEFFICIENT_PREFIXES) \
+            and not str(column).endswith("_se"):
+        return fmt.number(value, 2)
     if isinstance(value, (float, np.floating)):
         return fmt.significant(value, 3) if abs(value) < 1 else fmt.number(value, 2)
     if isinstance(value, (int, np.integer)):
