@@ -381,3 +381,16 @@ def test_bowker_full_df_p_beside_reduced():
     b = ag.bowker_symmetry(t, categories=[0, 1, 2])
     assert b.df == 2 and b.extra["df_full"] == 3
     assert b.extra["pvalue_full_df"] == pytest.approx(SquareTable(t, shift_zeros=False).symmetry().pvalue, rel=1e-12)
+
+
+def test_exact_mann_kendall_small_n():
+    from qa_lib.stats.proportions import mann_kendall
+    # Kendall (1975) table: n = 4, perfectly increasing, S = 6: exact two-sided p = 2/4! = 0.0833
+    assert mann_kendall([1, 2, 3, 4], exact=True).pvalue == pytest.approx(2 / 24, abs=1e-15)
+    # against scipy's exact Kendall tau (same null distribution of S with times 1..n, no ties)
+    rng = np.random.default_rng(9)
+    for n in (5, 7, 10):
+        y = rng.permutation(n) + rng.random(n) * 0.1
+        mk = mann_kendall(y, exact=True)
+        assert mk.pvalue == pytest.approx(stats.kendalltau(np.arange(n), y, method="exact").pvalue, rel=1e-9)
+    assert "exact_pvalue" not in mann_kendall(np.arange(12.0)).extra
