@@ -394,3 +394,32 @@ def test_exact_mann_kendall_small_n():
         mk = mann_kendall(y, exact=True)
         assert mk.pvalue == pytest.approx(stats.kendalltau(np.arange(n), y, method="exact").pvalue, rel=1e-9)
     assert "exact_pvalue" not in mann_kendall(np.arange(12.0)).extra
+
+
+def test_cluster_bootstrap_bca_matches_scipy_and_handles_perfect_agreement():
+    # Peer: scipy.stats.bootstrap(..., paired=True, method="BCa") on the same 40 pairs (each pair one case
+    # file). Different random draws, so the limits agree to Monte Carlo error only (20,000 replicates).
+    rng = np.random.default_rng(2)
+    a = rng.choice(4, 40, p=[0.1, 0.5, 0.3, 0.1])
+    b = np.clip(a + rng.choice([-1, 0, 1], 40, p=[0.15, 0.7, 0.15]), 0, 3)
+    la, lb = np.asarray(OFSTED, dtype=object)[a], np.asarray(OFSTED, dtype=object)[b]
+
+    def ac1(x, y, axis=-1):
+        return np.array([_ac1_by_hand(np.asarray(OFSTED, dtype=object)[xx], np.asarray(OFSTED, dtype=object)[yy],
+                                      OFSTED) for xx, yy in zip(np.atleast_2d(x), np.atleast_2d(y))]).squeeze()
+
+    peer = stats.bootstrap((a, b), ac1, paired=True, vectorized=True, n_resamples=20000, method="BCa",
+                           random_state=1).confidence_interval
+    e = ag.bootstrap_agreement(la, lb, categories=OFSTED, n_boot=20000)
+    assert e.estimate == pytest.approx(_ac1_by_hand(la, lb, OFSTED), abs=1e-12)
+    assert e.ci_low == pytest.approx(peer.low, abs=0.02) and e.ci_high == pytest.approx(peer.high, abs=0.02)
+    # clusters: each case file twice (two domains alike) resamples whole case files -> the same interval
+    # as one pair per case file (the duplicated table has identical coefficient in every replicate draw)
+    cl = np.r_[np.arange(40), np.arange(40)]
+    e2 = ag.bootstrap_agreement(np.r_[la, la], np.r_[lb, lb], categories=OFSTED, clusters=cl, n_boot=4000, seed=7)
+    e1 = ag.bootstrap_agreement(la, lb, categories=OFSTED, n_boot=4000, seed=7)
+    assert (e2.ci_low, e2.ci_high) == pytest.approx((e1.ci_low, e1.ci_high), abs=1e-12)
+    # 12 of 12 agree: a point, said so (no NaN)
+    p = ag.bootstrap_agreement(["Good"] * 6 + ["Outstanding"] * 6, ["Good"] * 6 + ["Outstanding"] * 6,
+                               categories=OFSTED, n_boot=500)
+    assert (p.estimate, p.ci_low, p.ci_high) == (1.0, 1.0, 1.0) and "point" in p.note
