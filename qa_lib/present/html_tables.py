@@ -46,7 +46,8 @@ LABELS.update({
     "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
     "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
     "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
-    "bowker_q": "Bowker q (BH)", "bowker_full_df_p": "Bowker p (full df)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "bowker_q": "Bowker q (BH)", "bowker_full_df_p": "Bowker p (full df)",
+    "bowker_exact_p": "Bowker p (exact)", "stuart_maxwell_exact_p": "Stuart–Maxwell p (exact)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
     "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
     "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
     # issue 19: per-auditor bias, agreement compared with the previous period, sample planning

@@ -101,7 +101,9 @@ AUDITOR_NOTE = ("Auditors are shown by pseudonym, numbered by how many of their 
 DRIFT_NOTE = ("Mean grade change: moderator minus auditor in grade steps (positive = moderator lower), t 95% CI. "
               "Stuart–Maxwell tests whether the two grade distributions differ, Bowker whether the table is "
               "symmetric (grades or pairs of grades without disagreement are dropped and df reduced; Bowker p with "
-              "the full q(q−1)/2 df, as statsmodels and SAS print it, is shown beside it); McNemar "
+              "the full q(q−1)/2 df, as statsmodels and SAS print it, is shown beside it). Exact p: the "
+              "permutation distribution of swapping the two grades within case files (as R coin), enumerated for "
+              "small tables, otherwise 20,000 seeded Monte Carlo draws. McNemar "
               "compares downgrades with upgrades (exact binomial). q = Benjamini–Hochberg adjusted across the rows "
               "of this table; the direction is stated when McNemar q < 0.05.")
 MULTIRATER_NOTE = ("Raters: the auditor and the peers of each case file (moderators left out). Fleiss' kappa, AC1 "
@@ -354,7 +356,8 @@ def drift_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.
     conf = confusion_by_domain(ds, periods=periods)
     cols = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "mean_difference", "mean_difference_ci_low",
             "mean_difference_ci_high", "stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_q",
-            "bowker", "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_q", "mcnemar_p", "mcnemar_q", "direction"]
+            "bowker", "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_q", "stuart_maxwell_exact_p",
+            "bowker_exact_p", "mcnemar_p", "mcnemar_q", "direction"]
     if conf.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
     rows = {}
@@ -365,12 +368,15 @@ def drift_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.
         sm, bw = ag.stuart_maxwell(t, categories=grades), ag.bowker_symmetry(t, categories=grades)
         mc = ag.mcnemar(t, categories=grades, exact=True)
         md = _mean_difference(t)
+        ex = ag.symmetry_exact(t, categories=grades, n_mc=20_000)
         rows[d] = {"n": dd["n"], "n_downgraded": dd["n_downgraded"], "n_upgraded": dd["n_upgraded"],
                    "net_downgraded_share": dd["net_downgraded"], "mean_difference": md[0],
                    "mean_difference_ci_low": md[1], "mean_difference_ci_high": md[2],
                    "stuart_maxwell": sm.statistic, "stuart_maxwell_df": sm.df, "stuart_maxwell_p": sm.pvalue,
                    "bowker": bw.statistic, "bowker_df": bw.df, "bowker_p": bw.pvalue,
-                   "bowker_full_df_p": bw.extra.get("pvalue_full_df", math.nan), "mcnemar_p": mc.pvalue}
+                   "bowker_full_df_p": bw.extra.get("pvalue_full_df", math.nan), "mcnemar_p": mc.pvalue,
+                   "stuart_maxwell_exact_p": ex["stuart_maxwell_pvalue_exact"],
+                   "bowker_exact_p": ex["bowker_pvalue_exact"]}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "domain"
     for test in ("stuart_maxwell", "bowker", "mcnemar"):
@@ -827,8 +833,9 @@ def sample_planning(ds: Dataset, *, half_widths: Sequence[float] = HALF_WIDTHS) 
 #: Columns of the two halves of :func:`drift_by_domain` shown in the report (each fits 1,280 px).
 DRIFT_DIRECTION_COLUMNS = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "mean_difference",
                            "mean_difference_ci_low", "mean_difference_ci_high", "mcnemar_p", "mcnemar_q", "direction"]
-DRIFT_TEST_COLUMNS = ["stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_q", "bowker",
-                      "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_q"]
+DRIFT_TEST_COLUMNS = ["stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_exact_p",
+                      "stuart_maxwell_q", "bowker", "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_exact_p",
+                      "bowker_q"]
 
 
 def drift_direction(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:

@@ -66,6 +66,7 @@ __all__ = [
     "sample_size_for_precision",
     "kappa_sample_size_binary",
     "bootstrap_agreement",
+    "symmetry_exact",
 ]
 
 #: Below this many case files (pairs / units) a result carries a "tiny n" note.
@@ -2517,3 +2518,92 @@ def bootstrap_agreement(auditor: Any, moderator: Any, *, categories: Sequence, m
                  percentile_ci=tuple(float(x) for x in np.quantile(boot, [ci.tail, 1 - ci.tail])))
     return Estimate(est, se=se, ci_low=lo, ci_high=hi, n=C, method=method, measure=name, extra=extra,
                     level=ci.level, note=_tiny_note(C))
+
+
+#: Exact symmetry tests enumerate every split when there are at most this many; beyond, Monte Carlo.
+EXACT_MAX_SPLITS = 200_000
+
+
+def symmetry_exact(table: Any, *, categories: Sequence | None = None, n_mc: int = 100_000,
+                   seed: int = 20240401) -> dict:
+    """Exact conditional (permutation) Bowker and Stuart–Maxwell p-values for small tables.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or 2-D array
+        Square count table (rows = auditor, columns = moderator), declared as for
+        :func:`bowker_symmetry`.
+    categories : sequence, optional
+        The declared scale (required for an unlabelled table).
+    n_mc : int, optional
+        Monte Carlo draws when the exact enumeration would exceed :data:`EXACT_MAX_SPLITS`.
+    seed : int, optional
+        Seed for the Monte Carlo draws.
+
+    Returns
+    -------
+    dict
+        ``bowker``, ``bowker_pvalue_exact``, ``stuart_maxwell``, ``stuart_maxwell_pvalue_exact``,
+        ``method`` ("exact enumeration" or "Monte Carlo, n draws") and ``n_splits``.
+
+    Notes
+    -----
+    Under the null, swapping the auditor's and moderator's grades within a case file changes
+    nothing (the permutation argument of coin's ``symmetry_test``/``mh_test``): given
+    s_ij = n_ij + n_ji, the count n_ij is Binomial(s_ij, ½), independently over the pairs.
+    Both statistics are computed on every split (the Stuart–Maxwell S matrix depends only
+    on s_ij, so it is fixed); p = P(statistic ≥ observed). For a 2 x 2 table the Bowker p is
+    the exact McNemar (binomial) p.
+
+    References
+    ----------
+    Hothorn T, Hornik K, van de Wiel MA, Zeileis A (2006) Am Stat 60:257–263 (coin).
+    Agresti A (2013) Categorical Data Analysis, 3rd ed., §11.
+    """
+    t, labels = _as_table(table, "symmetry_exact table", categories)
+    q = t.shape[0]
+    iu = np.triu_indices(q, 1)
+    up, lo = t[iu].astype(np.int64), t.T[iu].astype(np.int64)
+    s = up + lo
+    keep = s > 0
+    out: dict[str, Any] = {"bowker": math.nan, "bowker_pvalue_exact": math.nan, "stuart_maxwell": math.nan,
+                           "stuart_maxwell_pvalue_exact": math.nan, "method": "", "n_splits": 0}
+    if not keep.any():
+        out["method"] = "undefined: no disagreements"
+        return out
+    ii, jj = iu[0][keep], iu[1][keep]
+    sk, obs_up = s[keep], up[keep]
+    total = float(np.prod((sk + 1).astype(float)))
+    if total <= EXACT_MAX_SPLITS:
+        grids = np.meshgrid(*[np.arange(v + 1) for v in sk], indexing="ij")
+        x = np.stack([g.ravel() for g in grids], axis=1).astype(float)
+        prob = np.prod([stats.binom.pmf(x[:, k], sk[k], 0.5) for k in range(len(sk))], axis=0)
+        out["method"], out["n_splits"] = "exact enumeration of every split", int(total)
+    else:
+        rng = np.random.default_rng(seed)
+        x = rng.binomial(sk[None, :], 0.5, size=(n_mc, len(sk))).astype(float)
+        prob = np.full(n_mc, 1.0 / n_mc)
+        out["method"], out["n_splits"] = f"Monte Carlo, {n_mc} draws (seed {seed})", n_mc
+    diff = 2 * x - sk[None, :]                      # n_ij − n_ji on each split
+    bow = (diff ** 2 / sk[None, :]).sum(1)
+    obs_b = float(((2 * obs_up - sk) ** 2 / sk).sum())
+    # Stuart–Maxwell: d_i = Σ_j (n_ij − n_ji); S fixed by the s_ij; use the connected categories
+    D = np.zeros((x.shape[0], q))
+    np.add.at(D.T, ii, diff.T)
+    np.add.at(D.T, jj, -diff.T)
+    off = np.zeros((q, q))
+    off[ii, jj] = sk
+    off[jj, ii] = sk
+    sm_obs = stuart_maxwell(t, categories=labels)
+    used = [k for k in range(q) if off[k].sum() > 0]
+    if len(used) >= 2 and math.isfinite(sm_obs.statistic):
+        idx = np.array(used[:-1])
+        S = -off[np.ix_(idx, idx)]
+        S[np.diag_indices_from(S)] = off[idx].sum(1)
+        Sinv = np.linalg.pinv(S)
+        sm = np.einsum("ki,ij,kj->k", D[:, idx], Sinv, D[:, idx])
+        out["stuart_maxwell"] = sm_obs.statistic
+        out["stuart_maxwell_pvalue_exact"] = float(min(1.0, prob[sm >= sm_obs.statistic - 1e-9].sum()))
+    out["bowker"] = obs_b
+    out["bowker_pvalue_exact"] = float(min(1.0, prob[bow >= obs_b - 1e-9].sum()))
+    return out

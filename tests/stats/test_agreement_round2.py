@@ -423,3 +423,24 @@ def test_cluster_bootstrap_bca_matches_scipy_and_handles_perfect_agreement():
     p = ag.bootstrap_agreement(["Good"] * 6 + ["Outstanding"] * 6, ["Good"] * 6 + ["Outstanding"] * 6,
                                categories=OFSTED, n_boot=500)
     assert (p.estimate, p.ci_low, p.ci_high) == (1.0, 1.0, 1.0) and "point" in p.note
+
+
+def test_exact_symmetry_tests_small_tables(monkeypatch):
+    # 2x2: the exact Bowker p is the exact McNemar p, binom.test(4, 14) two-sided (R; scipy binomtest)
+    e = ag.symmetry_exact(np.array([[20, 10], [4, 30]]), categories=[0, 1])
+    assert e["bowker_pvalue_exact"] == pytest.approx(stats.binomtest(4, 14).pvalue, rel=1e-12)
+    # 3x3 [[5,3,0],[1,6,0],[0,4,7]]: pairs (1,2) s=4 and (2,3) s=4; each term (2x−4)²/4 is 4, 1 or 0 with
+    # probabilities 2/16, 8/16, 6/16; observed B = 1 + 4 = 5, so P(B ≥ 5) = (2/16)² + 2(2/16)(8/16) = 36/256.
+    t = np.array([[5, 3, 0], [1, 6, 0], [0, 4, 7]])
+    e = ag.symmetry_exact(t, categories=[0, 1, 2])
+    assert e["bowker"] == 5 and e["bowker_pvalue_exact"] == pytest.approx(36 / 256, abs=1e-15)
+    assert e["method"].startswith("exact") and e["n_splits"] == 25
+    # Stuart–Maxwell on the same splits: here d = (2, −6, 4)... its exact p from the same enumeration
+    assert e["stuart_maxwell"] == pytest.approx(ag.stuart_maxwell(t, categories=[0, 1, 2]).statistic, rel=1e-12)
+    assert 0 < e["stuart_maxwell_pvalue_exact"] <= 1
+    # Monte Carlo path agrees with the enumeration to sampling error
+    monkeypatch.setattr(ag, "EXACT_MAX_SPLITS", 10)
+    mc = ag.symmetry_exact(t, categories=[0, 1, 2], n_mc=200_000)
+    assert mc["method"].startswith("Monte Carlo")
+    assert mc["bowker_pvalue_exact"] == pytest.approx(36 / 256, abs=0.005)
+    assert mc["stuart_maxwell_pvalue_exact"] == pytest.approx(e["stuart_maxwell_pvalue_exact"], abs=0.005)
