@@ -67,6 +67,8 @@ __all__ = [
     "kappa_sample_size_binary",
     "bootstrap_agreement",
     "symmetry_exact",
+    "mcnemar_sample_size",
+    "stuart_maxwell_sample_size",
 ]
 
 #: Below this many case files (pairs / units) a result carries a "tiny n" note.
@@ -2607,3 +2609,76 @@ def symmetry_exact(table: Any, *, categories: Sequence | None = None, n_mc: int 
     out["bowker"] = obs_b
     out["bowker_pvalue_exact"] = float(min(1.0, prob[bow >= obs_b - 1e-9].sum()))
     return out
+
+
+def mcnemar_sample_size(p_down: float, p_up: float, *, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Moderated audits needed for McNemar's test to detect a drift (downgrades ≠ upgrades).
+
+    Parameters
+    ----------
+    p_down, p_up : float
+        Expected shares of moderated audits the moderator grades lower / higher.
+    alpha, power : float, optional
+        Two-sided level and power (defaults 0.05 and 0.8).
+
+    Returns
+    -------
+    int
+        n = ⌈[z_{1−α/2}√ψ + z_{power}√(ψ − δ²)]² / δ²⌉ with ψ = p_down + p_up, δ = p_down − p_up
+        (Connor 1987, the unconditional approximation also used by R ``MESS::power_mcnemar_test``).
+
+    References
+    ----------
+    Connor RJ (1987) Biometrics 43:207–211.
+    """
+    psi, delta = p_down + p_up, p_down - p_up
+    if not (0 < psi <= 1 and delta != 0 and 0 < alpha < 1 and 0 < power < 1):
+        raise problem(StatisticsError, "mcnemar_sample_size", expected="0 < p_down + p_up ≤ 1, p_down ≠ p_up",
+                      received=f"p_down={p_down}, p_up={p_up}")
+    za, zb = stats.norm.isf(alpha / 2), stats.norm.ppf(power)
+    return int(math.ceil((za * math.sqrt(psi) + zb * math.sqrt(psi - delta ** 2)) ** 2 / delta ** 2 - 1e-9))
+
+
+def stuart_maxwell_sample_size(table_shares: Any, *, categories: Sequence, alpha: float = 0.05,
+                               power: float = 0.8, max_n: int = 100_000) -> int:
+    """Moderated audits needed for the Stuart–Maxwell test to detect an expected pattern of drift.
+
+    Parameters
+    ----------
+    table_shares : 2-D array or DataFrame
+        Expected auditor x moderator cell shares (summing to 1) under the drift to detect.
+    categories : sequence
+        The declared scale.
+    alpha, power : float, optional
+        Level and power.
+    max_n : int, optional
+        Search limit.
+
+    Returns
+    -------
+    int
+        The smallest n with P(χ²_df(λ) > χ²_df,1−α) ≥ power, λ = n·d′S⁻¹d computed from the
+        shares (the noncentral chi-squared approximation of the Wald statistic; Lachin 1992),
+        df = q − 1 over the categories with disagreements; ``-1`` if not reached by ``max_n``.
+
+    References
+    ----------
+    Lachin JM (1992) Stat Med 11:1239–1251.
+    """
+    shares, _ = _as_table(table_shares, "stuart_maxwell_sample_size shares", categories)
+    shares = shares / shares.sum()
+    one = stuart_maxwell(shares * 1e6, categories=list(categories))
+    if not math.isfinite(one.statistic):
+        return -1
+    lam1, df = one.statistic / 1e6, int(one.df)
+    crit = stats.chi2.isf(alpha, df)
+    lo, hi = 1, max_n
+    if stats.ncx2.sf(crit, df, hi * lam1) < power:
+        return -1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if stats.ncx2.sf(crit, df, mid * lam1) >= power:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

@@ -444,3 +444,17 @@ def test_exact_symmetry_tests_small_tables(monkeypatch):
     assert mc["method"].startswith("Monte Carlo")
     assert mc["bowker_pvalue_exact"] == pytest.approx(36 / 256, abs=0.005)
     assert mc["stuart_maxwell_pvalue_exact"] == pytest.approx(e["stuart_maxwell_pvalue_exact"], abs=0.005)
+
+
+def test_power_sample_sizes_mcnemar_and_stuart_maxwell():
+    # Connor (1987) formula written out: psi = 0.25, delta = 0.10, alpha 0.05, power 0.8:
+    # n = (1.959964·0.5 + 0.841621·√(0.25 − 0.01))² / 0.01 = 192.3... -> 193
+    n = ((1.959964 * 0.5 + 0.841621 * math.sqrt(0.24)) ** 2) / 0.01
+    assert ag.mcnemar_sample_size(0.175, 0.075) == math.ceil(n)
+    # Stuart–Maxwell: smallest n with noncentral chi-squared power >= 0.8 (scipy ncx2), λ per audit from
+    # the expected shares (d'S⁻¹d on shares, Lachin 1992)
+    shares = np.array([[0.10, 0.06, 0.0, 0.0], [0.02, 0.40, 0.08, 0.0], [0.0, 0.03, 0.20, 0.04], [0.0, 0.0, 0.01, 0.06]])
+    k = ag.stuart_maxwell_sample_size(shares, categories=OFSTED)
+    lam1 = ag.stuart_maxwell(shares * 1e6, categories=OFSTED).statistic / 1e6
+    crit = stats.chi2.isf(0.05, 3)
+    assert stats.ncx2.sf(crit, 3, k * lam1) >= 0.8 > stats.ncx2.sf(crit, 3, (k - 1) * lam1)
