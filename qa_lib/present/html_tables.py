@@ -47,9 +47,17 @@ LABELS.update({
     "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
     "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
     "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
-    "bowker_q": "Bowker q (BH)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "bowker_q": "Bowker q (BH)", "bowker_full_df_p": "Bowker p (full df)",
+    "bowker_exact_p": "Bowker p (exact)", "stuart_maxwell_exact_p": "Stuart–Maxwell p (exact)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
     "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
     "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
+    # issue 19: per-auditor bias, agreement compared with the previous period, sample planning
+    "calibrate": "Calibration", "previous_n": "n (previous period)", "previous_ac1": "AC1 (previous period)",
+    "ac1_difference": "AC1 difference (this − previous)", "ac1_difference_ci_low": "AC1 difference: 95% CI from",
+    "ac1_difference_ci_high": "AC1 difference: 95% CI to", "differs": "Difference", "z": "z",
+    "audits": "Audits this period (N)", "ac1_se": "AC1 SE",
+    **{f"{m}_n_{h:g}": f"{t} ± {h:g}: case files" for m, t in (("ac1", "AC1"), ("kappa_quadratic", "Weighted kappa"))
+       for h in (0.1, 0.15, 0.2)},
 })
 LABELS.update({
     "ci_low": "95% CI from", "ci_high": "95% CI to", "diff_ci_low": "Difference: 95% CI from",
@@ -74,6 +82,15 @@ def pct(x: float, digits: int = 0) -> str:
     return fmt.pct(x, digits)
 
 
+#: Agreement coefficients and their chance terms: always 2 decimal places, as their intervals (issue 19).
+COEFFICIENT_PREFIXES = ("kappa", "ac1", "ac2", "fleiss_kappa", "alpha_", "conger", "brennan", "scott", "p_o", "p_e")
+
+
+def _is_pvalue(column: object) -> bool:
+    c = str(column)
+    return c in ("p_value", "q_value") or c.endswith(("_p", "_q"))
+
+
 def format_cell(value: object, column: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -81,6 +98,11 @@ def format_cell(value: object, column: object) -> str:
         return "Yes" if value else "No"
     if is_share(column) and isinstance(value, (int, float, np.integer, np.floating)):
         return pct(value)
+    if isinstance(value, (float, np.floating)) and _is_pvalue(column):
+        return "<0.001" if value < 0.001 else fmt.number(value, 3)  # one p format: 3 decimals
+    if isinstance(value, (float, np.floating)) and str(column).startswith(COEFFICIENT_PREFIXES) \
+            and not str(column).endswith("_se"):
+        return fmt.number(value, 2)
     if isinstance(value, (float, np.floating)):
         return fmt.significant(value, 3) if abs(value) < 1 else fmt.number(value, 2)
     if isinstance(value, (int, np.integer)):

@@ -15,9 +15,9 @@ Conventions (fixed here, printed in the report footnotes by :func:`methods_note`
   difference. The family for Benjamini–Hochberg is the practice domains shown in the table (the
   overall grade is a single pre-specified headline test and is not adjusted). A change is called
   only when the adjusted q is below 0.05 (``ALPHA``).
-- Trend over the shown periods: Cochran–Armitage for % Good or better (period scores 1..k; exact
+- Trend over the shown periods: Cochran–Armitage for % Good or better (period scores = real positions in time; exact
   permutation p when fewer than 30 events or non-events), linear-by-linear (Mantel M²) for the
-  whole grade distribution with period scores 1..k and grade scores 1 = worst … 4 = best.
+  whole grade distribution with the same period scores and grade scores 1 = worst … 4 = best.
 - SPC: p charts (Making Data Count rules, :func:`qa_lib.stats.trend.spc`) of monthly counts over the
   months of the shown periods, drawn only from ``SPC_MIN_POINTS`` months.
 """
@@ -282,42 +282,56 @@ def comparison_display(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # trend over the shown periods
 # --------------------------------------------------------------------------------------
+def _period_positions(ds: Dataset) -> dict[str, int]:
+    """Position of each shown period in time: 1 for the first, then quarters (or months) since it, plus 1."""
+    shown = ds.period.history(ds.params.history_periods)
+    first = shown[0]
+    return {p.label: ((p.start.year - first.start.year) * 12 + p.start.month - first.start.month) // p.n_months + 1
+            for p in shown}
+
+
 def trend_tests(ds: Dataset) -> pd.DataFrame:
     """Trend over the report period and its ``history_periods`` predecessors.
 
     Returns
     -------
     DataFrame
-        Two rows: ``% Good or better`` (Cochran–Armitage, period scores 1..k) and ``Grade
-        distribution`` (linear-by-linear, period scores 1..k, grade scores 1 = worst … 4 = best).
+        Two rows: ``% Good or better`` (Cochran–Armitage) and ``Grade distribution``
+        (linear-by-linear, grade scores 1 = worst … 4 = best). Period scores are the periods' real
+        positions in time (1 for the first period shown, then quarters — or months — since it, plus 1),
+        so a period with no audits leaves a gap in the scores rather than closing it up (issue 19, B2).
         Columns ``periods``, ``audits``, ``statistic``, ``p_value``, ``direction`` (signed z: positive =
-        better over time), ``change``, ``change_label``, ``method``, ``note``. Periods with no audits
-        are left out of the tests (and said so in ``note``); fewer than 2 periods with audits gives
+        better over time), ``change``, ``change_label``, ``method``, ``scores``, ``note``. Periods with no
+        audits are left out of the tests (and said so in ``note``); fewer than 2 periods with audits gives
         "not tested".
     """
     counts = tables.overall_by_period(ds)
     grades = list(ds.scale.grades)
+    positions = _period_positions(ds)
     used = counts[counts["n"] > 0]
     dropped = [str(p) for p in counts.index[counts["n"] == 0]]
-    gap = f"Periods with no audits left out: {', '.join(dropped)}. " if dropped else ""
+    scores = [float(positions[str(p)]) for p in used.index]
+    gap = (f"Periods with no audits left out: {', '.join(dropped)}; the others keep their real positions in time "
+           f"(scores {', '.join(fmt.number(s, 0) for s in scores)}). " if dropped else "")
     rows = []
     if len(used) < 2:
         for name in ("% Good or better", "Grade distribution"):
             rows.append({"measure": name, "periods": len(used), "audits": int(used["n"].sum()), "statistic": math.nan,
-                         "p_value": math.nan, "direction": math.nan, "method": "not tested",
+                         "p_value": math.nan, "direction": math.nan, "method": "not tested", "scores": "",
                          "note": gap + "Fewer than 2 periods with audits: no trend can be tested."})
     else:
         x, n = used["good_or_better"].to_numpy(), used["n"].to_numpy()
         few = min(x.sum(), (n - x).sum())
-        ca = cochran_armitage(x, n, exact=bool(few < EXACT_BELOW))
+        ca = cochran_armitage(x, n, scores=scores, exact=bool(few < EXACT_BELOW))
+        shown_scores = ", ".join(fmt.number(s, 0) for s in scores)
         rows.append({"measure": "% Good or better", "periods": len(used), "audits": int(n.sum()), "statistic": ca.statistic,
                      "p_value": ca.pvalue, "direction": ca.extra.get("z", math.nan), "method": ca.method,
-                     "note": gap + ca.note})
+                     "scores": shown_scores, "note": gap + ca.note})
         table = used[grades[::-1]].to_numpy()  # worst grade first so column scores 1..4 run worst → best
-        lbl = linear_by_linear(table)
+        lbl = linear_by_linear(table, row_scores=scores)
         rows.append({"measure": "Grade distribution", "periods": len(used), "audits": int(n.sum()), "statistic": lbl.statistic,
                      "p_value": lbl.pvalue, "direction": lbl.extra.get("z", math.nan), "method": lbl.method,
-                     "note": gap + lbl.note})
+                     "scores": shown_scores, "note": gap + lbl.note})
     out = pd.DataFrame(rows).set_index("measure")
     words = [classify_change(p, d, alpha=ALPHA) for p, d in zip(out["p_value"], out["direction"])]
     out["change"] = [w.word for w in words]
@@ -333,15 +347,19 @@ def trend_table(ds: Dataset) -> pd.DataFrame:
 
 def trend_footnote(ds: Dataset) -> str:
     """The fixed conventions of :func:`trend_tests`, with the scores used."""
-    periods = [str(p) for p in tables.periods_shown(ds)]
+    positions = _period_positions(ds)
+    unit = "months" if ds.period.kind == "month" else "quarters"
     grades = list(ds.scale.grades)[::-1]
-    pscores = ", ".join(f"{p} = {i}" for i, p in enumerate(periods, 1))
+    pscores = ", ".join(f"{p} = {i}" for p, i in positions.items())
     gscores = ", ".join(f"{g} = {i}" for i, g in enumerate(grades, 1))
-    return (f"Trend tests use period scores {pscores} and, for the grade distribution, grade scores {gscores}. "
+    return (f"Trend tests use period scores from each period's real position in time ({unit} since the first period "
+            f"shown, plus 1): "
+            f"{pscores}; a period with no audits is left out but the others keep their scores, so gaps in time are "
+            f"kept. For the grade distribution, grade scores {gscores}. "
             "% Good or better: Cochran–Armitage test (chi-squared form of R prop.trend.test, two-sided; exact "
             f"permutation p when fewer than {EXACT_BELOW} audits are, or are not, Good or better). Grade distribution: "
             "linear-by-linear association (Mantel M² = (N−1)r², 1 df, two-sided). A trend is called Improving or "
-            f"Worsening only when p < {ALPHA}; otherwise No clear change. Periods with no audits are left out.")
+            f"Worsening only when p < {ALPHA}; otherwise No clear change.")
 
 
 # --------------------------------------------------------------------------------------

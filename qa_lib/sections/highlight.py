@@ -390,7 +390,7 @@ def _direction(pairs: pd.DataFrame, ds: Dataset) -> str:
         return "no audits were moderated"
     if down + up == 0:
         return f"moderators kept all {n} grades: no direction to test"
-    res = mcnemar(t.to_numpy(), exact=True)
+    res = mcnemar(t.to_numpy(), exact=True, categories=list(ds.scale.grades))
     p = fmt.pvalue(res.pvalue)
     head = f"moderators lowered {_count(ds, down)} of {_count(ds, n)} grades and raised {_count(ds, up)}"
     if _published(ds):  # counts only in the (suppressed) table: a sentence's counts could undo its suppression
