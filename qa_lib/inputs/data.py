@@ -105,10 +105,17 @@ class Dataset:
 def _read(params: Params, table: str) -> RawTable:
     files = params.files(table)
     columns = (params.columns or {}).get(table) or {}
+    delimiter = getattr(params, "delimiter", None)
+    options = {"date_format": getattr(params, "date_format", None) or "auto",
+               "placeholder_dates": getattr(params, "placeholder_dates", None) or "reject"}
     if table == "ratings" and params.ratings_format == "wide":
-        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True)
-        return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
-    return read_table(table, files, columns=columns)
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True, delimiter=delimiter)
+        raw.options = options
+        wide = params.ratings_wide or {}
+        return melt_wide_ratings(raw, domains=wide.get("domains") or {}, role=wide.get("role") or "auditor")
+    raw = read_table(table, files, columns=columns, delimiter=delimiter)
+    raw.options = options
+    return raw
 
 
 def _identifiers(raws: dict[str, RawTable]) -> set[str]:

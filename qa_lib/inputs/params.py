@@ -87,6 +87,15 @@ SCHEMA: dict[str, Key] = {
                                 "(for a question reworded between periods)", free_keys=True),
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers", free_keys=True),
     }),
+    # issue 15: how the input files are written
+    "date_format": Key((str,), "auto", "day/month order of numeric dates such as 03/05/2024: auto (inferred per file "
+                       "from values above 12; UK day-first when none shows it), day-first or month-first",
+                       choices=("auto", "day-first", "month-first")),
+    "placeholder_dates": Key((str,), "reject", "'no date' placeholders such as 9999-12-31 in optional date columns "
+                             "(completed_date): reject the row, or blank (treat as no date, with a warning)",
+                             choices=("reject", "blank")),
+    "delimiter": Key((str,), None, "CSV delimiter: , (default), ; | or tab (a tab-delimited file is recognised "
+                     "without it)", choices=(",", ";", "|", "tab", "\t")),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),
