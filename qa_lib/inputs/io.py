@@ -164,9 +164,12 @@ def decode_file(path: Path, data: bytes | None = None) -> Decoded:
 
 
 def _sniff_delimiter(text: str, given: str | None) -> str:
-    if given:
-        return DELIMITERS.get(given, given)
-    first = next((line for line in text.splitlines()[:30] if line.strip().strip(",")), "")
+    """The params delimiter for a file whose first line holds it; else a tab when the first line has
+    tabs and no commas (Excel "Unicode text", MS Forms); else a comma."""
+    first = next((line for line in text.splitlines()[:30] if line.strip().strip(",;\t|")), "")
+    given = DELIMITERS.get(given, given) if given else None
+    if given and given in first:
+        return given
     return "\t" if "\t" in first and "," not in first else ","
 
 

@@ -94,8 +94,8 @@ SCHEMA: dict[str, Key] = {
     "placeholder_dates": Key((str,), "reject", "'no date' placeholders such as 9999-12-31 in optional date columns "
                              "(completed_date): reject the row, or blank (treat as no date, with a warning)",
                              choices=("reject", "blank")),
-    "delimiter": Key((str,), None, "CSV delimiter: , (default), ; | or tab (a tab-delimited file is recognised "
-                     "without it)", choices=(",", ";", "|", "tab", "\t")),
+    "delimiter": Key((str,), None, "CSV delimiter of the input files whose header line holds it: , (default), ; | or "
+                     "tab (other files stay comma-delimited; a tab-delimited file is recognised without it)", choices=(",", ";", "|", "tab", "\t")),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),

@@ -80,8 +80,13 @@ def test_is_current_needs_ok_stamp_same_key_and_html(tmp_path):
     batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     assert not batch.is_current(job, key)  # no HTML
     (tmp_path / "quarterly.html").write_text("<html></html>")
+    assert not batch.is_current(job, key)  # the stamp does not describe an HTML written after it (issue 15)
+    batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     assert batch.is_current(job, key)
     assert not batch.is_current(job, {"inputs": {"a.csv": "2"}})
+    (tmp_path / "quarterly.html").write_text("<html>other data</html>")  # replaced after its stamp
+    assert not batch.is_current(job, key)
+    batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "failed", 1.0, error="x"), key, "")
     assert not batch.is_current(job, key)  # last run failed
 
