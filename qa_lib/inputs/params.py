@@ -148,9 +148,9 @@ class Params:
             full = str(self.base_dir / pattern)
             matches = sorted(glob.glob(full)) if glob.has_magic(full) else ([full] if os.path.exists(full) else [])
             if not matches:
-                raise problem(ParamsError, f"{self.path.name} data.{table}", received=repr(pattern),
-                              expected=f"an existing file or a glob matching files (looked for {full})",
-                              fix="correct the path; paths are relative to the params file's folder")
+                raise ParamsError(f"{self.path.name} data.{table}: {pattern!r} matches no file (expected an existing "
+                                  f"file or a glob matching files; looked for {full}). Fix: correct the path; paths "
+                                  "are relative to the params file's folder")
             out.extend(Path(m).resolve() for m in matches)
         return out
 
@@ -208,8 +208,8 @@ def read_params_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     same) and lets this file override whole keys, so a variant states only what differs.
     """
     if not path.is_file():
-        raise problem(ParamsError, str(path), expected="a params YAML file",
-                      received="no such file", fix="give the path of a file in params/")
+        raise ParamsError(f"{path}: no such file (expected a params YAML file). "
+                          "Fix: give the path of a file in params/")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
