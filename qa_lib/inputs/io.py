@@ -213,11 +213,15 @@ def _read_cells(path: Path, delimiter: str | None = None) -> pd.DataFrame:
         return pd.DataFrame()
     dec = decode_file(path, data)
     sep = _sniff_delimiter(dec.text, delimiter)
+    options = dict(dtype=str, sep=sep, keep_default_na=False, na_values=[""], skip_blank_lines=False, header=None,
+                   engine="c")
     try:
-        cells = pd.read_csv(_io.StringIO(dec.text), dtype=str, sep=sep, keep_default_na=False, na_values=[""],
-                            skip_blank_lines=False, header=None, engine="c")
+        cells = pd.read_csv(_io.StringIO(dec.text), **options)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    except pd.errors.ParserError:  # a row longer than the first: read every row at the widest row's width
+        width = max((len(r) for r in csv.reader(_io.StringIO(dec.text), delimiter=sep)), default=1)
+        cells = pd.read_csv(_io.StringIO(dec.text), names=range(width), **options)
     out = _strip_blank(cells) if len(cells) else cells
     out.attrs.update(encoding=dec.encoding, delimiter=sep, stray=dec.stray, first_stray=dec.first_stray)
     return out
@@ -420,6 +424,15 @@ def read_table(table: str, files: Iterable[Path], *, columns: Mapping[str, str] 
                          f"columns.{table}. All {len(df)} rows of this file were set aside.")))
             continue
         df = df.loc[:, ~df.columns.duplicated()]
+        unnamed = [c for c in df.columns if re.fullmatch(r"column_\d+", str(c)) and not keep_extra and df[c].notna().any()]
+        if unnamed:  # cells under a blank header cell (merged cells) or beyond the header's last column
+            first = df.loc[df[unnamed].notna().any(axis=1).to_numpy(), "_row"]
+            problems.append(dict(_problem(
+                table, "cells_without_header", path.name, n_rows=pd.NA, column=", ".join(unnamed), row=int(first.iloc[0]),
+                message=(f"{path.name} row {first.iloc[0]}: {len(first)} row(s) have cells under no header "
+                         f"({', '.join(unnamed)}: a blank header cell, or more cells than the header names); those "
+                         "cells are not used, the rows are. Fix: name the column in the header, or remove the extra "
+                         "cells")), severity="warning"))
         missing = [c for c in required if c not in df.columns]
         if missing:
             found = [str(c) for c in df.columns if not str(c).startswith("_")]
@@ -501,6 +514,17 @@ def melt_wide_ratings(raw: RawTable, *, domains: Mapping[str, str], role: str = 
         else:
             present[col] = domain
     problems = list(raw.problems)
+    if not domains and len(frame):  # nothing says which columns hold grades: every row would vanish unseen
+        problems.append(dict(table="ratings", rule="missing_column", severity="rejected",
+                             file=", ".join(sorted({p.name for p in raw.files})), row=pd.NA, column="ratings_wide.domains",
+                             value=pd.NA, n_rows=len(frame),
+                             message=(f"{', '.join(sorted({p.name for p in raw.files}))}: params ratings_format: wide "
+                                      "names no grade columns (expected ratings_wide.domains, grade column header -> "
+                                      f"domain, e.g. 'Overall grade: Overall'). All {len(frame)} rows were set aside. "
+                                      "Fix: add ratings_wide.domains to the params")))
+        return RawTable(table="ratings", frame=frame.iloc[0:0].assign(domain=pd.Series(dtype="string"),
+                                                                      grade=pd.Series(dtype="string")),
+                        files=raw.files, problems=problems, options=raw.options)
     if missing:
         problems.append(dict(table="ratings", rule="missing_column", severity="rejected", file=", ".join(sorted({p.name for p in raw.files}))
                              , row=pd.NA, column=", ".join(missing), value=pd.NA, n_rows=0,

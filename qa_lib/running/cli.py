@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_lib.core.errors import QAError
+from qa_lib.core.errors import ParamsError, QAError
 from qa_lib.inputs import sampling
 from qa_lib.inputs.data import load_dataset
 from qa_lib.inputs.params import load_params
 from qa_lib.running.batch import default_jobs, run_batch, summary
-from qa_lib.running.render import WHOLE_FILE_RULES
+from qa_lib.running.render import WHOLE_FILE_RULES, output_dir_problem
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: qa_lib/running/ -> ../..
 #: What the exit status means (README "Exit codes" and ``--help`` say the same).
@@ -120,6 +120,9 @@ def cmd_validate(args) -> int:
     for path in args.params:
         try:
             params = load_params(path)
+            where = output_dir_problem(params)  # a run would fail every report of this params file
+            if where:
+                raise ParamsError(where)
             ds = load_dataset(params.__class__({**params._values, "strict": False}, path=params.path))
         except QAError as exc:
             text = str(exc)
@@ -130,13 +133,17 @@ def cmd_validate(args) -> int:
         if issues.empty:
             print(f"{path}: no issues ({', '.join(f'{t} {n}' for t, n in ds.read_counts.items())} rows read)")
             continue
-        worst = max(worst, EXIT_ISSUES)
+        rejected = int((issues["severity"] == "rejected").sum())
+        # a warning keeps its row (as a run does): exit 1 only when rows or files are set aside, so
+        # validate and run agree on the same inputs
+        worst = max(worst, EXIT_ISSUES if rejected else EXIT_OK)
         # issue 15: a file that fails as a whole (unreadable, column check) is said first: its reports will fail
         whole = issues[issues["rule"].isin(WHOLE_FILE_RULES)]
         for message in whole["message"]:
             print(f"{path}: FILE SET ASIDE, its reports will fail: {message}")
         issues = pd.concat([whole, issues.drop(whole.index)], ignore_index=True) if len(whole) else issues
-        print(f"{path}: {len(issues)} issue(s)")
+        print(f"{path}: {len(issues)} issue(s), {rejected} setting rows aside"
+              + ("" if rejected else " (warnings only: every row is used)"))
         with pd.option_context("display.max_rows", 200, "display.max_colwidth", 200, "display.width", 200):
             print(issues[["table", "rule", "severity", "file", "row", "column", "message"]].to_string(index=False))
     return worst

@@ -230,6 +230,20 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
+def output_dir_problem(params: Params) -> str | None:
+    """Why the params' output folder could not be written, without creating anything (``validate``):
+    the first existing folder on its path must be a writable folder. ``None`` when it looks fine."""
+    target = params.output_dir
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{params.path.name} output_dir: " + os_error_text(NotADirectoryError(errno.ENOTDIR, "Not a directory"), probe)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{params.path.name} output_dir: " + os_error_text(PermissionError(errno.EACCES, "Permission denied"), probe)
+    return None
+
+
 def check_output_dir(params: Params) -> None:
     """Raise :class:`ParamsError` (one line, naming the folder) unless the params' output folder and
     its staging folder can be created and written: a read-only folder, an ``output_dir`` that is a
