@@ -122,8 +122,8 @@ def _identifiers(raws: dict[str, RawTable]) -> set[str]:
     ids: set[str] = set()
     for raw in raws.values():
         for col in raw.frame.columns:
-            if col in IDENTIFIER_COLUMNS:
-                ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
+            if col in IDENTIFIER_COLUMNS:  # values are stripped at read: one pass over the distinct ones
+                ids.update(pd.unique(raw.frame[col].dropna()).to_numpy(dtype=object).tolist())
     ids.discard("")
     return ids
 

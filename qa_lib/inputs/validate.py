@@ -60,6 +60,17 @@ def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.S
     return out
 
 
+def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(values)`` computed once per distinct value (NA included once) and spread back by position."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    if len(uniques) == len(values):
+        return fn(values)
+    done = fn(pd.Series(uniques, dtype=values.dtype) if len(uniques) else values.iloc[:0])
+    out = done.take(codes).reset_index(drop=True)
+    out.index = values.index
+    return out
+
+
 def isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
     """``values.isin(allowed)`` through integer codes of the union: the same answer, much faster
     than a string ``isin`` of a million ids against a hundred thousand."""
@@ -100,7 +111,12 @@ def _numeric_parts(s: pd.Series) -> pd.DataFrame:
 
 def placeholder_dates(values: pd.Series) -> pd.Series:
     """Values that are 'no date' placeholders or outside :data:`YEAR_RANGE` (``9999-12-31``,
-    ``3024-01-01``, ``1900-01-01``): never parsed (they do not fit pandas' timestamps), reported."""
+    ``3024-01-01``, ``1900-01-01``): never parsed (they do not fit pandas' timestamps), reported.
+    Computed once per distinct value (a date column of a million rows holds a few hundred)."""
+    return distinct(values, _placeholder_dates)
+
+
+def _placeholder_dates(values: pd.Series) -> pd.Series:
     s = values.astype("string").str.strip()
     year = pd.to_numeric(s.str.extract(_YEAR)[0], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     serial = pd.to_numeric(s.where(s.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False)), errors="coerce") \
@@ -112,6 +128,11 @@ def placeholder_dates(values: pd.Series) -> pd.Series:
 
 
 def parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
+    """See :func:`_parse_dates`; computed once per distinct value."""
+    return distinct(values, lambda u: _parse_dates(u, order))
+
+
+def _parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
     """Parse dates written as ISO (``2024-05-03``, with or without a time), numeric day-first
     (``03/05/2024``, ``3-5-2024``, ``03.05.24``) or, with ``order="month-first"``, month-first,
     named months (``3 May 2024``, ``3-May-24``) or Excel serial numbers; NaT where none fits and
@@ -149,14 +170,25 @@ def parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
 
 def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Rows whose numeric date shows day first (first number above 12) and month first (second above 12)."""
-    num = _numeric_parts(values.astype("string").str.strip())
-    day_first = (num["a"] > 12) & (num["b"] <= 12)
-    month_first = (num["b"] > 12) & (num["a"] <= 12)
-    return day_first, month_first
+    def evidence(u: pd.Series) -> pd.Series:
+        num = _numeric_parts(u.astype("string").str.strip())
+        return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
+                         index=u.index)
+    code = distinct(values, evidence)
+    return code == 1, code == 2
+
+
+def _is_numeric_date(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.match(_NUMERIC_DATE).fillna(False).astype(bool)
 
 
 def parse_months(values: pd.Series, order: str = "day-first") -> pd.Series:
-    """Parse a month (``2024-05``, ``May 2024``, ``05/2024``, or any date in the month) to its first day."""
+    """Parse a month (``2024-05``, ``May 2024``, ``05/2024``, or any date in the month) to its first day;
+    computed once per distinct value."""
+    return distinct(values, lambda u: _parse_months(u, order))
+
+
+def _parse_months(values: pd.Series, order: str = "day-first") -> pd.Series:
     s = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s.notna() & (s != "") & ~placeholder_dates(s)
@@ -297,7 +329,7 @@ class Checker:
             rows = (orders == order).to_numpy()
             if rows.any():
                 parsed[rows] = parse_dates(s[rows], order)
-        numeric = s.astype("string").str.strip().str.match(_NUMERIC_DATE).fillna(False).to_numpy(dtype=bool)
+        numeric = distinct(s, _is_numeric_date).to_numpy(dtype=bool)
         refused = (orders == "refuse").to_numpy() & numeric & given.to_numpy()
         if refused.any():
             self.flag(refused, rule="date_order", column=column,
@@ -369,7 +401,7 @@ def validate_allocations(raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.
                 "Fix: correct the month")
     orders = c._date_orders()
     month = parse_months(c.frame["month"], "month-first" if c.options.get("date_format") == "month-first" else "day-first")
-    refused = (orders == "refuse").to_numpy() & c.frame["month"].astype("string").str.match(_NUMERIC_DATE).fillna(False).to_numpy(dtype=bool)
+    refused = (orders == "refuse").to_numpy() & distinct(c.frame["month"], _is_numeric_date).to_numpy(dtype=bool)
     c.flag(refused, rule="date_order", column="month",
            text=lambda rows: ("cannot be read safely: " + rows["_file"].astype("string").map(c.order_note)
                               + ". Fix: set date_format: month-first (or day-first) in the params"))

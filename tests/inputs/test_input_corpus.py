@@ -382,11 +382,12 @@ def one_load(monkeypatch):
     import qa_lib.running.cli as cli_mod
 
     memo: dict = {}
+    original = load_dataset
 
     def load(params):
         key = (str(params.path), bool(params.strict))
         if key not in memo:
-            memo[key] = load_dataset(params)
+            memo[key] = original(params)
         return memo[key]
     monkeypatch.setattr(cli_mod, "load_dataset", load)
     monkeypatch.setattr(sys.modules[__name__], "load_dataset", load)
