@@ -343,7 +343,8 @@ def data_rows(content: bytes, path: Path) -> int:
     import io as _io
 
     records = [r for r in csv.reader(_io.StringIO(text), delimiter=sep) if any(c.strip() for c in r)]
-    head = next(i for i, r in enumerate(records) if any(w in ",".join(r).lower() for w in ("audit", "allocation", "indicator")))
+    known = {c for h in HEAD.values() for c in h.split(",")} | {"polarity", "indicator"}
+    head = next(i for i, r in enumerate(records) if any(c.strip().lower().replace(" ", "_") in known for c in r))
     return len(records) - head - 1
 
 
