@@ -296,9 +296,10 @@ class Checker:
         files = self.frame["_file"].astype("string")
         for file in pd.unique(files[month]):
             in_file = (files == file).to_numpy()
-            m_rows = self.frame.loc[in_file & month, "_row"].astype(int).tolist()
-            d_rows = self.frame.loc[in_file & day, "_row"].astype(int).tolist()
-            show = lambda rows: ", ".join(f"row {r} has {example[self.frame['_row'] == r].iloc[0]}" for r in rows[:3])
+            m_rows = np.flatnonzero(in_file & month).tolist()  # positions in the frame
+            d_rows = np.flatnonzero(in_file & day).tolist()
+            row_no = self.frame["_row"].to_numpy()
+            show = lambda rows: ", ".join(f"row {int(row_no[i])} has {example.iloc[i]}" for i in rows[:3])
             if d_rows:
                 note = (f"{file} writes some dates day first ({show(d_rows)}) and some month first ({show(m_rows)}), "
                         "so no date in it with both numbers 12 or under can be read safely")

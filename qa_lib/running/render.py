@@ -260,6 +260,10 @@ def check_output_dir(params: Params) -> None:
                 os.close(fd)
                 os.unlink(probe)
         except OSError as exc:
+            if isinstance(exc, (NotADirectoryError, FileExistsError)) or exc.errno in (errno.ENOTDIR, errno.EEXIST):
+                where = output_dir_problem(params)  # names the file that stands where a folder should be
+                if where:
+                    raise ParamsError(where) from None
             target = params.output_root if not params.output_root.is_dir() else folder
             raise ParamsError(f"{params.path.name} output_dir: " + os_error_text(exc, target)) from None
 

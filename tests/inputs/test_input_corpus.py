@@ -338,7 +338,8 @@ def data_rows(content: bytes, path: Path) -> int:
     from qa_lib.inputs.io import decode_file
 
     text = decode_file(path, content).text.replace("\r\n", "\n").replace("\r", "\n")
-    sep = "\t" if "\t" in text.splitlines()[0] else ","
+    first = next(line for line in text.splitlines() if line.strip())
+    sep = max(("\t", ";", "|", ","), key=lambda d: (first.count(d), d == ","))
     import csv
     import io as _io
 
