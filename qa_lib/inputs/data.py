@@ -104,18 +104,24 @@ class Dataset:
 def _read(params: Params, table: str) -> RawTable:
     files = params.files(table)
     columns = (params.columns or {}).get(table) or {}
+    delimiter = params.delimiter
+    options = {"date_format": params.date_format, "placeholder_dates": params.placeholder_dates}
     if table == "ratings" and params.ratings_format == "wide":
-        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True)
-        return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
-    return read_table(table, files, columns=columns)
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True, delimiter=delimiter)
+        raw.options = options
+        wide = params.ratings_wide or {}
+        return melt_wide_ratings(raw, domains=wide.get("domains") or {}, role=wide.get("role") or "auditor")
+    raw = read_table(table, files, columns=columns, delimiter=delimiter)
+    raw.options = options
+    return raw
 
 
 def _identifiers(raws: dict[str, RawTable]) -> set[str]:
     ids: set[str] = set()
     for raw in raws.values():
         for col in raw.frame.columns:
-            if col in IDENTIFIER_COLUMNS:
-                ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
+            if col in IDENTIFIER_COLUMNS:  # values are stripped at read: one pass over the distinct ones
+                ids.update(pd.unique(raw.frame[col].dropna()).to_numpy(dtype=object).tolist())
     ids.discard("")
     return ids
 

@@ -224,6 +224,16 @@ SCHEMA: dict[str, Key] = {
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers",
                               free_keys=True, items=(str,)),
     }),
+    # issue 15: how the input files are written
+    "date_format": Key((str,), "auto", "day/month order of numeric dates such as 03/05/2024: auto (inferred per file "
+                       "from values above 12; UK day-first when none shows it), day-first or month-first",
+                       choices=("auto", "day-first", "month-first")),
+    "placeholder_dates": Key((str,), "reject", "'no date' placeholders such as 9999-12-31 in optional date columns "
+                             "(completed_date): reject the row, or blank (treat as no date, with a warning)",
+                             choices=("reject", "blank")),
+    "delimiter": Key((str,), None, "CSV delimiter of the input files whose header line holds it: , (default), ; | or "
+                     "tab (other files stay comma-delimited; a tab-delimited file is recognised without it)",
+                     choices=(",", ";", "|", "tab", "\t")),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded",
                             minimum=1),
     # issue 18: committee formats written beside each report's HTML (qa_lib.running.formats)
@@ -323,9 +333,9 @@ def read_params_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """
     path = Path(path).resolve()
     if not path.is_file():
-        found = "a folder" if path.is_dir() else "no such file"
-        raise problem(ParamsError, str(path), expected=f"a params YAML file (found {found})",
-                      fix="give the path of a params file, e.g. params/demo.yaml")
+        found = "a folder, not a file" if path.is_dir() else "no such file"
+        raise ParamsError(f"{path}: {found} (expected a params YAML file). "
+                          "Fix: give the path of a params file, e.g. params/demo.yaml")
     raw = read_yaml(path)
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
@@ -632,9 +642,9 @@ class _ParamsMethods:
             full = str(self.base_dir / pattern)
             matches = sorted(glob.glob(full)) if glob.has_magic(full) else ([full] if os.path.exists(full) else [])
             if not matches:
-                raise problem(ParamsError, f"{self.path.name} data.{table}", received=repr(pattern),
-                              expected=f"an existing file or a glob matching files (looked for {full})",
-                              fix="correct the path; paths are relative to the params file's folder")
+                raise ParamsError(f"{self.path.name} data.{table}: {pattern!r} matches no file (expected an existing "
+                                  f"file or a glob matching files; looked for {full}). Fix: correct the path; paths "
+                                  "are relative to the params file's folder")
             out.extend(Path(m).resolve() for m in matches)
         return out
 

@@ -89,8 +89,13 @@ def test_is_current_needs_ok_stamp_same_key_and_html(tmp_path):
     batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     assert not batch.is_current(job, key)  # no HTML
     (tmp_path / "quarterly.html").write_text("<html></html>")
+    assert not batch.is_current(job, key)  # the stamp does not describe an HTML written after it (issue 15)
+    batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     assert batch.is_current(job, key)
     assert not batch.is_current(job, {"inputs": {"a.csv": "2"}})
+    (tmp_path / "quarterly.html").write_text("<html>other data</html>")  # replaced after its stamp
+    assert not batch.is_current(job, key)
+    batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "ok", 1.0), key, "")
     batch.write_stamp(job, JobResult("p.yaml", "2024-25 Q2", "quarterly", "failed", 1.0, error="x"), key, "")
     assert not batch.is_current(job, key)  # last run failed
 
@@ -236,7 +241,7 @@ def batch_dir(tmp_path_factory):
 @pytest.mark.slow
 def test_failures_do_not_stop_the_others(batch_dir):
     first, out = batch_dir["first"], batch_dir["outputs"]
-    assert first.returncode == 2, first.stderr  # missing.yaml is unusable params (2 outranks 1, failed reports)
+    assert first.returncode == 2, first.stderr  # missing.yaml and a missing input are unusable params (2 outranks 1)
     for slug in ("2024-25-Q1", "2024-25-Q2"):
         assert (out / slug / "quarterly.html").is_file(), first.stderr
         assert json.loads((out / slug / "manifest.json").read_text())["reports"]
