@@ -365,6 +365,11 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             groups.append(f"virtual|{conf}|{label}|upgraded")
         if any(g in hidden for g in groups):
             out |= {(i, c) for c in stats}
+            continue
+        # downgraded − upgraded is linear in the matrix: hidden where either count is
+        if f"virtual|{conf}|{label}|downgraded" in hidden or f"virtual|{conf}|{label}|upgraded" in hidden:
+            out |= {(i, c) for c in stats if str(c).startswith(("net_downgraded", "mean_difference", "direction",
+                                                                   "stuart", "bowker", "mcnemar"))}
     return out
 
 
@@ -383,3 +388,33 @@ def summary(pat: PackPattern, report: str, rule: SuppressionRule) -> str:
             f"together (secondary suppression); statistics computed on a hidden group are not shown either. "
             f"Across the pack's four reports: {len(prot.primary)} primary and {len(prot.secondary)} secondary "
             "hidden counts.")
+
+
+#: text columns of the indicator tables that quote a linked cohort's or domain's audit counts
+EVIDENCE_TEXT = ("this_period", "good_or_better_by_period", "audit_trend", "trend_p", "audits_and_indicator",
+                 "disagree", "audit_evidence", "suggestion")
+
+
+def text_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tuple[int, str]]:
+    """Cells of an indicator table whose text quotes the audit counts of a cohort or domain that the pack
+    hides in the grade tables ("7 of 14" for a cohort whose row is hidden): hidden with everything said
+    about that group (its trend, the agreement sentence)."""
+    out: set[tuple[int, str]] = set()
+    if not key.startswith(("indicators-", "quarterly-indicators")):
+        return out
+    hidden = pat.protection.hidden
+    cols = [c for c in frame.columns if c in EVIDENCE_TEXT]
+    for i in range(len(frame)):
+        row = frame.iloc[i]
+        target = None
+        if "linked_to" in frame.columns:
+            kind, _, name = str(row["linked_to"]).partition(": ")
+            target = ("quarterly-grades_by_cohort" if kind == "cohort" else "quarterly-grades_by_domain", name)
+        elif "audit_evidence" in frame.columns:
+            m = re.match(r"Domain '([^']+)'", str(row["audit_evidence"]))
+            target = ("quarterly-grades_by_domain", m.group(1)) if m else None
+            if target is None and str(row["audit_evidence"]).startswith("Cohort '"):
+                target = ("quarterly-grades_by_cohort", str(row["audit_evidence"]).split("'")[1])
+        if target and any(var(target[0], target[1], c) in hidden for c in ("good_or_better", "n")):
+            out |= {(i, c) for c in cols}
+    return out

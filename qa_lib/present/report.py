@@ -202,6 +202,9 @@ class Report:
             cells = pat.hidden_cells(key, frame) if pat is not None else None
             forced = {} if cells is None else {"hidden_counts": cells[0], "primary_counts": cells[1],
                                                "extra": pack.statistic_cells(key, frame, pat)}
+            if pat is not None:  # text quoting a count the pack hides elsewhere (audit evidence of an indicator)
+                forced.setdefault("extra", set())
+                forced["extra"] = forced["extra"] | pack.text_cells(key, frame, pat)
             done = disclosure.suppress(frame, rule, grades=list(self.dataset.scale.grades),
                                        good_grades=list(self.dataset.scale.good_grades), **forced)
             frame = done.frame
@@ -225,9 +228,14 @@ class Report:
 
     def pack_pattern(self) -> "pack.PackPattern | None":
         """The published pack's suppression pattern (:mod:`qa_lib.present.pack`), None for internal reports."""
-        if not self.published:
+        spec = self.params.suppression if isinstance(getattr(self.params, "suppression", None), dict) else {}
+        if not self.published or spec.get("scope", "pack") == "table":
             return None
         return pack.pattern(self.dataset, disclosure.rule_from_params(self.params))
+
+    def guard(self, text: str) -> str:
+        """``text`` as a published report may print it: no small count or small complement quoted."""
+        return disclosure.guard_text(str(text), disclosure.rule_from_params(self.params)) if self.published else str(text)
 
     def disclosure_summary(self) -> HTML:
         """The paragraph a published report carries on what was suppressed and why (nothing when internal)."""
