@@ -34,8 +34,16 @@ How (``suppress``):
    hidden count.
 
 Counts of zero are shown (a zero discloses no individual); integer columns are the counts.
-Relations *between* tables (the same total in two tables) are not linked: each table is
-protected on its own.
+
+Pack level (issue 14). Protecting each table on its own is not enough: the same count, total or
+complement printed in another report of the period gives a hidden cell away. :func:`protect` runs
+primary and secondary suppression over one linear system of named count variables (:class:`Relation`:
+``sum(members) == total``) until every hidden variable's feasible interval (:func:`system_intervals`,
+a linear program per connected group of hidden variables) spans at least ``threshold`` whole values.
+:mod:`qa_lib.present.pack` builds that system for a period's whole published pack and passes each
+table's part of the pattern back to :func:`suppress` (``hidden_counts``), which then applies only the
+rules for derived cells above. :func:`guard_text` keeps small counts and small complements out of
+published sentences and alt text.
 
 References
 ----------
@@ -403,6 +411,7 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
     derived cells run here; ``extra`` are derived cells the pack hides (a statistic on a hidden group).
     """
     st = structure(frame, grades=grades, good_grades=good_grades)
+    extra_cells = set(extra or ())
     primary: set[Cell] = set()
     for col in st.counts:
         vals = pd.to_numeric(frame[col], errors="coerce")
@@ -435,7 +444,7 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
         hidden = _secondary(frame, lines, hidden | {extra})
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     cols = list(frame.columns)
-    for i, c in hidden | set(extra or ()):
+    for i, c in hidden | extra_cells:
         mask.iat[i, cols.index(c)] = True
     # ratios whose parts are hidden; lines of a share column hide the whole share column if exposed
     for r in st.ratios:
