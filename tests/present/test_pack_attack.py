@@ -437,7 +437,7 @@ def test_the_same_attack_breaks_table_by_table_protection(table_scope_run):
     # issue 14 measured 66 of 242 pinned with the attacker's relations; this attack finds them too
     assert len(got["pinned"]) >= 20, len(got["pinned"])
     assert any("moderation_outcomes" in k or "confusion" in k for k in got["pinned"])
-    assert got["small_text"]  # "15.4% (4 of 26)", "(27 of 28)"
+    # (sentences and alt text are guarded in every published run, whatever the scope: see test above)
 
 
 def test_attack_model_on_a_hand_made_pack(tmp_path):
