@@ -350,6 +350,16 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
     any cell of its domain's confusion matrix, or its n, is hidden."""
     out: set[tuple[int, str]] = set()
     hidden = pat.protection.hidden
+    if key.endswith("feedback_by_question"):  # % positive = Yes / answered, both counted in the answers table
+        ans = "feedback-feedback_answers"
+        for i, idx in enumerate(frame.index):
+            for c in frame.columns:
+                if str(c).endswith(" positive share"):
+                    p = str(c)[: -len(" positive share")]
+                    deps = [var(ans, (*idx, "Yes"), f"{p} n"), f"virtual|{ans}|{row_label(idx)}|{p}|answered"]
+                    if any(d in hidden for d in deps):
+                        out.add((i, c))
+        return out
     stats = [c for c in frame.columns if c not in pat.counts.get(key, []) and AGREEMENT_STATS.match(str(c))]
     if not stats:
         return out
@@ -373,21 +383,28 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
     return out
 
 
+def cell_counts(pat: PackPattern, prefix: str = "") -> tuple[int, int]:
+    """(primary, secondary) hidden count cells printed by the pack tables whose key starts with ``prefix``
+    (a count printed in two tables counts twice: it is hidden in both)."""
+    prot = pat.protection
+    cells = [var(k, idx, c) for k in pat.frames if k.startswith(prefix)
+             for idx in pat.frames[k].index for c in pat.counts[k]]
+    prim = sum(v in prot.primary for v in cells)
+    return prim, sum(v in prot.hidden for v in cells) - prim
+
+
 def summary(pat: PackPattern, report: str, rule: SuppressionRule) -> str:
     """The paragraph each published report carries: what was suppressed and why."""
-    prot = pat.protection
-    cells = [(k, v) for k in pat.frames if k.startswith(report + "-")
-             for v in (var(k, idx, c) for idx in pat.frames[k].index for c in pat.counts[k])]
-    prim = sum(v in prot.primary for _, v in cells)
-    sec = sum(v in prot.hidden and v not in prot.primary for _, v in cells)
+    prim, sec = cell_counts(pat, report + "-")
+    all_prim, all_sec = cell_counts(pat)
     top = rule.threshold - 1
     small = f"counts from 1 to {top}" if top > 1 else "counts of 1"
-    return (f"Disclosure control for the whole published pack of this period: in this report {prim} count cell(s) "
-            f"are shown as {rule.symbol} because they are {small} (primary suppression) and {sec} more so that no "
-            f"hidden count can be worked out from any table, total, share or sentence of the pack's reports taken "
-            f"together (secondary suppression); statistics computed on a hidden group are not shown either. "
-            f"Across the pack's four reports: {len(prot.primary)} primary and {len(prot.secondary)} secondary "
-            "hidden counts.")
+    return (f"What is suppressed and why: the period's four published reports are protected together, so that "
+            f"no hidden count can be worked out by combining any of their tables, totals, shares and sentences. "
+            f"This report hides {prim} count cell(s) because they are {small} (primary suppression) and {sec} "
+            f"more to protect them (secondary suppression); across the four reports, {all_prim} primary and "
+            f"{all_sec} secondary. Statistics computed on a hidden group, and figures in text that quote such a "
+            f"count or leave one that small (for example 4 of 26, or 27 of 28), are shown as {rule.symbol} too.")
 
 
 #: text columns of the indicator tables that quote a linked cohort's or domain's audit counts

@@ -110,7 +110,7 @@ def test_published_demo_renders_and_states_its_rule(demo_published_run):
     assert "<td>c</td>" in page and "c = not shown to protect confidentiality" in page
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["audience"] == "published" and "Counts from 1 to 4" in manifest["disclosure"]
-    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5, "symbol": "c"}
+    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5, "symbol": "c", "scope": "pack"}
 
 
 @pytest.mark.slow

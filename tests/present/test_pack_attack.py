@@ -429,6 +429,26 @@ def test_attack_on_the_published_pack_pins_nothing(demo_published_run):
     assert got["small_text"] == [], got["small_text"][:5]
     assert got["heat_maps"] == []  # the heat maps print every cell
     assert got["seconds"] < 120
+    out = demo_published_run["out"]
+    for page in ("quarterly", "moderation", "feedback", "indicators"):  # the one-paragraph statement
+        text = (out / f"{page}.html").read_text(encoding="utf-8")
+        assert "What is suppressed and why" in text and "(primary suppression)" in text, page
+
+
+#: published CSVs outside the pack's linear system: no count in them is printed anywhere else (indicator
+#: values are checked as text: no small count or small complement is quoted), or they hold no counts
+OUTSIDE_PACK = {"indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
+                "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests",
+                "quarterly-overall_change", "quarterly-domain_changes", "quarterly-indicators_need_a_look"}
+
+
+@pytest.mark.slow
+def test_every_published_table_with_counts_is_in_the_pack(demo_published_run):
+    from qa_lib.present.pack import PACK_TABLES
+
+    stems = {p.stem for p in (demo_published_run["out"] / "tables").glob("*.csv")}
+    assert stems - set(PACK_TABLES) <= OUTSIDE_PACK, sorted(stems - set(PACK_TABLES) - OUTSIDE_PACK)
+    assert len(stems & set(PACK_TABLES)) >= 25
 
 
 @pytest.mark.slow
