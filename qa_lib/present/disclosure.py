@@ -620,16 +620,18 @@ def _component_intervals(values, cells, rels) -> dict[str, tuple[float, float]]:
 
 
 def _partner(candidates: list[str], values: dict[str, float], threshold: int,
-             aggregates: frozenset[str] = frozenset()) -> str | None:
+             aggregates: frozenset[str] = frozenset(), copies: dict[str, int] | None = None) -> str | None:
     """The cell to hide next among ``candidates``: the smallest count of at least ``threshold`` (it gives the
     hidden cell room to move at the least cost), else the largest non-zero one, else any. A cell that is
-    itself a total (``aggregates``) is taken only when no other will do: totals are what readers need most."""
+    itself a total (``aggregates``) is taken only when no other will do (totals are what readers need most),
+    and among equals the one printed in the fewest other places (``copies``: hiding it hides every copy)."""
     if not candidates:
         return None
-    big = sorted((c in aggregates, values[c], c) for c in candidates if values[c] >= threshold)
+    copies = copies or {}
+    big = sorted((c in aggregates, copies.get(c, 0), values[c], c) for c in candidates if values[c] >= threshold)
     if big:
-        return big[0][2]
-    return min((c in aggregates, -values[c], c) for c in candidates)[2]
+        return big[0][3]
+    return min((c in aggregates, copies.get(c, 0), -values[c], c) for c in candidates)[3]
 
 
 def protect(values: dict[str, float], relations: list[Relation], threshold: int, *,
@@ -646,6 +648,11 @@ def protect(values: dict[str, float], relations: list[Relation], threshold: int,
     primary = {v for v, x in values.items() if 0 < x < threshold} if primary is None else set(primary)
     hidden = set(primary)
     aggregates = frozenset(rel.total for rel in relations)
+    copies: dict[str, int] = {}
+    for rel in relations:
+        if len(rel.members) == 1:  # the same count printed twice
+            for v in (rel.members[0], rel.total):
+                copies[v] = copies.get(v, 0) + 1
     by_var: dict[str, list[Relation]] = {}
     for rel in relations:
         for v in {*rel.members, rel.total}:
@@ -660,7 +667,7 @@ def protect(values: dict[str, float], relations: list[Relation], threshold: int,
                 if len(cells & hidden) != 1:
                     continue
                 members = [m for m in dict.fromkeys(rel.members) if m not in hidden and values[m] != 0]
-                pick = _partner(members, values, threshold, aggregates)
+                pick = _partner(members, values, threshold, aggregates, copies)
                 if pick is None and rel.total not in hidden:
                     pick = rel.total
                 if pick is None:
@@ -682,12 +689,12 @@ def protect(values: dict[str, float], relations: list[Relation], threshold: int,
         for v in short:
             cands = [c for rel in by_var.get(v, []) for c in (*rel.members, rel.total)
                      if c not in hidden and c not in added and values[c] != 0]
-            pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates)
+            pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates, copies)
             if pick is None:  # its own relations are all hidden: widen the group it belongs to
                 group = next((c for c, _ in _components(hidden, relations) if v in c), [v])
                 cands = [c for g in group for rel in by_var.get(g, []) for c in (*rel.members, rel.total)
                          if c not in hidden and c not in added and values[c] != 0]
-                pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates)
+                pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates, copies)
             if pick is None:  # nothing non-zero left: hide the zeros too (they then add room)
                 pick = next((c for rel in by_var.get(v, []) for c in (*rel.members, rel.total)
                              if c not in hidden and c not in added), None)

@@ -148,10 +148,10 @@ def _tables(b: _Builder, rule: SuppressionRule) -> None:
     for key, frame in b.frames.items():
         st = disclosure.structure(frame, grades=grades, good_grades=good)
         b.counts[key] = list(st.counts)
-        for i, idx in enumerate(frame.index):
-            for c in st.counts:
-                x = pd.to_numeric(pd.Series([frame[c].iloc[i]]), errors="coerce").iloc[0]
-                b.values[var(key, idx, c)] = float(x) if pd.notna(x) else 0.0
+        for c in st.counts:
+            col = pd.to_numeric(frame[c], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+            for idx, x in zip(frame.index, col):
+                b.values[var(key, idx, c)] = float(x)
         rows = list(frame.index)
         for line in st.lines:
             members = tuple(var(key, rows[i], c) for i, c in line.members)
@@ -331,8 +331,11 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     if key in cache:
         return cache[key]
     frames = {}
+    built: dict[str, pd.DataFrame] = {}
     for k, build in PACK_TABLES.items():
-        frame = build(ds)
+        name = k.split("-", 1)[1]  # a table printed by two reports is built once
+        frame = built[name] if name in built else build(ds)
+        built[name] = frame
         if frame is not None and len(frame):
             frames[k] = frame
     b = _Builder(ds, frames)
