@@ -37,6 +37,7 @@ from typing import Callable
 
 import pandas as pd
 
+from qa_lib.core.errors import QAError
 from qa_lib.inputs.data import Dataset
 from qa_lib.present import disclosure
 from qa_lib.present.disclosure import Protection, Relation, SuppressionRule
@@ -97,10 +98,16 @@ class PackPattern:
 
     def hidden_cells(self, key: str, frame: pd.DataFrame) -> tuple[set, set] | None:
         """(hidden, primary) count cells ``(row position, column)`` of ``frame`` as table ``key``, or None
-        when ``key`` is not a pack table or ``frame`` is not the frame the pattern was computed on."""
+        when ``key`` is not a pack table. A ``frame`` whose counts differ from the frame the pattern was
+        computed on is refused (QAError): protecting it on its own would undo the pack's protection."""
         ref = self.frames.get(key)
-        if ref is None or list(ref.index) != list(frame.index) or list(ref.columns) != list(frame.columns):
+        if ref is None:
             return None
+        if list(ref.index) != list(frame.index) or list(ref.columns) != list(frame.columns) or not all(
+                pd.to_numeric(ref[c], errors="coerce").fillna(-1).tolist()
+                == pd.to_numeric(frame[c], errors="coerce").fillna(-1).tolist() for c in self.counts[key]):
+            raise QAError(f"published table '{key}' is not the table the pack's disclosure control was computed on. "
+                          "Fix: build it in the notebook exactly as qa_lib.present.pack.PACK_TABLES does")
         hidden, primary = set(), set()
         for i, idx in enumerate(frame.index):
             for c in self.counts[key]:
