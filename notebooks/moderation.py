@@ -36,7 +36,7 @@ rpt.show_provenance()
 # ## Summary
 
 # %%
-rpt.bullets(reliability.summary(ds))
+rpt.bullets(reliability.summary(ds, byd=rpt.view(reliability.agreement_by_domain(ds), "agreement_by_domain")))
 
 # %% [markdown]
 # ## Data quality
@@ -57,7 +57,7 @@ rpt.text(reliability.METHODS)
 by_domain = reliability.agreement_by_domain(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_domain, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_domain, "agreement_by_domain"), measure="ac1", measure_label="AC1",
                                               title="AC1 by domain this period", what="practice domain"),
           empty="No audits were moderated this period.")
 
@@ -73,7 +73,7 @@ rpt.table(by_domain, "agreement_by_domain",
 by_period = reliability.agreement_by_period(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_period, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_period, "agreement_by_period"), measure="ac1", measure_label="AC1",
                                               title="AC1 on the overall grade by period", what="period"),
           empty="No audits were moderated in the periods shown.")
 
@@ -129,7 +129,7 @@ rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
 paradox = reliability.kappa_paradox(ds)
 
 # %%
-rpt.text(reliability.paradox_text(paradox))
+rpt.text(reliability.paradox_text(rpt.view(paradox, "kappa_paradox")))
 
 # %%
 rpt.table(paradox, "kappa_paradox",

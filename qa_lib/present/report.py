@@ -22,6 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import qa_lib
@@ -233,6 +234,26 @@ class Report:
             return None
         return pack.pattern(self.dataset, disclosure.rule_from_params(self.params))
 
+    def view(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """``frame`` as table ``name`` of this report is published: cells the pack hides are missing (NaN), so
+        sentences and charts built from it say nothing the table hides. Internal reports get ``frame``."""
+        if not self.published or frame is None or frame.empty:
+            return frame
+        pat = self.pack_pattern()
+        key = f"{self.report}-{name}"
+        cells = pat.hidden_cells(key, frame) if pat is not None else None
+        forced = {} if cells is None else {"hidden_counts": cells[0], "primary_counts": cells[1],
+                                           "extra": pack.statistic_cells(key, frame, pat)}
+        done = disclosure.suppress(frame, disclosure.rule_from_params(self.params), grades=list(self.dataset.scale.grades),
+                                   good_grades=list(self.dataset.scale.good_grades), **forced)
+        out = frame.copy()
+        for c in out.columns:
+            hide = done.hidden[c].to_numpy(dtype=bool)
+            if hide.any():
+                out[c] = out[c].astype(object).where(~hide, np.nan) if not pd.api.types.is_float_dtype(out[c].dtype) \
+                    else out[c].where(~hide)
+        return out
+
     def guard(self, text: str) -> str:
         """``text`` as a published report may print it: no small count or small complement quoted."""
         return disclosure.guard_text(str(text), disclosure.rule_from_params(self.params)) if self.published else str(text)
@@ -242,7 +263,8 @@ class Report:
         pat = self.pack_pattern()
         if pat is None:
             return HTML("")
-        return self.text(pack.summary(pat, self.report, disclosure.rule_from_params(self.params)))
+        # not through self.text: the paragraph's own examples ("4 of 26") must not be guarded away
+        return HTML(f"<p>{html.escape(pack.summary(pat, self.report, disclosure.rule_from_params(self.params)))}</p>")
 
     def chart(self, chart: Chart | None, *, empty: str = "Not enough data to draw this chart.") -> HTML:
         """Show an SVG chart with its alt text, or say why there is none."""
