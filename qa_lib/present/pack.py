@@ -413,8 +413,8 @@ def summary(pat: PackPattern, report: str, rule: SuppressionRule) -> str:
             f"no hidden count can be worked out by combining any of their tables, totals, shares and sentences. "
             f"This report hides {prim} count cell(s) because they are {small} (primary suppression) and {sec} "
             f"more to protect them (secondary suppression); across the four reports, {all_prim} primary and "
-            f"{all_sec} secondary. Statistics computed on a hidden group, and figures in text that quote such a "
-            f"count or leave one that small (for example 4 of 26, or 27 of 28), are shown as {rule.symbol} too.")
+            f"{all_sec} secondary. Statistics computed on a hidden group, and figures in text quoting \"x of n\" where "
+            f"x or n − x is below {rule.threshold}, are shown as {rule.symbol} too.")
 
 
 #: text columns of the indicator tables that quote a linked cohort's or domain's audit counts
