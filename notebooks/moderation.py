@@ -36,7 +36,7 @@ rpt.show_provenance()
 # ## Summary
 
 # %%
-rpt.bullets(reliability.summary(ds))
+rpt.bullets(reliability.summary(ds, byd=rpt.view(reliability.agreement_by_domain(ds), "agreement_by_domain")))
 
 # %% [markdown]
 # ## Data quality
@@ -57,7 +57,7 @@ rpt.text(reliability.METHODS)
 by_domain = reliability.agreement_by_domain(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_domain, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_domain, "agreement_by_domain"), measure="ac1", measure_label="AC1",
                                               title="AC1 by domain this period", what="practice domain"),
           empty="No audits were moderated this period.")
 
@@ -73,7 +73,7 @@ rpt.table(by_domain, "agreement_by_domain",
 by_period = reliability.agreement_by_period(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_period, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_period, "agreement_by_period"), measure="ac1", measure_label="AC1",
                                               title="AC1 on the overall grade by period", what="period"),
           empty="No audits were moderated in the periods shown.")
 
@@ -146,20 +146,22 @@ rpt.table(reliability.drift_tests(ds), "drift_tests",
 
 # %%
 paradox = reliability.kappa_paradox(ds)
+coefficients, mix = reliability.paradox_coefficients(paradox), reliability.grade_mix(paradox)
 
 # %%
-rpt.text(reliability.paradox_text(paradox))
+rpt.text(reliability.paradox_text(reliability.paradox_join(rpt.view(coefficients, "kappa_paradox"),
+                                                           rpt.view(mix, "grade_mix"))))
 
 # %%
 rpt.text(reliability.ac2_text(by_domain, len(ds.scale.grades)))
 
 # %%
-rpt.table(reliability.paradox_coefficients(paradox), "kappa_paradox",
+rpt.table(coefficients, "kappa_paradox",
           "Observed and chance agreement, kappa and AC1, by domain this period",
           empty="No audits were moderated this period.")
 
 # %%
-rpt.table(reliability.grade_mix(paradox), "grade_mix",
+rpt.table(mix, "grade_mix",
           "Grade mix: each grade's share of all auditor and moderator grades, by domain this period",
           empty="No audits were moderated this period.")
 

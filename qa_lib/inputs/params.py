@@ -196,12 +196,16 @@ SCHEMA: dict[str, Key] = {
                     "(disclosure control applied)", choices=("internal", "published")),
     "min_n": Key((int,), 10, "below this n, percentages carry a small-sample warning", minimum=0),
     # issue 8: disclosure control and pseudonymisation
-    "suppression": Key((dict,), {"threshold": 5, "symbol": "c"}, "published reports: counts from 1 to threshold - 1 are "
+    "suppression": Key((dict,), {"threshold": 5, "symbol": "c", "scope": "pack"}, "published reports: counts from 1 to threshold - 1 are "
                        "shown as c, with secondary suppression", keys={
         "threshold": Key((int,), 5, "counts below this (and above 0) are suppressed in published reports",
                          minimum=1),
         "symbol": Key((str,), "c", "what a hidden cell shows: c (ONS and DfE) or e.g. <5 (a house style); "
                       "never a number, at most 10 characters", check=_check_symbol),
+        # issue 14: pack = one suppression pattern over every report of the period (the default); table = each
+        # table protected on its own (the old behaviour, kept so the attack test can show what it leaks)
+        "scope": Key((str,), "pack", "pack: protect the period's published reports together; table: each table "
+                     "on its own (not safe against a reader who combines tables)", choices=("pack", "table")),
     }),
     "pseudonym_key_file": Key((str,), None, "file (outside the repository) holding the key for pseudonymising "
                               "ids; else env QA_PSEUDONYM_KEY, else a random per-run key", path=True),

@@ -48,6 +48,9 @@ class Chart:
     svg: str
     alt: str
     title: str
+    #: True when the chart prints every cell's count (heat maps): a published report withholds it, since
+    #: the pack's suppression hides some of those cells (issue 14)
+    shows_counts: bool = False
 
     def data_uri(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")

@@ -22,6 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import qa_lib
@@ -31,7 +32,7 @@ from qa_lib.inputs.data import Dataset, load_dataset_cached
 from qa_lib.core.errors import QAError
 from qa_lib.inputs.io import IDENTIFIER_COLUMNS
 from qa_lib.inputs.params import Params, load_params
-from qa_lib.present import disclosure
+from qa_lib.present import disclosure, pack
 from qa_lib.present.disclosure import audience_note
 from qa_lib.present.html_tables import html_table, small_n_flags
 
@@ -178,12 +179,18 @@ class Report:
     # -- display ---------------------------------------------------------------------------------
     def text(self, markdown_like: str) -> HTML:
         """A paragraph of generated text, escaped (never executed or interpreted as markup)."""
-        paras = [p.strip() for p in str(markdown_like).split("\n\n") if p.strip()]
+        text = str(markdown_like)
+        if self.published:  # issue 14: no small count or small complement quoted in a published sentence
+            text = disclosure.guard_text(text, disclosure.rule_from_params(self.params))
+        paras = [p.strip() for p in text.split("\n\n") if p.strip()]
         return HTML("".join(f"<p>{html.escape(p)}</p>" for p in paras))
 
     def bullets(self, items: list[str]) -> HTML:
         if not items:
             return HTML("")
+        if self.published:
+            rule = disclosure.rule_from_params(self.params)
+            items = [disclosure.guard_text(str(i), rule) for i in items]
         return HTML("<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>")
 
     @property
@@ -216,8 +223,18 @@ class Report:
                 return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
                             "version (free-text quotes).</p>")
             rule = disclosure.rule_from_params(self.params)
+            # issue 14: the pack's pattern (one linear system over every report of the period) when this
+            # table is one of the pack's; otherwise the table is protected on its own
+            key = f"{self.report}-{name}"
+            pat = self.pack_pattern()
+            cells = pat.hidden_cells(key, frame) if pat is not None else None
+            forced = {} if cells is None else {"hidden_counts": cells[0], "primary_counts": cells[1],
+                                               "extra": pack.statistic_cells(key, frame, pat)}
+            if pat is not None:  # text quoting a count the pack hides elsewhere (audit evidence of an indicator)
+                forced.setdefault("extra", set())
+                forced["extra"] = forced["extra"] | pack.text_cells(key, frame, pat)
             done = disclosure.suppress(frame, rule, grades=list(self.dataset.scale.grades),
-                                       good_grades=list(self.dataset.scale.good_grades))
+                                       good_grades=list(self.dataset.scale.good_grades), **forced)
             frame = done.frame
             if done.any:
                 note = (note + " " if note else "") + disclosure.table_note(done, rule)
@@ -238,12 +255,50 @@ class Report:
             out += f'<p class="note">{html.escape(note)}</p>'
         return HTML(out)
 
+    def pack_pattern(self) -> "pack.PackPattern | None":
+        """The published pack's suppression pattern (:mod:`qa_lib.present.pack`), None for internal reports."""
+        if not self.published or self.params.suppression["scope"] == "table":
+            return None
+        return pack.pattern(self.dataset, disclosure.rule_from_params(self.params))
+
+    def view(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """``frame`` as table ``name`` of this report is published: cells the pack hides are missing (NaN), so
+        sentences and charts built from it say nothing the table hides. Internal reports get ``frame``."""
+        if not self.published or frame is None or frame.empty:
+            return frame
+        pat = self.pack_pattern()
+        key = f"{self.report}-{name}"
+        cells = pat.hidden_cells(key, frame) if pat is not None else None
+        forced = {} if cells is None else {"hidden_counts": cells[0], "primary_counts": cells[1],
+                                           "extra": pack.statistic_cells(key, frame, pat)}
+        done = disclosure.suppress(frame, disclosure.rule_from_params(self.params), grades=list(self.dataset.scale.grades),
+                                   good_grades=list(self.dataset.scale.good_grades), **forced)
+        out = frame.copy()
+        for c in out.columns:
+            hide = done.hidden[c].to_numpy(dtype=bool)
+            if hide.any():
+                out[c] = out[c].astype(object).where(~hide, np.nan) if not pd.api.types.is_float_dtype(out[c].dtype) \
+                    else out[c].where(~hide)
+        return out
+
+    def guard(self, text: str) -> str:
+        """``text`` as a published report may print it: no small count or small complement quoted."""
+        return disclosure.guard_text(str(text), disclosure.rule_from_params(self.params)) if self.published else str(text)
+
+    def disclosure_summary(self) -> HTML:
+        """The paragraph a published report carries on what was suppressed and why (nothing when internal)."""
+        pat = self.pack_pattern()
+        if pat is None:
+            return HTML("")
+        # not through self.text: the paragraph's own examples ("4 of 26") must not be guarded away
+        return HTML(f"<p>{html.escape(pack.summary(pat, self.report, disclosure.rule_from_params(self.params)))}</p>")
+
     def chart(self, chart: Chart | None, *, empty: str = "Not enough data to draw this chart.") -> HTML:
         """Show an SVG chart with its alt text, or say why there is none."""
         if chart is None:
             return HTML(f'<p class="no-data">{html.escape(empty)}</p>')
         if self.published:  # issue 8: a chart whose bars would show a small count is not published
-            if disclosure.chart_discloses(chart.alt, disclosure.rule_from_params(self.params)):
+            if chart.shows_counts or disclosure.chart_discloses(chart.alt, disclosure.rule_from_params(self.params)):
                 return HTML(f'<p class="no-data"><strong>{html.escape(chart.title)}:</strong> chart withheld in the '
                             "published version (it would show counts below the disclosure threshold).</p>")
         return HTML(f'<figure class="chart"><img src="{chart.data_uri()}" alt="{html.escape(chart.alt, quote=True)}">'
@@ -263,7 +318,8 @@ class Report:
         rejected = int(ds.rejected_summary()["rows"].sum()) if len(ds.issues) else 0
         rows += [("Rows read", read or "none"), ("Rows set aside", f"{rejected:,}" + (" (see Data quality)" if rejected else ""))]
         dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
-        return HTML(f'<dl class="provenance">{dl}<dt>Input files</dt><dd><ul>{inputs}</ul></dd></dl>')
+        return HTML(f'<dl class="provenance">{dl}<dt>Input files</dt><dd><ul>{inputs}</ul></dd></dl>'
+                    + self.disclosure_summary().markup)
 
     def data_quality(self) -> HTML:
         """How many input rows were set aside and why; the detail is in the rejects file."""

@@ -447,8 +447,15 @@ def paradox_text(table: pd.DataFrame) -> str:
     """
     if table.empty:
         return "No audits were moderated, so there is no kappa to explain."
+    needed = ["ac1", "kappa", "p_e", "p_o", "ac1_p_e", "most_common_grade"]
+    shown = table.dropna(subset=[c for c in needed if c in table.columns])  # a published view hides some rows
+    shown = shown[[pd.notna(r.get(f"{r['most_common_grade']} share")) for _, r in shown.iterrows()]] if len(shown) else shown
+    if shown.empty:
+        return ("Kappa and AC1 are not shown for domains whose moderation counts are hidden to protect "
+                "confidentiality, so the gap between them is not explained here.")
+    table = shown
     gap = (table["ac1"] - table["kappa"]).astype(float)
-    skewed = table[table["skewed"].astype(bool)]
+    skewed = table[table["skewed"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)]
     focus = skewed if len(skewed) else table
     d = gap.loc[focus.index].fillna(-np.inf).idxmax()
     r = table.loc[d]
@@ -572,7 +579,7 @@ def _interval_words(row: pd.Series, m: str) -> str:
     return f"{fmt.number(row[m])}, 95% CI {fmt.number_range(row[f'{m}_ci_low'], row[f'{m}_ci_high'])}"
 
 
-def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
+def summary(ds: Dataset, *, weakest: int = 3, byd: pd.DataFrame | None = None) -> list[str]:
     """Plain-English findings on reliability, generated from the numbers of this period.
 
     Names the ``weakest`` domains by AC1 with their 95% intervals, says which domains are
@@ -585,13 +592,15 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
     list of str
         Sentences; one sentence saying so when nothing was moderated.
     """
-    byd = agreement_by_domain(ds)
+    # byd: the published view of agreement_by_domain (hidden cells missing) when a published report passes it
+    byd = agreement_by_domain(ds) if byd is None else byd
     period = ds.period.label
     if byd.empty or int(byd["n"].sum()) == 0:
         return [f"No audits were moderated in {period}, so agreement between auditors and moderators "
                 "cannot be estimated for this period."]
     lines = []
-    if OVERALL in byd.index and byd.loc[OVERALL, "n"] > 0:
+    if OVERALL in byd.index and byd.loc[OVERALL, "n"] > 0 and pd.notna(byd.loc[OVERALL, "agreement_share"]) \
+            and pd.notna(byd.loc[OVERALL, "ac1"]) and pd.notna(byd.loc[OVERALL, "kappa_quadratic"]):
         o = byd.loc[OVERALL]
         lines.append(
             f"{int(o['n'])} audits were moderated in {period}. Auditor and moderator gave the same overall grade "
@@ -599,7 +608,7 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
             f"{_pct(o['agreement_high_share'])}); AC1 {_interval_words(o, 'ac1')}; quadratic weighted kappa "
             f"{_interval_words(o, 'kappa_quadratic')}.")
     dom = byd.drop(index=[OVERALL], errors="ignore")
-    dom = dom[(dom["n"] > 0) & dom["ac1"].notna()]
+    dom = dom[(pd.to_numeric(dom["n"], errors="coerce") > 0) & pd.to_numeric(dom["ac1"], errors="coerce").notna()]
     if len(dom):
         low = dom.sort_values("ac1", kind="stable").head(weakest)
         names = [f"{d} (AC1 {_interval_words(r, 'ac1')}; n = {int(r['n'])})" for d, r in low.iterrows()]
@@ -639,7 +648,7 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
         lines.append("Moderators graded higher than auditors more often than lower (q < 0.05) in " + _and(higher) + ".")
     if not lower and not higher:
         lines.append("No domain shows a systematic direction of disagreement after Benjamini–Hochberg adjustment.")
-    small = [name.get(d, d) for d, r in byd.iterrows() if 0 < r["n"] < _min_n(ds)]
+    small = [name.get(d, d) for d, r in byd.iterrows() if pd.notna(r["n"]) and 0 < r["n"] < _min_n(ds)]
     if small:
         lines.append("Fewer than " + str(_min_n(ds)) + " moderated audits in " + _and(small)
                      + ": treat those figures as indicative.")
@@ -851,6 +860,12 @@ def drift_tests(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.Data
 def paradox_coefficients(table: pd.DataFrame) -> pd.DataFrame:
     """The coefficient half of a :func:`kappa_paradox` table (n, p_o, both chance terms, kappa, AC1, skew)."""
     return table[[c for c in table.columns if not c.endswith(" share")]]
+
+
+def paradox_join(coefficients: pd.DataFrame, mix: pd.DataFrame) -> pd.DataFrame:
+    """The two halves of a :func:`kappa_paradox` table together again (e.g. each as a published report
+    shows it, so :func:`paradox_text` says nothing either table hides)."""
+    return coefficients.join(mix.drop(columns=["n"], errors="ignore"))
 
 
 def grade_mix(table: pd.DataFrame) -> pd.DataFrame:
