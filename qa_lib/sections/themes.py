@@ -20,7 +20,7 @@ import pandas as pd
 
 from qa_lib.inputs.data import Dataset
 from qa_lib.core.errors import ParamsError, problem
-from qa_lib.inputs.data import identifier_values
+from qa_lib.inputs.data import identifier_values, redactor as data_redactor  # noqa: F401 - identifier_values re-exported
 from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
@@ -136,7 +136,7 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
-    redactor = Redactor(identifier_values(ds))
+    redactor = data_redactor(ds)
     names = list(compile_themes(getattr(ds.params, "themes", None)))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
