@@ -111,7 +111,7 @@ class Dataset:
 
 
 #: Lower-case column names whose text is free text (or may quote it): redacted in the batch's data cache.
-CACHE_REDACTED_COLUMNS = frozenset(FREE_TEXT_COLUMNS) | {"reason", "message", "value", "answer", "question_asked"}
+CACHE_REDACTED_COLUMNS = frozenset(FREE_TEXT_COLUMNS) | {"reason", "message", "value"}
 #: The private working folder beside the output folder (``<output_dir>/../qa-working/<period>/``).
 WORKING_FOLDER = "qa-working"
 
