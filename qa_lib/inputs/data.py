@@ -163,6 +163,20 @@ def _identifiers(raws: dict[str, RawTable]) -> set[str]:
     return ids
 
 
+def input_redactor(params: Params) -> Redactor:
+    """A :class:`~qa_lib.inputs.privacy.Redactor` for text produced outside a loaded dataset (a failed
+    notebook, an error message in a stamp): the inputs' identifiers as written, read again from the
+    files, the params' ``redact_terms`` and the first-name dictionary. Files that cannot be read add
+    no identifiers (the dictionary and terms still apply)."""
+    raws = {}
+    for t in TABLES:
+        try:
+            raws[t] = _read(params, t)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported elsewhere; redact what can be read
+            continue
+    return Redactor(_identifiers(raws), terms=getattr(params, "redact_terms", None) or ())
+
+
 def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
     """The identifier values of ``ds``'s inputs exactly as written: from memory, or (for a dataset
     taken from the batch's data cache, which never holds them) read again from the input files."""
