@@ -19,6 +19,18 @@ The key itself is never written anywhere: provenance records only where it came 
 Record keys that name no person (``audit_id``, ``allocation_id``, ``response_id``,
 ``action_id``) are not pseudonymised; like every column in ``io.IDENTIFIER_COLUMNS`` they are
 refused by :meth:`qa_lib.present.report.Report.table`.
+
+Redaction of free text (:class:`Redactor`, issue 14) matches every identifier as written in any
+form, each part of a person's name, the params' ``redact_terms`` and capitalised first names from a
+dictionary. The dictionary is the first-name lists of **Faker** (``faker`` on PyPI): chosen because
+it is maintained (monthly releases), its data ships inside the wheel (no download at run time, pure
+Python, MIT), it holds about 27,000 first names in 86 locales (English, Irish, Welsh, South Asian,
+African, European... as in English councils' caseloads), and it loads in about 0.2 s. Rejected:
+``names-dataset`` (a 56 MB wheel that needs gigabytes of memory once loaded, with names mined from
+a leaked social-network data set and full of everyday words); ``gender-guesser`` (last released in
+2016, and its 61,000-name list has "the", "to", "in", "so" as names); a spaCy / Presidio pipeline
+(the English models are not on PyPI, so they need a download, and a statistical NER misses names
+it has not seen, where a list plus the run's own identifiers misses none of those in the data).
 """
 
 from __future__ import annotations

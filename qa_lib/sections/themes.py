@@ -4,11 +4,12 @@ Each theme is a list of keywords or regular expressions (case-insensitive) in pa
 (default :data:`DEFAULT_THEMES`); a comment counts once for each theme it matches. Counts are
 by kind (strength / learning), domain and period of the audit.
 
-Quotes appear only in internal reports, and only after redaction: every value of the run's
-identifier columns (:data:`qa_lib.inputs.io.IDENTIFIER_COLUMNS`, as written in the input files and as
-pseudonymised in the Dataset — e.g. a case id typed into the text) and any run of six or more
-digits becomes ``[redacted]``. The report renders them escaped
-through ``rpt.table``.
+Quotes appear only in internal reports, and only after redaction by the run's
+:func:`qa_lib.inputs.data.redactor`: every identifier of the run (as written in the input files and
+as pseudonymised) in any case, spacing, hyphen or apostrophe form and with possessives, each part
+of a person's name, capitalised first names from the dictionary, the params' ``redact_terms``,
+e-mail addresses and runs of six or more digits become ``[redacted]`` (issue 14). The report
+renders them escaped through ``rpt.table``.
 """
 
 from __future__ import annotations

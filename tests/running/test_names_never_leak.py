@@ -17,8 +17,9 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -114,29 +115,38 @@ def scan(blobs: dict[str, bytes], words: set[str]) -> dict[str, list[str]]:
     return found
 
 
+WATCH = """
+import shutil, sys, time
+from pathlib import Path
+temp, dest, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+while not stop.exists():
+    for f in temp.glob("qa-workbook-data-*/*"):
+        try:
+            shutil.copyfile(f, dest / f"{f.parent.name}-{f.name}")
+        except OSError:
+            pass
+    time.sleep(0.05)
+"""
+
+
 class CacheWatcher:
-    """Copies every data-cache entry of the batch while it runs (the batch removes the folder at the end)."""
+    """Copies every data-cache entry of the batch while it runs (the batch removes the folder at the
+    end). A separate process, not a thread: the batch forks its workers, and forking with a second
+    thread running can deadlock."""
 
     def __init__(self, temp: Path):
-        self.temp, self.blobs, self._stop = temp, {}, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            for f in self.temp.glob("qa-workbook-data-*/*"):
-                try:
-                    self.blobs[f"cache/{f.name}"] = f.read_bytes()
-                except OSError:
-                    pass
-            self._stop.wait(0.05)
+        self.temp, self.dest, self.stop = temp, temp.parent / "cache-copies", temp.parent / "cache-stop"
+        self.dest.mkdir()
+        self.blobs: dict[str, bytes] = {}
 
     def __enter__(self):
-        self._thread.start()
+        self.proc = subprocess.Popen([sys.executable, "-c", WATCH, str(self.temp), str(self.dest), str(self.stop)])
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        self.stop.touch()
+        self.proc.wait(timeout=30)
+        self.blobs = {f"cache/{f.name}": f.read_bytes() for f in self.dest.iterdir()}
 
 
 def test_scan_finds_a_planted_name_in_any_form():
