@@ -128,10 +128,12 @@ def rejects_path(params: Params) -> Path:
 
 
 def redactor(ds: Dataset) -> Redactor:
-    """The run's :class:`~qa_lib.inputs.privacy.Redactor`: every identifier value (as written and as
-    pseudonymised), the params' ``redact_terms`` and the first-name dictionary. Built once per dataset."""
+    """The run's :class:`~qa_lib.inputs.privacy.Redactor`: every identifier value as written in the inputs
+    (free text was typed before pseudonymisation, so the pseudonyms cannot be in it), the params'
+    ``redact_terms`` and the first-name dictionary. Built once per dataset."""
     if "redactor" not in ds.cache:
-        ds.cache["redactor"] = Redactor(identifier_values(ds), terms=getattr(ds.params, "redact_terms", None) or ())
+        ds.cache["redactor"] = Redactor(identifier_values_as_written(ds),
+                                        terms=getattr(ds.params, "redact_terms", None) or ())
     return ds.cache["redactor"]
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 import re
@@ -275,6 +276,9 @@ def _variants(value: str) -> tuple[set[str], set[str]]:
     text may split it into words (``case``, ``casezx`` for ``casezx0001``).
     """
     value = str(value).strip()
+    if value.isalnum() and value.isascii() and not _CAMEL.search(value):  # fast path: AUD011, QA0001234
+        runs = _RUN.findall(value.lower())
+        return {"".join(runs)}, set(itertools.accumulate(runs[:-1])) if len(runs) > 1 else set()
     words = _words(value)
     if not words:
         return set(), set()
