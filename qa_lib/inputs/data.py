@@ -245,7 +245,9 @@ def load_dataset(params: Params) -> Dataset:
                  indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
     # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
     if "reason" in allocations.columns and allocations["reason"].notna().any():
-        ds.allocations = allocations.assign(reason=redact_series(allocations["reason"], redactor(ds)))
+        reasons = pd.unique(allocations["reason"].dropna().to_numpy())
+        redact = Redactor.for_texts(raw_ids, reasons, terms=getattr(params, "redact_terms", None) or ())
+        ds.allocations = allocations.assign(reason=redact_series(allocations["reason"], redact))
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from qa_lib.inputs.data import Dataset
 from qa_lib.core.errors import ParamsError, problem
-from qa_lib.inputs.data import identifier_values, redactor as data_redactor  # noqa: F401 - identifier_values re-exported
+from qa_lib.inputs.data import identifier_values, identifier_values_as_written  # noqa: F401 - identifier_values re-exported
 from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
@@ -137,11 +137,12 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
-    redactor = data_redactor(ds)
     names = list(compile_themes(getattr(ds.params, "themes", None)))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])
     t = t.groupby(["theme", "kind"], observed=True, sort=True).head(per_theme)
+    redactor = Redactor.for_texts(identifier_values_as_written(ds), t["text"].dropna().unique(),
+                                  terms=getattr(ds.params, "redact_terms", None) or ())
     return pd.DataFrame({"theme": t["theme"].astype(str), "kind": t["kind"].astype(str), "domain": t["domain"],
                          "quote": [redactor(x) for x in t["text"]]}).reset_index(drop=True)
