@@ -103,15 +103,28 @@ def needles(mapping: dict[str, str]) -> set[str]:
     return out
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def scan(blobs: dict[str, bytes], words: set[str]) -> dict[str, list[str]]:
-    pattern = re.compile(r"(?<![^\W_])(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")(?![^\W_])",
-                         re.IGNORECASE)
+    """Which needles each blob holds, case-insensitively and as whole words. A needle is found through
+    its words (three or more letters, or with a digit) and its letters joined (``ONeill``): every
+    needle has one, so every written form of it is found. Set look-ups, fast on a cache entry of
+    several megabytes."""
+    index: dict[str, set[str]] = {}
+    for needle in words:
+        pieces = [w.lower() for w in _WORD.findall(needle)]
+        keys = {w for w in pieces if (len(w) >= 3 or any(c.isdigit() for c in w)) and w != "case"}
+        keys.add("".join(pieces))
+        keys.discard("case")
+        for k in keys:
+            index.setdefault(k, set()).add(needle)
     found = {}
     for name, blob in blobs.items():
-        text = blob.decode("utf-8", errors="replace").replace("’", "'")
-        hits = {m.group(1) for m in pattern.finditer(text)}
-        if hits:
-            found[name] = sorted(hits)[:6]
+        text = blob.decode("utf-8", errors="replace").lower()
+        seen = set(_WORD.findall(text)) & index.keys()
+        if seen:
+            found[name] = sorted(seen)[:6]
     return found
 
 
@@ -151,11 +164,12 @@ class CacheWatcher:
 
 def test_scan_finds_a_planted_name_in_any_form():
     words = needles({"P1": "Siobhan O'Neill", "C1": "CASE-ZX0001"})
-    assert scan({"a.html": "<td>SIOBHAN O’NEILL</td>".encode()}, words) == {"a.html": ["SIOBHAN O'NEILL"]}
+    assert scan({"a.html": "<td>SIOBHAN O’NEILL</td>".encode()}, words) == {"a.html": ["neill", "siobhan"]}
     assert scan({"b.csv": b"neill's plan"}, words) == {"b.csv": ["neill"]}
     assert scan({"c.json": b"zx0001"}, words) == {"c.json": ["zx0001"]}
+    assert scan({"c2.json": b"ONeill"}, words) == {"c2.json": ["oneill"]}
     assert scan({"d.txt": b"grace period? no: Graceful"}, words) == {"d.txt": ["grace"]}
-    assert scan({"e.txt": b"[redacted]'s plan"}, words) == {}
+    assert scan({"e.txt": b"[redacted]'s plan, the case"}, words) == {}
 
 
 @pytest.mark.slow
