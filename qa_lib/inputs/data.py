@@ -60,15 +60,17 @@ class Dataset:
 
     def __getstate__(self) -> dict:
         """What the batch's data cache keeps: never an identifier as written (the set is dropped and
-        free text is stored redacted, as every report shows it), nor derived tables."""
+        free text is stored redacted, as every report shows it: :data:`CACHE_REDACTED_COLUMNS` of every
+        frame, by :func:`redactor`), nor derived tables."""
         state = dict(self.__dict__)
-        if self.raw_identifiers:
-            redact = Redactor(self.raw_identifiers)
-            for name, frame in state.items():
-                text = [c for c in getattr(frame, "columns", []) if str(c).lower() in FREE_TEXT_COLUMNS]
-                if isinstance(frame, pd.DataFrame) and text:
-                    state[name] = frame.assign(**{c: frame[c].map(redact, na_action="ignore").astype(frame[c].dtype)
-                                                  for c in text})
+        redact = redactor(self)
+        for name, frame in state.items():
+            if not isinstance(frame, pd.DataFrame):
+                continue
+            text = [c for c in frame.columns if str(c).lower() in CACHE_REDACTED_COLUMNS
+                    and (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)]
+            if text:
+                state[name] = frame.assign(**{c: redact_series(frame[c], redact) for c in text})
         state["raw_identifiers"] = None
         state["cache"] = {}
         return state
@@ -94,11 +96,53 @@ class Dataset:
         return out.reset_index()
 
     def write_rejects(self, path: Path) -> Path:
-        """Write the issues table (every finding with file, row, column and reason) as CSV."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the issues table (every finding with file, row, column and reason) as CSV.
 
+        A working file for fixing the inputs, never part of a published pack: reports write it to
+        :func:`rejects_path`, outside the output folder. It locates each problem by file, row and
+        column and describes the value; it never holds free text or an identifier.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.chmod(0o700)
         atomic_to_csv(self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]), path, index=False)
         return path
+
+
+#: Lower-case column names whose text is free text (or may quote it): redacted in the batch's data cache.
+CACHE_REDACTED_COLUMNS = frozenset(FREE_TEXT_COLUMNS) | {"reason", "message", "value"}
+#: The private working folder beside the output folder (``<output_dir>/../qa-working/<period>/``).
+WORKING_FOLDER = "qa-working"
+
+
+def working_dir(params: Params) -> Path:
+    """``qa-working/<period>/`` beside the output root: working files (the rejects file) that are
+    never published, never copied into ``outputs/`` and never listed in a manifest."""
+    return params.output_root.parent / WORKING_FOLDER / params.period.slug
+
+
+def rejects_path(params: Params) -> Path:
+    """Where a run's rejects file is written: ``qa-working/<period>/rejects.csv`` (see :func:`working_dir`)."""
+    return working_dir(params) / "rejects.csv"
+
+
+def redactor(ds: Dataset) -> Redactor:
+    """The run's :class:`~qa_lib.inputs.privacy.Redactor`: every identifier value as written in the inputs
+    (free text was typed before pseudonymisation, so the pseudonyms cannot be in it), the params'
+    ``redact_terms`` and the first-name dictionary. Built once per dataset."""
+    if "redactor" not in ds.cache:
+        ds.cache["redactor"] = Redactor(identifier_values_as_written(ds),
+                                        terms=ds.params.redact_terms)
+    return ds.cache["redactor"]
+
+
+def redact_series(values: pd.Series, redact: Redactor) -> pd.Series:
+    """``values`` with every text redacted, each distinct text once; blanks and the dtype kept."""
+    present = values.dropna()
+    if present.empty:
+        return values
+    done = {v: redact(v) for v in pd.unique(present.to_numpy())}
+    return values.map(done, na_action="ignore").astype(values.dtype)
 
 
 def _read(params: Params, table: str) -> RawTable:
@@ -124,6 +168,20 @@ def _identifiers(raws: dict[str, RawTable]) -> set[str]:
                 ids.update(pd.unique(raw.frame[col].dropna()).to_numpy(dtype=object).tolist())
     ids.discard("")
     return ids
+
+
+def input_redactor(params: Params) -> Redactor:
+    """A :class:`~qa_lib.inputs.privacy.Redactor` for text produced outside a loaded dataset (a failed
+    notebook, an error message in a stamp): the inputs' identifiers as written, read again from the
+    files, the params' ``redact_terms`` and the first-name dictionary. Files that cannot be read add
+    no identifiers (the dictionary and terms still apply)."""
+    raws = {}
+    for t in TABLES:
+        try:
+            raws[t] = _read(params, t)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported elsewhere; redact what can be read
+            continue
+    return Redactor(_identifiers(raws), terms=params.redact_terms)
 
 
 def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
@@ -190,6 +248,11 @@ def load_dataset(params: Params) -> Dataset:
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
                  indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
+    # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
+    if "reason" in allocations.columns and allocations["reason"].notna().any():
+        reasons = pd.unique(allocations["reason"].dropna().to_numpy())
+        redact = Redactor.for_texts(raw_ids, reasons, terms=params.redact_terms)
+        ds.allocations = allocations.assign(reason=redact_series(allocations["reason"], redact))
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from qa_lib.core.labels import key as _key
 from qa_lib.inputs.params import FEEDBACK_ANSWERS
-from qa_lib.inputs.validate import ISSUE_COLUMNS, empty_issues
+from qa_lib.inputs.validate import ISSUE_COLUMNS, describe, empty_issues
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from qa_lib.inputs.params import Params
@@ -116,15 +116,17 @@ def check_feedback(feedback: pd.DataFrame, params: "Params") -> tuple[pd.DataFra
     parts = []
     if unknown.any():
         bad = f[unknown]
-        msgs = (bad["_file"].astype("string") + " row " + bad["_row"].astype("string") + ", column answer: '"
-                + bad["answer"].fillna("").astype("string") + "' is not a known answer to the survey '"
-                + bad["survey"].astype("string") + "' (expected one of "
+        # issue 14: an answer that is not an option may be a family's own words (a child's name):
+        # it is described, never quoted, here and in the issues table
+        msgs = (bad["_file"].astype("string") + " row " + bad["_row"].astype("string") + ", column answer: "
+                + describe(bad["answer"], "answer") + "that is not one of "
                 + bad["survey"].map(lambda s: ", ".join(cfg.options(s))).astype("string")
-                + "). Fix: correct the label, or map it under params feedback.answer_aliases, e.g. '"
-                + bad["answer"].fillna("").astype("string") + ": " + bad["survey"].map(lambda s: cfg.options(s)[0]).astype("string")
-                + "'; a survey with its own options lists them under params feedback.answers. The row is set aside")
+                + " (the answers of the survey '" + bad["survey"].astype("string") + "'). Fix: correct the answer "
+                  "in the file, or if it is another label for an option, map it under params "
+                  "feedback.answer_aliases (the label as written: the option); a survey with its own options "
+                  "lists them under params feedback.answers. The row is set aside")
         parts.append(_issue_rows(bad, rule="unknown_answer", severity="rejected", column="answer", messages=msgs,
-                                 values=bad["answer"]))
+                                 values=pd.Series(pd.NA, index=bad.index, dtype="string")))
     f = f.assign(answer=mapped)[~unknown]
     parts.extend(_reworded(f))
     issues = pd.concat(parts, ignore_index=True) if parts else empty_issues()

@@ -209,6 +209,9 @@ SCHEMA: dict[str, Key] = {
     }),
     "pseudonym_key_file": Key((str,), None, "file (outside the repository) holding the key for pseudonymising "
                               "ids; else env QA_PSEUDONYM_KEY, else a random per-run key", path=True),
+    "redact_terms": Key((list,), [], "extra words or names to redact from free text (issue 14), e.g. a child's "
+                        "name or a school: matched in any case, spacing, hyphen, apostrophe or possessive form",
+                        items=(str,)),
     "indicator_links": Key((dict,), {}, "performance indicator name -> the audit evidence it relates to: "
                            "{domain: <practice domain>} or {cohort: <cohort>}", free_keys=True,
                            items=Key((dict,), None, "", free_keys=True, items=(str,)), check=_check_links),

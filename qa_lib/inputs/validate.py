@@ -3,8 +3,10 @@
 Data-quality findings are not exceptions. Each finding is one row of the issues table
 (``table, rule, severity, message, file, row, column, value``); a row that cannot be used is
 *rejected* (kept out of the clean table and written to the rejects file with its reason), a
-row that can be used with a caveat gets a ``warning``. Identifier values are never copied into
-messages or the issues table: the file and row locate the record without exposing it.
+row that can be used with a caveat gets a ``warning``. Identifier values and free text are never
+copied into messages or the issues table (issue 14): the file, row and column locate the record and
+the value is described (``a value of 12 characters (letters)``); only a short value without letters
+(a bad date or number) is quoted, because it cannot carry a name.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from qa_lib.core.labels import keys as label_keys
 from qa_lib.inputs.grades import GradeScale
 from qa_lib.inputs.periods import parse_period
-from qa_lib.inputs.io import IDENTIFIER_COLUMNS, REQUIRED, RawTable
+from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, REQUIRED, RawTable
 
 ISSUE_COLUMNS = ["table", "rule", "severity", "message", "file", "row", "column", "value"]
 
@@ -80,6 +82,32 @@ def isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
     codes, _ = pd.factorize(both)
     mine, theirs = codes[: len(values)], codes[len(values):]
     return pd.Series(np.isin(mine, theirs[theirs >= 0]) & (mine >= 0), index=values.index)
+
+
+#: A value with no letters, this short, may be quoted in a message (a bad date or number such as
+#: 31/02/2024 or 12..5): it cannot carry a name. Anything else is described, never quoted (issue 14).
+QUOTABLE = r"^[0-9\s.,:;/%+\-–()]{1,24}$"
+
+
+def quotable(values: pd.Series, column: str) -> pd.Series:
+    """Which values a message may quote: short values without letters, from a column that is not an
+    identifier or free-text column. Names, free text and ids are described instead (:func:`describe`)."""
+    if column in IDENTIFIER_COLUMNS or column.lower() in FREE_TEXT_COLUMNS:
+        return pd.Series(False, index=values.index)
+    return values.astype("string").str.match(QUOTABLE).fillna(False).astype(bool)
+
+
+def describe(values: pd.Series, noun: str = "value") -> pd.Series:
+    """Each value described without quoting it: ``a value of 12 characters (letters and digits) ``."""
+    s = values.astype("string").fillna("")
+    n = s.str.len().fillna(0).astype("int64")
+    letters = s.str.contains(r"[^\W\d_]", regex=True).fillna(False)
+    digits = s.str.contains(r"\d", regex=True).fillna(False)
+    kind = pd.Series("other characters", index=s.index, dtype="string")
+    kind = kind.where(~digits, "digits").where(~letters, "letters").where(~(letters & digits), "letters and digits")
+    article = "an " if noun[:1].lower() in "aeiou" else "a "
+    return (article + noun + " of " + n.astype("string") + " character" + n.map(lambda k: "" if k == 1 else "s")
+            .astype("string") + " (" + kind + ") ")
 
 
 def empty_issues() -> pd.DataFrame:
@@ -235,10 +263,9 @@ class Checker:
         if not mask.any():
             return
         rows = self.frame[mask]
-        if show_value is None:
-            show_value = column not in IDENTIFIER_COLUMNS
         value = rows[column].astype("string") if column in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="string")
-        shown = ("'" + value.fillna("") + "' ") if show_value else pd.Series("the value ", index=rows.index)
+        quoted = quotable(value, column) & (show_value is not False)
+        shown = ("'" + value.fillna("") + "' ").where(quoted, describe(value))
         shown = shown.where(value.notna() & (value != ""), "a blank ")
         col_label = rows["_column"].astype("string") if "_column" in rows.columns else pd.Series(column, index=rows.index, dtype="string")
         body = text(rows) if callable(text) else pd.Series(text, index=rows.index, dtype="string")
@@ -247,7 +274,7 @@ class Checker:
         self.parts.append(pd.DataFrame({
             "table": self.table, "rule": rule, "severity": "rejected" if reject else "warning",
             "message": msg, "file": rows["_file"], "row": rows["_row"].astype("Int64"), "column": col_label,
-            "value": value.where(pd.Series(show_value, index=rows.index), pd.NA)}))
+            "value": value.where(quoted, pd.NA)}))
         if reject:
             self.rejected |= mask
             self.reasons.loc[rows.index] = rule

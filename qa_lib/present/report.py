@@ -28,7 +28,7 @@ import pandas as pd
 import qa_lib
 from qa_lib.core.atomic import atomic_to_csv, atomic_write_text
 from qa_lib.present.charts import Chart
-from qa_lib.inputs.data import Dataset, load_dataset_cached
+from qa_lib.inputs.data import WORKING_FOLDER, Dataset, load_dataset_cached, rejects_path
 from qa_lib.core.errors import QAError
 from qa_lib.inputs.io import IDENTIFIER_COLUMNS
 from qa_lib.inputs.params import Params, load_params
@@ -325,19 +325,18 @@ class Report:
         """How many input rows were set aside and why; the detail is in the rejects file."""
         ds = self.dataset
         summary = ds.rejected_summary()
-        path = ds.write_rejects(self.output_dir / "rejects.csv")
-        self.written.append({"file": "rejects.csv", "title": "Input issues (every finding with file, row and reason)",
-                             "report": self.report, "name": "rejects"})
-        self._save_fragment()
+        # issue 14: a working file for fixing the inputs, written beside outputs/ (qa-working/), never published
+        path = ds.write_rejects(rejects_path(self.params))
+        where = f"{WORKING_FOLDER}/{self.params.period.slug}/{path.name} (a working file beside the outputs folder, never published)"
         warnings = int((ds.issues["severity"] == "warning").sum()) if len(ds.issues) else 0
         if summary.empty:
             msg = "All input rows passed validation; no rows were set aside."
             if warnings:
-                msg += f" {warnings} warning(s) are listed in {path.name}."
+                msg += f" {warnings} warning(s) are listed in {where}."
             return self.text(msg)
         total = int(summary["rows"].sum())
         head = self.text(f"{total:,} input row(s) were set aside and are not counted in this report. "
-                         f"Each is listed with its file, row, column and reason in {path.name}.")
+                         f"Each is listed with its file, row, column and reason in {where}.")
         return HTML(head.markup + html_table(summary.set_index(["table", "rule"]), caption="Rows set aside by table and reason"))
 
     # -- manifest ---------------------------------------------------------------------------------

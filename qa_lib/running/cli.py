@@ -37,7 +37,7 @@ import pandas as pd
 
 from qa_lib.core.errors import ParamsError, QAError
 from qa_lib.inputs import sampling
-from qa_lib.inputs.data import load_dataset
+from qa_lib.inputs.data import load_dataset, rejects_path
 from qa_lib.inputs.params import SCHEMA_FILE, json_schema_text, load_params, params_help
 from qa_lib.running.batch import default_jobs, run_batch, summary
 from qa_lib.running.render import WHOLE_FILE_RULES, output_dir_problem
@@ -92,22 +92,25 @@ def cmd_run(args) -> int:
     for root in roots:
         print(f"Index of reports: {Path(root) / 'index.html'}")
     set_aside = rows_set_aside(results)
-    for folder, n in set_aside.items():
-        print(f"{n} input row(s) set aside for {folder.name}: listed with file, row and reason in {folder / 'rejects.csv'}")
+    for path, n in set_aside.items():
+        print(f"{n} input row(s) set aside for {path.parent.name}: listed with file, row and reason in {path} "
+              "(a working file: never published)")
     return run_exit_code(results, set_aside)
 
 
 def rows_set_aside(results) -> dict[Path, int]:
-    """Rejected input rows per period folder of the rendered (or skipped) reports, from its rejects.csv."""
+    """Rejected input rows per params file of the rendered (or skipped) reports, from its rejects file
+    (``qa-working/<period>/rejects.csv``, outside the published output folder), keyed by that file."""
     out: dict[Path, int] = {}
-    for folder in sorted({Path(r.html).parent for r in results if r.html and r.status in ("ok", "skipped")}):
+    for params_file in sorted({r.params_file for r in results if r.html and r.status in ("ok", "skipped")}):
         try:
-            rejects = pd.read_csv(folder / "rejects.csv", dtype=str, keep_default_na=False)
-        except (OSError, ValueError):
+            path = rejects_path(load_params(params_file))
+            rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (QAError, OSError, ValueError):
             continue
         n = int((rejects.get("severity", pd.Series(dtype=str)) == "rejected").sum()) if len(rejects) else 0
         if n:
-            out[folder] = n
+            out[path] = n
     return out
 
 

@@ -35,6 +35,8 @@ from qa_lib.present.disclosure import audience_note
 from qa_lib.core.atomic import atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.io import detect_encoding
+from qa_lib.inputs.data import input_redactor, rejects_path
+from qa_lib.inputs.privacy import Redactor
 from qa_lib.inputs.params import TABLES, Params, load_params
 from qa_lib.present.report import JOB_KERNEL_ENV, provenance, report_title
 from qa_lib.running.formats import write_formats
@@ -139,11 +141,12 @@ def _failed_cell(nb: nbformat.NotebookNode) -> tuple[str, str]:
 WHOLE_FILE_RULES = ("unreadable_file", "missing_column", "duplicate_column")
 
 
-def unreadable_inputs(rejects: Path) -> list[str]:
+def unreadable_inputs(rejects: Path, *, since: float | None = None) -> list[str]:
     """Messages of the input files a job could not use at all (a rule of ``WHOLE_FILE_RULES`` in its
     rejects file: unreadable, or failing its column check): a report from a table that came out
-    empty must not pass as rendered, nor "ok" with a whole file set aside."""
-    if not rejects.is_file():
+    empty must not pass as rendered, nor "ok" with a whole file set aside. With ``since`` (a
+    ``time.time()``), a rejects file last written before then (by an earlier run) is ignored."""
+    if not rejects.is_file() or (since is not None and rejects.stat().st_mtime < since - 1):
         return []
 
     with open(rejects, newline="", encoding="utf-8") as fh:
@@ -183,6 +186,29 @@ def check_inputs(params: Params) -> None:
                     raise problem(ParamsError, where, received="binary (non-text) content",
                                   expected="a CSV text file",
                                   fix="export the table again as CSV, or point the params at the right file")
+
+
+def scrub_failure(params: Params, result: "JobResult", nb: nbformat.NotebookNode | None = None) -> None:
+    """Redact a failed job's error, failing cell and notebook outputs (issue 14): an exception message
+    may quote a value from the data, and these go into stamps, the batch summary and
+    ``<report>.failed.ipynb``. Identifiers as written, ``redact_terms`` and first names are removed."""
+    try:
+        redact = input_redactor(params)
+    except Exception:  # noqa: BLE001 - never let the scrub hide the failure itself
+        redact = Redactor(())
+    result.error = redact(result.error) if result.error else result.error
+    result.failed_cell = redact(result.failed_cell) if result.failed_cell else result.failed_cell
+    for cell in (nb.cells if nb is not None else []):
+        for out in cell.get("outputs", []):
+            if "evalue" in out:
+                out["evalue"] = redact(out["evalue"])
+            if "traceback" in out:
+                out["traceback"] = [redact(line) for line in out["traceback"]]
+            if "text" in out:
+                out["text"] = redact(out["text"] if isinstance(out["text"], str) else "".join(out["text"]))
+            for mime, value in list(out.get("data", {}).items()):
+                if mime.startswith("text/"):
+                    out["data"][mime] = redact(value if isinstance(value, str) else "".join(value))
 
 
 def staging_prefix(period_slug: str, report: str) -> str:
@@ -345,6 +371,7 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
     import papermill as pm  # deferred: heavy; `qa-workbook --help` and validate never need it
 
     t0 = time.perf_counter()
+    started = time.time()
     result = JobResult(params_file=str(params_path), period="?", report=report, status="failed")
     staging = None
     try:
@@ -372,6 +399,7 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
                 result.error = os_error_text(OSError(errno.ENOSPC, "No space left on device"), staging_root)
                 return result
             result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            failed_nb = None
             if executed_path.exists():
                 try:
                     failed_nb = nbformat.read(executed_path, as_version=4)
@@ -380,11 +408,15 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
                 if failed_nb is not None:
                     result.failed_cell, err = _failed_cell(failed_nb)
                     result.error = err or result.error
-                    os.replace(executed_path, final_dir / f"{report}.failed.ipynb")
+            scrub_failure(params, result, failed_nb)  # issue 14: no value from the data in a failure
+            if failed_nb is not None:
+                nbformat.write(failed_nb, str(final_dir / f"{report}.failed.ipynb"))
+                executed_path.unlink(missing_ok=True)
             return result
-        unreadable = unreadable_inputs(staging / "rejects.csv")
+        unreadable = unreadable_inputs(rejects_path(params), since=started)
         if unreadable:
             result.error = "input file(s) could not be used: " + "; ".join(unreadable)
+            scrub_failure(params, result, executed)
             nbformat.write(executed, str(final_dir / f"{report}.failed.ipynb"))
             return result
         title = report_title(report, params.period)  # issue 16: the title says its cadence
@@ -423,6 +455,7 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
         return result
     except QAError as exc:
         result.error = str(exc)
+        scrub_failure(params, result)
         return result
     except OSError as exc:
         result.status = "failed"
@@ -434,6 +467,7 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
             return result
         result.error = f"{type(exc).__name__}: {exc}"
         result.failed_cell = traceback.format_exc().strip().splitlines()[-1]
+        scrub_failure(params, result)
         return result
     finally:
         result.seconds = time.perf_counter() - t0

@@ -456,7 +456,7 @@ def _suggestion(ds: Dataset, r: IndicatorResult, kind: str, target: str) -> str:
         if len(by):
             worst = by.sort_values(["mean", "size"], ascending=[True, False]).index[0]
             # issue 14: the domain × cohort cell is published nowhere else; a published report names the cohort only
-            figures = ("" if getattr(ds.params, "audience", "internal") == "published" else
+            figures = ("" if ds.params.audience == "published" else
                        f": {fmt.pct(by.loc[worst, 'mean'])} of {int(by.loc[worst, 'size'])}")
             cohort_note = (f", starting with the {worst} cohort (lowest % Good or better in {target} this period"
                            f"{figures})")

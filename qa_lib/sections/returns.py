@@ -183,7 +183,7 @@ def summary(ds: Dataset) -> str:
         if len(areas):
             best = areas["participation_rate"].idxmax()
             # issue 14: a published report quotes no "x of n" here (27 of 28 gives a hidden complement away)
-            figures = ("" if getattr(ds.params, "audience", "internal") == "published" else
+            figures = ("" if ds.params.audience == "published" else
                        f" ({int(areas.loc[best, 'took_part'])} of {int(areas.loc[best, 'recorded'])})")
             parts.append(f"No service area reached 100% participation this period; the highest was {best}{figures}.")
     tr = return_trend(ds)

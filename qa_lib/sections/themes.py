@@ -4,11 +4,12 @@ Each theme is a list of keywords or regular expressions (case-insensitive) in pa
 (default :data:`DEFAULT_THEMES`); a comment counts once for each theme it matches. Counts are
 by kind (strength / learning), domain and period of the audit.
 
-Quotes appear only in internal reports, and only after redaction: every value of the run's
-identifier columns (:data:`qa_lib.inputs.io.IDENTIFIER_COLUMNS`, as written in the input files and as
-pseudonymised in the Dataset — e.g. a case id typed into the text) and any run of six or more
-digits becomes ``[redacted]``. The report renders them escaped
-through ``rpt.table``.
+Quotes appear only in internal reports, and only after redaction by the run's
+:func:`qa_lib.inputs.data.redactor`: every identifier of the run (as written in the input files and
+as pseudonymised) in any case, spacing, hyphen or apostrophe form and with possessives, each part
+of a person's name, capitalised first names from the dictionary, the params' ``redact_terms``,
+e-mail addresses and runs of six or more digits become ``[redacted]`` (issue 14). The report
+renders them escaped through ``rpt.table``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 
 from qa_lib.inputs.data import Dataset
 from qa_lib.inputs.params import check_themes
-from qa_lib.inputs.data import identifier_values
+from qa_lib.inputs.data import identifier_values, identifier_values_as_written  # noqa: F401 - identifier_values re-exported
 from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # noqa: F401 - REDACTED, redact re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
@@ -123,11 +124,12 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
-    redactor = Redactor(identifier_values(ds))
     names = list(compile_themes(ds.params.themes))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])
     t = t.groupby(["theme", "kind"], observed=True, sort=True).head(per_theme)
+    redactor = Redactor.for_texts(identifier_values_as_written(ds), t["text"].dropna().unique(),
+                                  terms=ds.params.redact_terms)
     return pd.DataFrame({"theme": t["theme"].astype(str), "kind": t["kind"].astype(str), "domain": t["domain"],
                          "quote": [redactor(x) for x in t["text"]]}).reset_index(drop=True)
