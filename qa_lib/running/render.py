@@ -13,7 +13,6 @@ import contextlib
 import csv
 import datetime as _dt
 import errno
-import hashlib
 import json
 import os
 import re
@@ -37,7 +36,7 @@ from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.io import detect_encoding
 from qa_lib.inputs.data import input_redactor, rejects_path
 from qa_lib.inputs.privacy import Redactor
-from qa_lib.inputs.params import TABLES, Params, load_params
+from qa_lib.inputs.params import sha256_file, TABLES, Params, load_params
 from qa_lib.present.report import JOB_KERNEL_ENV, provenance, report_title
 from qa_lib.running.formats import write_formats
 
@@ -303,12 +302,8 @@ def stamp_path(output_dir: Path, report: str) -> Path:
     return Path(output_dir) / f".{report}.stamp.json"
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: SHA-256 of a file's bytes (the one implementation, in qa_lib.inputs.params)
+file_sha256 = sha256_file
 
 
 #: Files every report of a period rewrites (the same content from the same inputs): not part of a
