@@ -70,6 +70,11 @@ __all__ = [
     "bias_text",
     "agreement_comparison",
     "comparison_text",
+    "domain_comparison",
+    "service_area_comparison",
+    "between_text",
+    "DOMAIN_COMPARISON_NOTE",
+    "SERVICE_AREA_COMPARISON_NOTE",
     "sample_planning",
     "BIAS_NOTE",
     "COMPARISON_NOTE",
@@ -796,6 +801,149 @@ def comparison_text(table: pd.DataFrame, ds: Dataset) -> str:
     if not parts:
         parts.append(f"AC1 does not differ from {prev} in any domain after Benjamini–Hochberg adjustment across "
                      f"the {int(table['p_value'].notna().sum())} domains tested.")
+    return " ".join(parts)
+
+
+DOMAIN_COMPARISON_NOTE = ("Each domain's AC1 against the average AC1 of the other domains, on the same case files "
+                          "(those moderated in every domain compared; n below): the domains of one audit are graded "
+                          "together, so their AC1s are correlated. Paired test over case files from Gwet's (2016) "
+                          "linearised terms (as R pairedCAC), t 95% CI of the difference, Benjamini–Hochberg q across "
+                          "the domains.")
+SERVICE_AREA_COMPARISON_NOTE = ("AC1 on the overall grade in each service area against all other service areas "
+                                "together this period. Separate case files, so a Wald z test for independent "
+                                "samples (Fleiss 1981 §13.2) with a 95% CI of the difference, Benjamini–Hochberg q "
+                                "across the areas. A blank test means a coefficient or its SE is missing.")
+
+
+def _differs(q: float, stat: float, higher: str, lower: str) -> str:
+    if not math.isfinite(q):
+        return "Not tested"
+    if q < Q_LEVEL:
+        return higher if stat > 0 else lower
+    return "No clear difference"
+
+
+def _ratings_by_domain(ds: Dataset, domains: Sequence[str]) -> tuple[dict[str, np.ndarray], int]:
+    """Auditor and moderator grade of each domain for the case files moderated in every one of ``domains``."""
+    p = pairs(ds)
+    p = p[p["domain"].isin(list(domains)) & p["auditor_grade"].notna() & p["moderator_grade"].notna()]
+    wide = {}
+    for d in domains:
+        sub = p[p["domain"] == d].set_index("audit_id")
+        wide[d] = pd.DataFrame({"auditor": sub["auditor_grade"].astype(object),
+                                "moderator": sub["moderator_grade"].astype(object)})
+    common = None
+    for f in wide.values():
+        ids = set(f.index)
+        common = ids if common is None else common & ids
+    ids = sorted(common or [])
+    return {d: f.loc[ids].to_numpy(dtype=object) for d, f in wide.items()}, len(ids)
+
+
+def domain_comparison(ds: Dataset) -> pd.DataFrame:
+    """Does AC1 differ between domains? Each domain against the mean AC1 of the others, paired over case files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``domain`` (practice domains moderated this period, ``ds.domains`` order; the
+        Overall grade is not a domain). Columns ``n`` (case files moderated in every domain
+        compared, the same in each row), ``ac1``, ``others_ac1`` (mean AC1 of the other
+        domains on those case files), ``ac1_difference`` with ``_ci_low``/``_ci_high`` (t 95%),
+        ``t``, ``p_value`` (:func:`qa_lib.stats.agreement.compare_dependent_agreement`),
+        ``q_value`` (BH across the domains) and ``differs`` (words). Empty with fewer than two
+        domains moderated.
+    """
+    cols = ["n", "ac1", "others_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
+            "t", "p_value", "q_value", "differs"]
+    conf = confusion_by_domain(ds)
+    present = set(conf.index.get_level_values("domain"))
+    doms = [d for d in ds.domains if d in present and d != OVERALL]
+    if len(doms) < 2:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
+    sets, n = _ratings_by_domain(ds, doms)
+    grades = _grades(ds)
+    rows = {}
+    for d in doms:
+        others = [sets[e] for e in doms if e != d]
+        if n:
+            test = ag.compare_dependent_agreement(sets[d], others, categories=grades, measure="ac1",
+                                                  layout="units x raters")
+        else:
+            test = ag.TestResult(math.nan, math.nan)
+        rows[d] = {"n": n, "ac1": test.extra.get("coefficient_1", math.nan),
+                   "others_ac1": test.extra.get("coefficient_2", math.nan),
+                   "ac1_difference": test.extra.get("difference", math.nan),
+                   "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_difference_ci_high": test.extra.get("ci_high", math.nan),
+                   "t": test.statistic, "p_value": test.pvalue}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "domain"
+    out["n"] = out["n"].astype("int64")
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["differs"] = [_differs(q, t, "Higher than the other domains", "Lower than the other domains")
+                      for q, t in zip(out["q_value"], out["t"])]
+    return out[cols]
+
+
+def service_area_comparison(ds: Dataset, *, domain: str = OVERALL) -> pd.DataFrame:
+    """Does AC1 differ between service areas? Each area against all the other areas, independent samples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``service_area`` (areas with moderated audits this period, A–Z). Columns ``n``
+        (the area's moderated audits), ``ac1``, ``rest_n`` and ``rest_ac1`` (all other areas
+        together), ``ac1_difference`` with ``_ci_low``/``_ci_high``, ``z``, ``p_value``
+        (:func:`qa_lib.stats.agreement.compare_agreement`), ``q_value`` (BH across the areas)
+        and ``differs``. Empty with fewer than two areas moderated.
+    """
+    cols = ["n", "ac1", "rest_n", "rest_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
+            "z", "p_value", "q_value", "differs"]
+    p = pairs(ds)
+    p = p[(p["domain"] == domain) & p["service_area"].notna()]
+    areas = sorted(p["service_area"].astype(str).unique())
+    if len(areas) < 2:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="service_area"))
+    grades = _grades(ds)
+    area = p["service_area"].astype(str)
+    rows = {}
+    for s in areas:
+        inside, rest = p[area == s], p[area != s]
+        a = ag.gwet_ac_table(tables.confusion(inside, ds).to_numpy(dtype=float), categories=grades)
+        b = ag.gwet_ac_table(tables.confusion(rest, ds).to_numpy(dtype=float), categories=grades)
+        test = ag.compare_agreement(a, b, what="AC1")
+        rows[s] = {"n": int(len(inside)), "ac1": a.estimate, "rest_n": int(len(rest)), "rest_ac1": b.estimate,
+                   "ac1_difference": test.extra.get("difference", math.nan),
+                   "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_difference_ci_high": test.extra.get("ci_high", math.nan), "z": test.statistic,
+                   "p_value": test.pvalue}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "service_area"
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["differs"] = [_differs(q, z, "Higher than the other areas", "Lower than the other areas")
+                      for q, z in zip(out["q_value"], out["z"])]
+    return out[cols]
+
+
+def between_text(domains: pd.DataFrame, areas: pd.DataFrame) -> str:
+    """Sentences saying which domains and which service areas differ in AC1 (BH q < 0.05)."""
+    parts = []
+    for table, what, others in ((domains, "domain", "the other domains"), (areas, "service area", "the other areas")):
+        tested = int(table["p_value"].notna().sum()) if len(table) else 0
+        if not tested:
+            parts.append(f"AC1 cannot be compared between {what}s this period: fewer than two have moderated audits "
+                         "with a defined AC1 that can be shown.")
+            continue
+        higher = [str(k) for k, r in table.iterrows() if str(r["differs"]).startswith("Higher")]
+        lower = [str(k) for k, r in table.iterrows() if str(r["differs"]).startswith("Lower")]
+        if higher:
+            parts.append(f"AC1 is higher than in {others} in {_and(higher)}.")
+        if lower:
+            parts.append(f"AC1 is lower than in {others} in {_and(lower)}.")
+        if not (higher or lower):
+            parts.append(f"No {what}'s AC1 differs from {others} after Benjamini–Hochberg adjustment across the "
+                         f"{tested} {what}s tested.")
     return " ".join(parts)
 
 
