@@ -2691,7 +2691,10 @@ def symmetry_exact(table: Any, *, categories: Sequence | None = None, n_mc: int 
     s_ij = n_ij + n_ji, the count n_ij is Binomial(s_ij, ½), independently over the pairs.
     Both statistics are computed on every split (the Stuart–Maxwell S matrix depends only
     on s_ij, so it is fixed); p = P(statistic ≥ observed). For a 2 x 2 table the Bowker p is
-    the exact McNemar (binomial) p.
+    the exact McNemar (binomial) p, and both p-values equal coin's ``mh_test(...,
+    distribution = "exact")`` (tests/stats/test_symmetry_coin.py). coin computes exact p-values
+    only for that univariate case; for q > 2 it offers Monte Carlo over this same reference set,
+    which the enumeration here gives exactly. The p is the ordinary one (not coin's mid-p).
 
     References
     ----------
