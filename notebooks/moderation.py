@@ -205,6 +205,17 @@ rpt.table(area_cmp, "service_area_comparison",
           note=reliability.SERVICE_AREA_COMPARISON_NOTE, empty="Fewer than two service areas were moderated this period.")
 
 # %% [markdown]
+# ## Ordinal model of auditor effects
+
+# %%
+rpt.text(reliability.ordinal_text(ds, named=not rpt.published))
+
+# %%
+rpt.table(reliability.auditor_ordinal(ds), "auditor_ordinal",
+          "Shift of the moderator's grade by auditor, given the auditor's own grade (ordinal model), periods shown",
+          note=reliability.ORDINAL_NOTE, empty="Too few moderated audits to fit the ordinal model.", person_level=True)
+
+# %% [markdown]
 # ## How many to moderate next period
 
 # %%

@@ -35,6 +35,7 @@ from scipy import stats
 
 from qa_lib.core import fmt
 from qa_lib.stats import agreement as ag
+from qa_lib.stats import ordinal as ordinal_stats
 from qa_lib.sections import tables
 from qa_lib.inputs.data import Dataset
 from qa_lib.stats.trend import adjust
@@ -73,6 +74,10 @@ __all__ = [
     "domain_comparison",
     "service_area_comparison",
     "between_text",
+    "auditor_ordinal",
+    "ordinal_text",
+    "ORDINAL_NOTE",
+    "OTHER_AUDITORS",
     "DOMAIN_COMPARISON_NOTE",
     "SERVICE_AREA_COMPARISON_NOTE",
     "sample_planning",
@@ -945,6 +950,102 @@ def between_text(domains: pd.DataFrame, areas: pd.DataFrame) -> str:
             parts.append(f"No {what}'s AC1 differs from {others} after Benjamini–Hochberg adjustment across the "
                          f"{tested} {what}s tested.")
     return " ".join(parts)
+
+
+ORDINAL_NOTE = ("Proportional-odds (ordinal logistic) model of the moderator's grade given the auditor's own grade "
+                "(its position on the scale, one slope), "
+                "with an effect for each auditor (statsmodels OrderedModel, as R MASS::polr). Shift = how much worse "
+                "(positive) or better (negative) moderators grade an auditor's audits than the auditor's own grade "
+                "predicts, against the average auditor, on the latent log-odds scale; Wald 95% CI. Auditors with fewer "
+                "moderated audits than the small-sample threshold are pooled. The likelihood-ratio test compares the "
+                "model with and without the auditor effects. Auditors by pseudonym only.")
+#: Label of the pooled group of auditors with few moderated audits in :func:`auditor_ordinal`.
+OTHER_AUDITORS = "Other auditors"
+
+
+def _ordinal(ds: Dataset, domain: str, periods: tuple[str, ...]) -> tuple[pd.DataFrame, Any]:
+    cols = ["n", "shift", "shift_ci_low", "shift_ci_high", "p_value", "q_value", "note"]
+    empty = pd.DataFrame(columns=cols, index=pd.Index([], name="auditor"))
+    p = pairs(ds, periods=list(periods))
+    p = p[(p["domain"] == domain) & p["auditor_grade"].notna() & p["moderator_grade"].notna()]
+    if p.empty:
+        return empty, None
+    labels = auditor_labels(p)
+    who = p["auditor_id"].astype(str).map(labels)
+    counts = who.value_counts()
+    few = counts[counts < _min_n(ds)].index
+    group = who.where(~who.isin(few), OTHER_AUDITORS)
+    grades = _grades(ds)
+    # the auditor's own grade as its scale position (one slope: dummies per grade separate on small samples)
+    own = pd.DataFrame({"auditor grade position": ds.scale.codes(p["auditor_grade"]).astype(float)})
+    if group.nunique() < 2 or p["moderator_grade"].astype(object).nunique() < 2:
+        return empty, None
+    shifts, test = ordinal_stats.group_shift(p["moderator_grade"].astype(object).to_numpy(),
+                                             own if own.iloc[:, 0].nunique() > 1 else None, group.to_numpy(),
+                                             categories=grades)
+    order = [a for a in labels if a in shifts.index] + ([OTHER_AUDITORS] if OTHER_AUDITORS in shifts.index else [])
+    shifts = shifts.reindex(order)
+    out = pd.DataFrame(index=pd.Index(order, name="auditor"))
+    out["n"] = shifts["n"].astype("int64")
+    out["shift"] = shifts["shift"]
+    out["shift_ci_low"], out["shift_ci_high"] = shifts["ci_low"], shifts["ci_high"]
+    out["p_value"] = shifts["p_value"]
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["note"] = [f"{len(few)} auditors with fewer than {_min_n(ds)} moderated audits each, pooled"
+                   if a == OTHER_AUDITORS else "" for a in order]
+    return out[cols], test
+
+
+def auditor_ordinal(ds: Dataset, *, domain: str = OVERALL, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-auditor shift of the moderator's grade on the latent scale of a proportional-odds model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``auditor`` (pseudonyms as :func:`agreement_by_auditor`, then ``Other auditors``
+        for those with fewer than ``min_n`` moderated audits, pooled). Columns ``n``, ``shift``
+        (sum-to-zero coding: against the average auditor; positive = moderators grade worse
+        than the auditor's own grade predicts), ``shift_ci_low``/``shift_ci_high`` (Wald 95%),
+        ``p_value``, ``q_value`` (BH across the rows) and ``note``
+        (:func:`qa_lib.stats.ordinal.group_shift`). Empty without two groups to compare.
+    """
+    key = (domain, tuple(periods or tables.periods_shown(ds)))
+    cache_key = ("auditor_ordinal",) + key
+    if cache_key not in ds.cache:
+        ds.cache[cache_key] = _ordinal(ds, *key)
+    return ds.cache[cache_key][0].copy()
+
+
+def ordinal_text(ds: Dataset, *, domain: str = OVERALL, periods: Sequence[str] | None = None,
+                 named: bool = True) -> str:
+    """The likelihood-ratio test of any auditor effect in :func:`auditor_ordinal`, in one or two sentences.
+
+    ``named=False`` (a published report, where the per-auditor table is withheld) gives how many
+    auditors stand out instead of their pseudonyms.
+    """
+    table = auditor_ordinal(ds, domain=domain, periods=periods)
+    test = ds.cache[("auditor_ordinal", domain, tuple(periods or tables.periods_shown(ds)))][1]
+    if test is None or not math.isfinite(test.pvalue):
+        return ("The ordinal model needs at least two groups of auditors with moderated audits and two different "
+                "moderator grades in the periods shown, so it is not fitted.")
+    verdict = ("moderators' grades depend on which auditor did the audit, beyond the auditor's own grade"
+               if test.pvalue < Q_LEVEL else "there is no clear evidence that moderators' grades depend on which "
+               "auditor did the audit, beyond the auditor's own grade")
+    flagged = [str(a) for a, r in table.iterrows() if math.isfinite(r["q_value"]) and r["q_value"] < Q_LEVEL]
+    text = (f"Ordinal model across {len(table)} auditor groups and {test.n} moderated audits: likelihood-ratio "
+            f"χ² = {fmt.number(test.statistic, 1)} on {int(test.df)} df, {fmt.pvalue(test.pvalue)}, so "
+            f"{verdict}.")
+    if flagged and named:
+        text += " Shifts that stand out after Benjamini–Hochberg adjustment: " + _and(flagged) + "."
+    elif flagged:
+        text += (f" The shifts of {len(flagged)} auditor group(s) stand out after Benjamini–Hochberg adjustment "
+                 "(the per-auditor table is in the internal report).")
+    if test.note:
+        note = test.note.replace(" (named in extra['separated'])", "")
+        text += f" Note: {note}."
+        if named and test.extra.get("separated"):
+            text += " Groups at one end of the scale: " + _and(list(test.extra["separated"])) + "."
+    return text
 
 
 def sample_planning(ds: Dataset, *, half_widths: Sequence[float] = HALF_WIDTHS) -> pd.DataFrame:

@@ -433,10 +433,37 @@ def test_service_area_comparison_is_the_wald_test_against_the_other_areas(make_d
         assert t.loc[s, "differs"] == (words[s] if q < 0.05 else "No clear difference")
 
 
+def test_auditor_ordinal_pools_small_auditors_and_tests_the_effect(make_dataset):
+    # Issue 19 item 4.1 (optional): the proportional-odds model of qa_lib.stats.ordinal.group_shift (checked
+    # against R MASS::polr and statsmodels Logit in tests/stats/test_ordinal.py) on moderated pairs: the
+    # moderator's grade given the auditor's own grade, one sum-to-zero effect per auditor; an auditor with
+    # fewer than min_n (10) moderated audits is pooled with the other small ones.
+    harsh = [(G, R)] * 8 + [(G, G)] * 4 + [(R, R)] * 3 + [(R, I)] * 3           # moderators lower AUDA often
+    fair = [(G, G)] * 7 + [(R, R)] * 5 + [(G, R)] * 1 + [(R, G)] * 1 + [(O, O)] * 2
+    kind = [(G, G)] * 5 + [(R, G)] * 5 + [(R, R)] * 3 + [(G, O)] * 2
+    few = [(G, G), (R, R), (G, R)]
+    prs = harsh + fair + kind + few
+    auditors = ["AUDA"] * len(harsh) + ["AUDB"] * len(fair) + ["AUDC"] * len(kind) + ["AUDD"] * len(few)
+    audits, ratings = _inputs({"Overall": prs}, auditors=auditors)
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.auditor_ordinal(ds)
+    assert list(t.index) == ["Auditor 01", "Auditor 02", "Auditor 03", reliability.OTHER_AUDITORS]
+    assert t["n"].tolist() == [18, 16, 15, 3]
+    assert "1 auditors with fewer than 10" in t.loc[reliability.OTHER_AUDITORS, "note"]
+    assert t["shift"].sum() == pytest.approx(0, abs=1e-8)  # sum-to-zero coding
+    assert t.loc["Auditor 01", "shift"] > 0 > t.loc["Auditor 03", "shift"]  # harsh moderation of AUDA's grades
+    assert not any("AUD" in str(v) for v in [*t.index, *t.to_numpy().ravel()])
+    text = reliability.ordinal_text(ds)
+    assert "on 3 df" in text and "52 moderated audits" in text
+    assert "Auditor" not in reliability.ordinal_text(ds, named=False).split("so", 1)[1] or \
+        "stand out" not in text
+
+
 def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
     html = (demo_run["out"] / "moderation.html").read_text(encoding="utf-8")
     for heading in ("Systematic bias by auditor", "Agreement compared with the previous period",
-                    "How many to moderate next period", "Agreement compared between domains and service areas"):
+                    "How many to moderate next period", "Agreement compared between domains and service areas",
+                    "Ordinal model of auditor effects", "likelihood-ratio"):
         assert heading in html
     assert "after Benjamini–Hochberg adjustment across the 9 domains tested" in html or \
         "than in the other domains in" in html
