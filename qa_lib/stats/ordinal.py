@@ -56,6 +56,12 @@ class OrdinalFit:
 
     __test__ = False
 
+    def to_frame(self) -> pd.DataFrame:
+        """Coefficients, then one row per threshold (``estimate`` only), for display."""
+        th = pd.DataFrame({"estimate": list(self.thresholds)},
+                          index=pd.Index([f"threshold {k + 1}" for k in range(len(self.thresholds))], name="covariate"))
+        return pd.concat([self.coefficients, th])
+
 
 def _codes(y: Any, categories: Sequence) -> np.ndarray:
     cats = [str(c) for c in categories]

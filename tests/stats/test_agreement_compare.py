@@ -97,3 +97,19 @@ def test_dependent_comparison_refuses_misaligned_sets_and_unknown_measures():
         ag.compare_dependent_agreement(RATINGS1, RATINGS2, categories=[1, 2, 3], measure="alpha")
     same = ag.compare_dependent_agreement(RATINGS1, RATINGS1, categories=[1, 2, 3])
     assert math.isnan(same.pvalue) and "SE 0" in same.note  # identical sets: nothing to test
+
+
+def test_dependent_comparison_edge_cases():
+    # perfect agreement in both sets: AC1 = 1 twice, every case file's term is the same, nothing to test
+    a = np.array([[1, 1], [2, 2], [3, 3], [1, 1], [2, 2]])
+    perfect = ag.compare_dependent_agreement(a, a[::-1].copy(), categories=[1, 2, 3])
+    assert perfect.extra["coefficient_1"] == pytest.approx(1) and math.isnan(perfect.pvalue)
+    assert "SE 0" in perfect.note
+    # one grade only in a set: kappa's chance agreement is 1, so kappa is 0/0 -> undefined, said, not raised
+    # (AC1 is defined there: p_e = Σπ(1 − π)/(q − 1) = 0)
+    one = ag.compare_dependent_agreement(a, np.full((5, 2), 2), categories=[1, 2, 3], measure="kappa")
+    assert math.isnan(one.pvalue) and "chance agreement p_e = 1" in one.note
+    # an unused grade stays in the scale: the coefficients are irrCAC's with q = 4 (gwet_ac on the 4-grade scale)
+    four = ag.compare_dependent_agreement(RATINGS1, RATINGS2, categories=[1, 2, 3, 4])
+    assert four.extra["coefficient_1"] == pytest.approx(ag.gwet_ac(RATINGS1, categories=[1, 2, 3, 4]).estimate, rel=1e-12)
+    assert four.extra["coefficient_1"] != pytest.approx(0.4069193, abs=1e-4)  # q = 3 value (pairedCAC)

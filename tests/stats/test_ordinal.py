@@ -35,6 +35,7 @@ def test_ordinal_logit_reproduces_r_polr_on_the_ucla_data():
     # p-values to the precision the estimates agree (public: R −0.058786 vs converged −0.058683)
     assert c["p_value"].tolist() == pytest.approx([8.087070e-05, 8.435464e-01, 1.811594e-02], abs=5e-4)
     assert fit.n == 400 and fit.converged
+    assert list(fit.to_frame().index) == ["pared", "public", "gpa", "threshold 1", "threshold 2"]
     # the small gap is polr stopping early: the log-likelihood at R's estimates is not higher than ours
     y = pd.Series(pd.Categorical(df["apply"], categories=LEVELS, ordered=True))
     model = OrderedModel(y, df[["pared", "public", "gpa"]].astype(float), distr="logit")
