@@ -284,10 +284,6 @@ def _links(b: _Builder) -> None:
                     b.same(_agreement(b, pk, period), diag)
             for key in ("moderation-agreement_by_domain", "quarterly-moderation_agreement"):
                 b.same(_agreement(b, key, label), diag)
-            # domains compared on the case files moderated in every domain: that count is a domain's n when equal
-            dck = "moderation-domain_comparison"
-            for dc in b.frames.get(dck, pd.DataFrame()).index:
-                b.same(b.cell(dck, dc, "n"), n)
     for key in ("moderation-agreement_by_domain", "moderation-agreement_by_period",
                 "moderation-agreement_by_service_area", "quarterly-moderation_agreement"):
         for idx in b.frames.get(key, pd.DataFrame()).index:
@@ -403,9 +399,9 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             sak = "moderation-agreement_by_service_area"
             groups += [var(key, idx, "rest_n"), var(sak, idx, "n"), f"virtual|{sak}|{label}|same grade",
                        f"virtual|{sak}|{label}|different grade", "virtual|" + conf + "|Overall|n"]
-        if key == "moderation-domain_comparison":  # every domain enters each row (the others' mean)
+        if key == "moderation-domain_comparison":  # no count printed; every domain enters each row (the others' mean)
             groups += [v for v in hidden if v.startswith(f"{conf}|") and not v.startswith(f"{conf}|Overall")]
-            groups += [v for v in hidden if v.startswith(f"{key}|") and v.endswith("|n")]
+            groups += [f"virtual|{conf}|{d}|n" for d in frame.index]
         if key in ("moderation-drift_direction", "moderation-drift_tests", "moderation-kappa_paradox",
                    "moderation-grade_mix", "moderation-agreement_comparison", "moderation-sample_planning",
                    "moderation-domain_comparison"):

@@ -810,7 +810,7 @@ def comparison_text(table: pd.DataFrame, ds: Dataset) -> str:
 
 
 DOMAIN_COMPARISON_NOTE = ("Each domain's AC1 against the average AC1 of the other domains, on the same case files "
-                          "(those moderated in every domain compared; n below): the domains of one audit are graded "
+                          "(those moderated in every domain compared): the domains of one audit are graded "
                           "together, so their AC1s are correlated. Paired test over case files from Gwet's (2016) "
                           "linearised terms (as R pairedCAC), t 95% CI of the difference, Benjamini–Hochberg q across "
                           "the domains.")
@@ -852,14 +852,15 @@ def domain_comparison(ds: Dataset) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Index ``domain`` (practice domains moderated this period, ``ds.domains`` order; the
-        Overall grade is not a domain). Columns ``n`` (case files moderated in every domain
-        compared, the same in each row), ``ac1``, ``others_ac1`` (mean AC1 of the other
-        domains on those case files), ``ac1_difference`` with ``_ci_low``/``_ci_high`` (t 95%),
+        Overall grade is not a domain). The case files are those moderated in every domain
+        compared; their number is not printed (one count on every row would reveal each
+        domain's n wherever the published pack hides it). Columns ``ac1``, ``others_ac1``
+        (mean AC1 of the other domains on those case files), ``ac1_difference`` with ``_ci_low``/``_ci_high`` (t 95%),
         ``t``, ``p_value`` (:func:`qa_lib.stats.agreement.compare_dependent_agreement`),
         ``q_value`` (BH across the domains) and ``differs`` (words). Empty with fewer than two
         domains moderated.
     """
-    cols = ["n", "ac1", "others_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
+    cols = ["ac1", "others_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
             "t", "p_value", "q_value", "differs"]
     conf = confusion_by_domain(ds)
     present = set(conf.index.get_level_values("domain"))
@@ -876,7 +877,7 @@ def domain_comparison(ds: Dataset) -> pd.DataFrame:
                                                   layout="units x raters")
         else:
             test = ag.TestResult(math.nan, math.nan)
-        rows[d] = {"n": n, "ac1": test.extra.get("coefficient_1", math.nan),
+        rows[d] = {"ac1": test.extra.get("coefficient_1", math.nan),
                    "others_ac1": test.extra.get("coefficient_2", math.nan),
                    "ac1_difference": test.extra.get("difference", math.nan),
                    "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
@@ -884,7 +885,6 @@ def domain_comparison(ds: Dataset) -> pd.DataFrame:
                    "t": test.statistic, "p_value": test.pvalue}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "domain"
-    out["n"] = out["n"].astype("int64")
     out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
     out["differs"] = [_differs(q, t, "Higher than the other domains", "Lower than the other domains")
                       for q, t in zip(out["q_value"], out["t"])]

@@ -335,17 +335,6 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                 for s in A.t.get(sck, pd.DataFrame()).index:
                     A.eq(t(sck, s, "n"), t(sak, s, "n"))
                     A.eq(A.lin((1, t(sck, s, "n")), (1, t(sck, s, "rest_n"))), n)
-    # domains compared on the case files moderated in every domain: when every n the reader can see (by domain
-    # and in the comparison) is one number, every moderated audit had every domain, so each hidden n is it too
-    dck, bd = "moderation-domain_comparison", "moderation-agreement_by_domain"
-    g_dc, g_conf = A.t.get(dck), A.t.get(conf)
-    if g_dc is not None and g_conf is not None:
-        doms = [d for d in dict.fromkeys(i[0] for i in g_conf.index) if d != "Overall"]
-        seen = {A.num(k, d, "n") for k in (dck, bd) for d in doms} - {None}
-        if len(seen) == 1:
-            for d in g_dc.index:
-                x = {(a, m): t(conf, (d, a), m) for a in GRADES for m in GRADES}
-                A.eq(t(dck, d, "n"), A.lin(*[(1, v) for v in x.values()]))
     out = "quarterly-moderation_outcomes"
     A.total([t(out, r, "audits") for r in ("Same grade", "Downgraded", "Upgraded")], t(out, "Moderated", "audits"))
     for word in ("Downgraded", "Upgraded"):

@@ -384,7 +384,7 @@ def test_domain_comparison_is_the_paired_test_over_case_files(make_dataset):
     from qa_lib.stats import agreement as ag
     ref = ag.compare_dependent_agreement(np.array(chrono, dtype=object), np.array(voice, dtype=object),
                                          categories=GRADES)
-    assert list(t.index) == DOMAINS and (t["n"] == 18).all()
+    assert list(t.index) == DOMAINS and "n" not in t.columns  # one count on every row: not printed (pack)
     assert t.loc["Chronology", "t"] == pytest.approx(ref.statistic, rel=1e-12)
     assert t.loc["Voice of the child", "t"] == pytest.approx(-ref.statistic, rel=1e-12)
     assert t["p_value"].tolist() == pytest.approx([ref.pvalue] * 2, rel=1e-12)
