@@ -83,7 +83,7 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
 
 #: statistics of an agreement table: hidden in a row whose n or agreement count is hidden
 AGREEMENT_STATS = re.compile(r"^(agreement|kappa|ac1|ac2|alpha|p_o|p_e|ac1_p_e|net_downgraded|mean_difference|"
-                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|others_ac1|rest_ac1|z$|t$|p_value|q_value|"
+                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|z$|t$|p_value|q_value|"
                              r"differs|"
                              r".* share$)")
 

@@ -854,13 +854,13 @@ def domain_comparison(ds: Dataset) -> pd.DataFrame:
         Index ``domain`` (practice domains moderated this period, ``ds.domains`` order; the
         Overall grade is not a domain). The case files are those moderated in every domain
         compared; their number is not printed (one count on every row would reveal each
-        domain's n wherever the published pack hides it). Columns ``ac1``, ``others_ac1``
-        (mean AC1 of the other domains on those case files), ``ac1_difference`` with ``_ci_low``/``_ci_high`` (t 95%),
+        domain's n wherever the published pack hides it). Columns ``ac1``, ``ac1_others``
+        (mean AC1 of the other domains on those case files), ``ac1_vs_others`` with ``_ci_low``/``_ci_high`` (t 95%),
         ``t``, ``p_value`` (:func:`qa_lib.stats.agreement.compare_dependent_agreement`),
         ``q_value`` (BH across the domains) and ``differs`` (words). Empty with fewer than two
         domains moderated.
     """
-    cols = ["ac1", "others_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
+    cols = ["ac1", "ac1_others", "ac1_vs_others", "ac1_vs_others_ci_low", "ac1_vs_others_ci_high",
             "t", "p_value", "q_value", "differs"]
     conf = confusion_by_domain(ds)
     present = set(conf.index.get_level_values("domain"))
@@ -878,10 +878,10 @@ def domain_comparison(ds: Dataset) -> pd.DataFrame:
         else:
             test = ag.TestResult(math.nan, math.nan)
         rows[d] = {"ac1": test.extra.get("coefficient_1", math.nan),
-                   "others_ac1": test.extra.get("coefficient_2", math.nan),
-                   "ac1_difference": test.extra.get("difference", math.nan),
-                   "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
-                   "ac1_difference_ci_high": test.extra.get("ci_high", math.nan),
+                   "ac1_others": test.extra.get("coefficient_2", math.nan),
+                   "ac1_vs_others": test.extra.get("difference", math.nan),
+                   "ac1_vs_others_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_vs_others_ci_high": test.extra.get("ci_high", math.nan),
                    "t": test.statistic, "p_value": test.pvalue}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "domain"
@@ -898,12 +898,12 @@ def service_area_comparison(ds: Dataset, *, domain: str = OVERALL) -> pd.DataFra
     -------
     pandas.DataFrame
         Index ``service_area`` (areas with moderated audits this period, A–Z). Columns ``n``
-        (the area's moderated audits), ``ac1``, ``rest_n`` and ``rest_ac1`` (all other areas
-        together), ``ac1_difference`` with ``_ci_low``/``_ci_high``, ``z``, ``p_value``
+        (the area's moderated audits), ``ac1``, ``rest_n`` and ``ac1_rest`` (all other areas
+        together), ``ac1_vs_others`` with ``_ci_low``/``_ci_high``, ``z``, ``p_value``
         (:func:`qa_lib.stats.agreement.compare_agreement`), ``q_value`` (BH across the areas)
         and ``differs``. Empty with fewer than two areas moderated.
     """
-    cols = ["n", "ac1", "rest_n", "rest_ac1", "ac1_difference", "ac1_difference_ci_low", "ac1_difference_ci_high",
+    cols = ["n", "ac1", "rest_n", "ac1_rest", "ac1_vs_others", "ac1_vs_others_ci_low", "ac1_vs_others_ci_high",
             "z", "p_value", "q_value", "differs"]
     p = pairs(ds)
     p = p[(p["domain"] == domain) & p["service_area"].notna()]
@@ -918,10 +918,10 @@ def service_area_comparison(ds: Dataset, *, domain: str = OVERALL) -> pd.DataFra
         a = ag.gwet_ac_table(tables.confusion(inside, ds).to_numpy(dtype=float), categories=grades)
         b = ag.gwet_ac_table(tables.confusion(rest, ds).to_numpy(dtype=float), categories=grades)
         test = ag.compare_agreement(a, b, what="AC1")
-        rows[s] = {"n": int(len(inside)), "ac1": a.estimate, "rest_n": int(len(rest)), "rest_ac1": b.estimate,
-                   "ac1_difference": test.extra.get("difference", math.nan),
-                   "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
-                   "ac1_difference_ci_high": test.extra.get("ci_high", math.nan), "z": test.statistic,
+        rows[s] = {"n": int(len(inside)), "ac1": a.estimate, "rest_n": int(len(rest)), "ac1_rest": b.estimate,
+                   "ac1_vs_others": test.extra.get("difference", math.nan),
+                   "ac1_vs_others_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_vs_others_ci_high": test.extra.get("ci_high", math.nan), "z": test.statistic,
                    "p_value": test.pvalue}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "service_area"
@@ -947,8 +947,11 @@ def between_text(domains: pd.DataFrame, areas: pd.DataFrame) -> str:
         if lower:
             parts.append(f"AC1 is lower than in {others} in {_and(lower)}.")
         if not (higher or lower):
+            shown = "" if tested == len(table) else f" of the {tested} {what}s shown (Benjamini–Hochberg across all " \
+                f"{len(table)})"
             parts.append(f"No {what}'s AC1 differs from {others} after Benjamini–Hochberg adjustment across the "
-                         f"{tested} {what}s tested.")
+                         f"{tested} {what}s tested." if not shown else
+                         f"AC1 differs from {others} in none{shown}; the other rows are not shown.")
     return " ".join(parts)
 
 
