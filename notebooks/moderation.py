@@ -187,6 +187,35 @@ rpt.table(comparison, "agreement_comparison", "AC1 by domain: this period agains
           note=reliability.COMPARISON_NOTE, empty="No audits were moderated in either period.")
 
 # %% [markdown]
+# ## Agreement compared between domains and service areas
+
+# %%
+domain_cmp, area_cmp = reliability.domain_comparison(ds), reliability.service_area_comparison(ds)
+
+# %%
+rpt.text(reliability.between_text(rpt.view(domain_cmp, "domain_comparison"), rpt.view(area_cmp, "service_area_comparison")))
+
+# %%
+rpt.table(domain_cmp, "domain_comparison", "AC1 by domain against the other domains, same case files, this period",
+          note=reliability.DOMAIN_COMPARISON_NOTE, empty="Fewer than two domains were moderated this period.")
+
+# %%
+rpt.table(area_cmp, "service_area_comparison",
+          "AC1 on the overall grade by service area against the other areas this period",
+          note=reliability.SERVICE_AREA_COMPARISON_NOTE, empty="Fewer than two service areas were moderated this period.")
+
+# %% [markdown]
+# ## Ordinal model of auditor effects
+
+# %%
+rpt.text(reliability.ordinal_text(ds, named=not rpt.published))
+
+# %%
+rpt.table(reliability.auditor_ordinal(ds), "auditor_ordinal",
+          "Shift of the moderator's grade by auditor, given the auditor's own grade (ordinal model), periods shown",
+          note=reliability.ORDINAL_NOTE, empty="Too few moderated audits to fit the ordinal model.", person_level=True)
+
+# %% [markdown]
 # ## How many to moderate next period
 
 # %%

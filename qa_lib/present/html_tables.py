@@ -56,6 +56,10 @@ LABELS.update({
     "ac1_difference": "AC1 difference (this − previous)", "ac1_difference_ci_low": "AC1 difference: 95% CI from",
     "ac1_difference_ci_high": "AC1 difference: 95% CI to", "differs": "Difference", "z": "z",
     "audits": "Audits this period (N)", "ac1_se": "AC1 SE",
+    "ac1_others": "AC1 (other domains, mean)", "ac1_rest": "AC1 (other areas)", "rest_n": "n (other areas)",
+    "ac1_vs_others": "AC1 difference (this − others)", "ac1_vs_others_ci_low": "AC1 difference: 95% CI from",
+    "ac1_vs_others_ci_high": "AC1 difference: 95% CI to", "t": "t",
+    "shift": "Shift (latent scale)", "shift_ci_low": "Shift: 95% CI from", "shift_ci_high": "Shift: 95% CI to",
     **{f"{m}_n_{h:g}": f"{t} ± {h:g}: case files" for m, t in (("ac1", "AC1"), ("kappa_quadratic", "Weighted kappa"))
        for h in (0.1, 0.15, 0.2)},
 })

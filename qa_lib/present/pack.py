@@ -73,6 +73,8 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "moderation-grade_mix": lambda ds: reliability.grade_mix(reliability.kappa_paradox(ds)),
     "moderation-agreement_comparison": lambda ds: reliability.agreement_comparison(ds),
     "moderation-sample_planning": lambda ds: reliability.sample_planning(ds),
+    "moderation-domain_comparison": lambda ds: reliability.domain_comparison(ds),
+    "moderation-service_area_comparison": lambda ds: reliability.service_area_comparison(ds),
     "feedback-feedback_by_question": lambda ds: feedback.by_question(ds),
     "feedback-feedback_intervals": lambda ds: feedback.positive_shares(ds).set_index(["survey", "question", "period"]),
     "feedback-feedback_answers": lambda ds: feedback.answers_table(ds),
@@ -81,7 +83,8 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
 
 #: statistics of an agreement table: hidden in a row whose n or agreement count is hidden
 AGREEMENT_STATS = re.compile(r"^(agreement|kappa|ac1|ac2|alpha|p_o|p_e|ac1_p_e|net_downgraded|mean_difference|"
-                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|z$|p_value|q_value|differs|"
+                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|z$|t$|p_value|q_value|"
+                             r"differs|"
                              r".* share$)")
 
 
@@ -263,6 +266,11 @@ def _links(b: _Builder) -> None:
                         word = "Downgraded" if pos[m] > pos[a] else "Upgraded"
                         b.same(b.cell(out, f"{word} {a} → {m}", "audits"), v)
                 b.same(b.cell("moderation-agreement_by_period", period, "n"), n)
+                # each service area against the rest: n = the area's moderated audits, rest_n = the others
+                sck = "moderation-service_area_comparison"
+                for s in b.frames.get(sck, pd.DataFrame()).index:
+                    b.same(b.cell(sck, s, "n"), b.cell("moderation-agreement_by_service_area", s, "n"))
+                    b.sums([b.cell(sck, s, "n"), b.cell(sck, s, "rest_n")], n)
                 # service areas partition the moderated audits, and their agreement counts the diagonal
                 sak = "moderation-agreement_by_service_area"
                 if sak in b.frames:
@@ -387,8 +395,16 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             groups += [f"virtual|{key}|{label}|same grade", f"virtual|{key}|{label}|different grade"]
         if key == "moderation-agreement_comparison":  # the previous period's AC1 rests on its own n
             groups.append(var(key, idx, "previous_n"))
+        if key == "moderation-service_area_comparison":  # the area's agreement and the other areas' n
+            sak = "moderation-agreement_by_service_area"
+            groups += [var(key, idx, "rest_n"), var(sak, idx, "n"), f"virtual|{sak}|{label}|same grade",
+                       f"virtual|{sak}|{label}|different grade", "virtual|" + conf + "|Overall|n"]
+        if key == "moderation-domain_comparison":  # no count printed; every domain enters each row (the others' mean)
+            groups += [v for v in hidden if v.startswith(f"{conf}|") and not v.startswith(f"{conf}|Overall")]
+            groups += [f"virtual|{conf}|{d}|n" for d in frame.index]
         if key in ("moderation-drift_direction", "moderation-drift_tests", "moderation-kappa_paradox",
-                   "moderation-grade_mix", "moderation-agreement_comparison", "moderation-sample_planning"):
+                   "moderation-grade_mix", "moderation-agreement_comparison", "moderation-sample_planning",
+                   "moderation-domain_comparison"):
             groups += [v for v in hidden if v.startswith(f"{conf}|{label} / ")]
             groups.append(f"virtual|{conf}|{label}|downgraded")
             groups.append(f"virtual|{conf}|{label}|upgraded")

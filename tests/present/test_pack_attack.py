@@ -330,6 +330,11 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.ratio(t(sak, s, "agreement_share"), a_s, t(sak, s, "n"))
                         agree.append(a_s)
                     A.total(agree, diag)
+                # each service area against the other areas: the area's n and the others' n make Overall
+                sck = "moderation-service_area_comparison"
+                for s in A.t.get(sck, pd.DataFrame()).index:
+                    A.eq(t(sck, s, "n"), t(sak, s, "n"))
+                    A.eq(A.lin((1, t(sck, s, "n")), (1, t(sck, s, "rest_n"))), n)
     out = "quarterly-moderation_outcomes"
     A.total([t(out, r, "audits") for r in ("Same grade", "Downgraded", "Upgraded")], t(out, "Moderated", "audits"))
     for word in ("Downgraded", "Upgraded"):
