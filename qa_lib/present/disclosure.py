@@ -86,7 +86,7 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 #: non-count columns that do not come from the counts (shown as they are).
 NOT_DERIVED = ("target",)
 #: integer columns that are attributes, not frequencies of people or case files (never suppressed).
-NOT_COUNTS = ("raters", "df", "year")
+NOT_COUNTS = ("raters", "df", "year", "n_occasions")
 #: text that quotes a count ("7 of 14", "5/11"): such a cell is hidden when a count in it is small.
 COUNT_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: columns of free text (comments, quotes): never shown in a published report.

@@ -257,15 +257,24 @@ def compliance(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("month") if rows else pd.DataFrame()
 
 
-def compliance_sentences(ds: Dataset) -> list[str]:
-    """004 section 2.1 in words: the return rate against the target and the month before; areas at 100%."""
-    c = compliance(ds)
+def compliance_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """004 section 2.1 in words: the return rate against the target and the month before; areas at 100%.
+
+    ``table``: the published view of :func:`compliance` (``Report.view``); a month whose figures it hides is
+    said to be suppressed instead of quoted."""
+    c = compliance(ds) if table is None else table
     target = fmt.pct(ds.params.return_target)
     out = []
     for month, r in c.iterrows():
         name = month_name(month)
+        if _hidden(r["returned"], r["distributed"], r["previous_returned"], r["previous_distributed"]):
+            out.append(f"{name}: return rate {SUPPRESSED}.")
+            continue
         if r["distributed"] == 0:
             out.append(f"{name}: no audits were distributed.")
+            continue
+        if _hidden(r["return_rate"]) or (r["previous_distributed"] and _hidden(r["previous_return_rate"])):
+            out.append(f"{name}: return rate {SUPPRESSED}.")
             continue
         rate = f"{fmt.pct(r['return_rate'])} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
         vs = ("above" if r["return_rate"] > ds.params.return_target else "at" if r["return_rate"] == ds.params.return_target
@@ -304,17 +313,22 @@ def participation(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("month") if rows else pd.DataFrame()
 
 
-def participation_sentences(ds: Dataset) -> list[str]:
-    """"The percentage of social workers engaged in audit for October 2021 was 55.3% (21 of 38) …"."""
+def participation_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """"The percentage of social workers engaged in audit for October 2021 was 55.3% (21 of 38) …".
+
+    ``table``: the published view of :func:`participation`; hidden figures are not quoted."""
     out = []
-    for month, r in participation(ds).iterrows():
+    for month, r in (participation(ds) if table is None else table).iterrows():
+        if _hidden(r["took_part"], r["recorded"], r["participation_rate"]):
+            out.append(f"{month_name(month)}: participation {SUPPRESSED}.")
+            continue
         if r["recorded"] == 0:
             out.append(f"{month_name(month)}: participation was not recorded.")
             continue
         text = (f"The percentage of practitioners engaged in audit for {month_name(month)} was "
                 f"{fmt.pct(r['participation_rate'], 1)} ({_count(ds, r['took_part'])} of {_count(ds, r['recorded'])} returned audits)")
         reasons = r["most_common_reasons"]
-        if reasons:
+        if reasons and not _hidden(reasons, r["most_common_count"], r["did_not_take_part"]):
             many = ";" in reasons
             listed = reasons.replace("; ", " and ")
             text += (f", with the most common reason{'s' if many else ''} for non-participation "
@@ -373,6 +387,15 @@ def _published(ds: Dataset) -> bool:
     return ds.params.audience == "published"
 
 
+def _hidden(*values) -> bool:
+    """True when any value is missing: in a published report's view of a table (``Report.view``) the cells
+    disclosure control hides are missing, and a sentence must not say what its table hides."""
+    return any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in values)
+
+
+SUPPRESSED = "figures suppressed in the published version (see the table)"
+
+
 def _count(ds: Dataset, k: int) -> str:
     """A count as a sentence prints it: in a published report 1 to threshold − 1 reads "fewer than 5"."""
     k = int(k)
@@ -407,30 +430,44 @@ def _direction(pairs: pd.DataFrame, ds: Dataset) -> str:
             f"{_count(ds, down + up)} changes)")
 
 
-def moderation_sentences(ds: Dataset) -> list[str]:
-    """Per month: "15 of 38 audits were moderated; 12 kept the same grade; …; moderators lowered 3 of 15 …"."""
+def moderation_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """Per month: "15 of 38 audits were moderated; 12 kept the same grade; …; moderators lowered 3 of 15 …".
+
+    ``table``: the published view of :func:`moderation`. A published sentence quotes no outcome count, and
+    tests a month's direction only where the table shows its downgraded and upgraded counts (the exact p
+    would otherwise tell what the table hides)."""
     m = shown_months(ds)
     pairs = _pairs(ds, m)
     per = _audits_per_month(ds, m)
     out = []
-    mod = moderation(ds)
+    mod = moderation(ds) if table is None else table
+    shown_moves = True
     for month in m:
         p = pairs[pairs["month"] == month]
         if per[month] == 0:
             continue
-        if p.empty:
-            out.append(f"{month_name(month)}: none of the {per[month]} audits was moderated.")
-            continue
         col = mod[month]
-        moves = [f"{_count(ds, k)} {o[0].lower() + o[1:]}" for o, k in col.items()
-                 if " → " in o and k > 0]
-        text = (f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated; "
-                f"{_count(ds, col['Same grade'])} kept the same grade"
-                + (f"; {'; '.join(moves)}" if moves else "; none was downgraded or upgraded") + ". ")
+        if _hidden(col["Audits returned"], col["Moderated"]):
+            out.append(f"{month_name(month)}: moderation {SUPPRESSED}.")
+            shown_moves = False
+            continue
+        if p.empty:
+            out.append(f"{month_name(month)}: none of the {_count(ds, per[month])} audits was moderated.")
+            continue
         if _published(ds):
             text = f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated (outcomes in the table). "
-        out.append(text + _direction(p, ds)[0].upper() + _direction(p, ds)[1:] + ".")
-    if len(pairs):
+        else:
+            moves = [f"{_count(ds, k)} {o[0].lower() + o[1:]}" for o, k in col.items() if " → " in o and k > 0]
+            text = (f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated; "
+                    f"{_count(ds, col['Same grade'])} kept the same grade"
+                    + (f"; {'; '.join(moves)}" if moves else "; none was downgraded or upgraded") + ". ")
+        if _hidden(col["Downgraded"], col["Upgraded"]):
+            shown_moves = False
+            out.append(text + "The direction of the changes is not tested here: its counts are suppressed.")
+            continue
+        direction = _direction(p, ds)
+        out.append(text + direction[0].upper() + direction[1:] + ".")
+    if len(pairs) and shown_moves:
         out.append("Across the months shown, " + _direction(pairs, ds) + ".")
     return out
 
@@ -590,14 +627,24 @@ def _short(grade: str) -> str:
     return _abbreviations([grade])[0] if grade == "Requires improvement" else grade
 
 
-def performance_display(ds: Dataset) -> pd.DataFrame:
-    """The 004 layout: rows = domains, columns = month × (G/O, RI), cells "43% ↓ (16 of 37)"."""
-    p = performance_areas(ds)
+def performance_display(ds: Dataset, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The 004 layout: rows = domains, columns = month × (G/O, RI), cells "43% ↓ (16 of 37)".
+
+    ``table``: the published view of :func:`performance_areas`; a cell whose count, n or share it hides
+    shows the suppression symbol, arrow included (the arrow compares hidden shares)."""
+    p = performance_areas(ds) if table is None else table
     if p.empty:
         return p
     p = p.reset_index()
-    p["cell"] = [("–" if r["n"] == 0 else f"{fmt.pct(r['share'])}{(' ' + r['arrow']) if r['arrow'] else ''} "
-                  f"({r['count']} of {r['n']})") for _, r in p.iterrows()]
+    symbol = str(ds.params.suppression["symbol"])
+
+    def cell(r) -> str:
+        if _hidden(r["count"], r["n"], r["share"]) or (r["arrow"] and _hidden(r["previous_count"], r["previous_n"])):
+            return symbol
+        if r["n"] == 0:
+            return "–"
+        return f"{fmt.pct(r['share'])}{(' ' + r['arrow']) if r['arrow'] else ''} ({int(r['count'])} of {int(r['n'])})"
+    p["cell"] = [cell(r) for _, r in p.iterrows()]
     p["column"] = [f"{parse_period(mo).start:%b %Y} {me}" for mo, me in zip(p["month"], p["measure"])]
     order = list(dict.fromkeys(p["column"]))
     out = p.pivot(index="domain", columns="column", values="cell").reindex(columns=order)
@@ -669,8 +716,12 @@ def _cohort_changes(ds: Dataset) -> pd.DataFrame:
         g = g.reset_index()
         used = g[g["n"] > 0]
         first, latest = used.iloc[0], used.iloc[-1]
-        row = {"cohort": cohort, "domain": d, "occasions": _names(list(used["occasion"])), "k": len(used),
+        # the counts behind the two shares are printed beside them, so disclosure control (the pack) can hide
+        # a share with its counts; n_occasions is the number of months, not of audits
+        row = {"cohort": cohort, "domain": d, "occasions": _names(list(used["occasion"])), "n_occasions": len(used),
                "first": first["occasion"], "latest": latest["occasion"],
+               "first_good_or_better": int(first["good_or_better"]), "first_n": int(first["n"]),
+               "latest_good_or_better": int(latest["good_or_better"]), "latest_n": int(latest["n"]),
                "first_share": first["share"], "latest_share": latest["share"]}
         if len(used) >= 2:
             res = compare_two(int(latest["good_or_better"]), int(latest["n"]), int(first["good_or_better"]), int(first["n"]))
@@ -702,20 +753,27 @@ def _cohort_changes(ds: Dataset) -> pd.DataFrame:
     return out.set_index(["cohort", "domain"])
 
 
-def cohort_sentences(ds: Dataset) -> list[str]:
-    """Per cohort: when it was audited, which areas improved and declined (first vs latest), tested."""
-    ch = cohort_changes(ds)
+def cohort_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """Per cohort: when it was audited, which areas improved and declined (first vs latest), tested.
+
+    ``table``: the published view of :func:`cohort_changes`; areas whose figures it hides are left out
+    and said to be."""
+    ch = cohort_changes(ds) if table is None else table
     out = []
     if ch.empty:
         return out
     for cohort, g in ch.groupby(level=0, sort=False):
         g = g.droplevel(0)
         overall = g.loc["Overall"] if "Overall" in g.index else g.iloc[0]
-        if overall["k"] < 2:
+        if overall["n_occasions"] < 2:
             out.append(f"{cohort}: audited in {_names([overall['latest']])} only in the past "
                        f"{ds.params.comparator_months} months: {change.NO_EARLIER}.")
             continue
-        dom = g.drop(index="Overall", errors="ignore").dropna(subset=["difference_points"])
+        dom = g.drop(index="Overall", errors="ignore")
+        dom = dom[[not _hidden(a, b, c) for a, b, c in zip(dom["difference_points"], dom["q_value"], dom["p_value"])]]
+        dom = dom.assign(difference_points=pd.to_numeric(dom["difference_points"]),
+                         q_value=pd.to_numeric(dom["q_value"]))
+        gone = len(g.drop(index="Overall", errors="ignore")) - len(dom)
         up = dom[dom["difference_points"] > 0]
         down = dom[dom["difference_points"] < 0]
         real_up = up[up["q_value"] < change.ALPHA]
@@ -723,12 +781,16 @@ def cohort_sentences(ds: Dataset) -> list[str]:
         first, latest = month_name(overall["first"]), month_name(overall["latest"])
         text = (f"{cohort}: audited in {overall['occasions']}. Against {first}, the share graded Good or better in "
                 f"{latest} rose in {len(up)} of {len(dom)} areas" + (f" ({'; '.join(up.index)})" if len(up) else "")
-                + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "") + ".")
-        if "Overall" in g.index and math.isfinite(overall["p_value"]):
+                + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "")
+                + (f"; {gone} area(s) not compared (figures suppressed, or audited on one occasion only)" if gone else "")
+                + ".")
+        if "Overall" in g.index and not _hidden(overall["p_value"], overall["first_share"], overall["latest_share"],
+                                                overall["difference_points"], overall["trend_p"]) \
+                and math.isfinite(overall["p_value"]):
             text += (f" Overall grade: {fmt.pct(overall['first_share'])} → {fmt.pct(overall['latest_share'])}, "
                      f"{fmt.points(overall['difference_points'] / 100)} points (likely "
                      f"{fmt.points_range(overall['difference_low'] / 100, overall['difference_high'] / 100)}), "
-                     f"{fmt.pvalue(overall['p_value'])}; trend over the {int(overall['k'])} occasions "
+                     f"{fmt.pvalue(overall['p_value'])}; trend over the {int(overall['n_occasions'])} occasions "
                      f"{fmt.pvalue(overall['trend_p'])}.")
         if len(real_up) or len(real_down):
             parts = []
@@ -795,14 +857,15 @@ def _key_themes(ds: Dataset) -> pd.DataFrame:
     return out.set_index(["month", "kind", "domain", "what"])
 
 
-def key_theme_sentences(ds: Dataset, *, top: int = 3) -> list[str]:
+def key_theme_sentences(ds: Dataset, table: pd.DataFrame | None = None, *, top: int = 3) -> list[str]:
     """Per month, the strongest and weakest areas in words: "25 (66%) audits had a strength comment on …".
 
     Strengths: the ``top`` domains with most audits graded G/O, and every domain with strength
     comments; learning: the ``top`` domains with most audits graded below G/O, and every domain with
-    learning comments. Shares are of the month's audits.
+    learning comments. Shares are of the month's audits. ``table``: the published view of
+    :func:`key_themes`; a count it hides is not quoted (nor summed into another).
     """
-    t = key_themes(ds)
+    t = key_themes(ds) if table is None else table
     if t.empty:
         return []
     t = t.reset_index()
@@ -815,14 +878,19 @@ def key_theme_sentences(ds: Dataset, *, top: int = 3) -> list[str]:
             y = x[x["kind"] == kind]
             graded = y[y["source"] == "grades"]
             if kind == "learning":
-                graded = graded.groupby("domain", sort=False).agg(audits=("audits", "sum"),
-                                                                  audits_in_month=("audits_in_month", "first")).reset_index()
+                graded = graded.assign(audits=pd.to_numeric(graded["audits"]),
+                                       audits_in_month=pd.to_numeric(graded["audits_in_month"]))
+                graded = graded.groupby("domain", sort=False).agg(
+                    audits=("audits", lambda v: v.sum(skipna=False)),
+                    audits_in_month=("audits_in_month", lambda v: v.sum(skipna=False) / len(v))).reset_index()
                 graded["what"] = "graded " + " or ".join(grades[k:])
+            graded = graded[~graded["audits"].isna() & ~graded["audits_in_month"].isna()]
             graded = graded.sort_values("audits", ascending=False, kind="stable").head(top)
             small = int(ds.params.suppression["threshold"]) if _published(ds) else 1
             items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits {w}" for d, a, n, w in
                      zip(graded["domain"], graded["audits"], graded["audits_in_month"], graded["what"]) if a >= small]
-            com = y[(y["source"] == "comments") & (y["audits"] >= small)]
+            com = y[(y["source"] == "comments") & ~y["audits"].isna() & ~y["audits_in_month"].isna()]
+            com = com[pd.to_numeric(com["audits"]) >= small]
             items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits had a {kind} comment"
                       + (f" (most often about {th.lower()})" if th else "")
                       for d, a, n, th in zip(com["domain"], com["audits"], com["audits_in_month"], com["theme"])]
