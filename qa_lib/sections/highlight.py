@@ -586,9 +586,12 @@ def _performance_areas(ds: Dataset) -> pd.DataFrame:
     if not m:
         return pd.DataFrame()
     before = _month_before(m[0])
-    g = _ratings(ds, [before, *m])
+    # the month before that too, so the comparison column's own reading compares real months (never a false
+    # "no earlier data to compare" for a month that has it)
+    g = _ratings(ds, [_month_before(before), before, *m])
     g = g[g["domain"] != "Overall"]
     cols = [before, *m] if (g["month"] == before).any() else list(m)
+    g = g[g["month"].isin(cols) | (g["month"] == _month_before(cols[0]))]
     good = set(ds.scale.good_grades)
     ri = _next_grade(ds)
     counts = g.assign(go=g["grade"].isin(good), ri=g["grade"] == ri).groupby(["domain", "month"]).agg(
@@ -639,11 +642,12 @@ def performance_display(ds: Dataset, table: pd.DataFrame | None = None) -> pd.Da
     symbol = str(ds.params.suppression["symbol"])
 
     def cell(r) -> str:
-        if _hidden(r["count"], r["n"], r["share"]) or (r["arrow"] and _hidden(r["previous_count"], r["previous_n"])):
+        arrow = r["arrow"] if r["shown"] in (True, 1) else ""  # the comparison month is shown as 004 shows it, without arrows
+        if _hidden(r["count"], r["n"], r["share"]) or (arrow and _hidden(r["previous_count"], r["previous_n"])):
             return symbol
         if r["n"] == 0:
             return "–"
-        return f"{fmt.pct(r['share'])}{(' ' + r['arrow']) if r['arrow'] else ''} ({int(r['count'])} of {int(r['n'])})"
+        return f"{fmt.pct(r['share'])}{(' ' + arrow) if arrow else ''} ({int(r['count'])} of {int(r['n'])})"
     p["cell"] = [cell(r) for _, r in p.iterrows()]
     p["column"] = [f"{parse_period(mo).start:%b %Y} {me}" for mo, me in zip(p["month"], p["measure"])]
     order = list(dict.fromkeys(p["column"]))
@@ -689,12 +693,13 @@ def _cohort_comparators(ds: Dataset) -> pd.DataFrame:
             for month in occ:
                 x, n = (int(cc.loc[(d, month), "sum"]), int(cc.loc[(d, month), "size"])) if (d, month) in cc.index else (0, 0)
                 rows.append({"cohort": cohort, "domain": d, "occasion": month,
-                             "good_or_better": x, "n": n, "share": x / n if n else math.nan})
+                             "good_or_better": x, "n": n, "good_or_better_share": x / n if n else math.nan})
     out = pd.DataFrame(rows)
     if len(out):
         lo, hi = proportion_ci(out["good_or_better"].to_numpy(), out["n"].to_numpy())
-        out["low_share"] = np.where(out["n"] > 0, lo, np.nan)
-        out["high_share"] = np.where(out["n"] > 0, hi, np.nan)
+        # named after their ratio, so disclosure control hides a share and its range exactly where its counts are
+        out["good_or_better_low_share"] = np.where(out["n"] > 0, lo, np.nan)
+        out["good_or_better_high_share"] = np.where(out["n"] > 0, hi, np.nan)
     if out.empty:
         return out
     return out.set_index(["cohort", "domain", "occasion"])
@@ -722,7 +727,7 @@ def _cohort_changes(ds: Dataset) -> pd.DataFrame:
                "first": first["occasion"], "latest": latest["occasion"],
                "first_good_or_better": int(first["good_or_better"]), "first_n": int(first["n"]),
                "latest_good_or_better": int(latest["good_or_better"]), "latest_n": int(latest["n"]),
-               "first_share": first["share"], "latest_share": latest["share"]}
+               "first_share": first["good_or_better_share"], "latest_share": latest["good_or_better_share"]}
         if len(used) >= 2:
             res = compare_two(int(latest["good_or_better"]), int(latest["n"]), int(first["good_or_better"]), int(first["n"]))
             row.update(difference_points=res.extra["difference"] * 100, difference_low=res.extra["diff_ci_low"] * 100,

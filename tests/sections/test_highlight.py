@@ -137,7 +137,8 @@ def test_cohort_audited_in_three_non_adjacent_months_gets_its_comparator(ds004):
     risk = cin.loc["There is timely identification, response and reduction of risk and need"]
     # fixture: 11 of 30 (January), 14 of 30 (May), 29 of 49 (November; 004 key themes "29 (59%)")
     assert risk[["good_or_better", "n"]].to_numpy().tolist() == [[11, 30], [14, 30], [29, 49]]
-    assert (risk["low_share"] < risk["share"]).all() and (risk["share"] < risk["high_share"]).all()
+    assert (risk["good_or_better_low_share"] < risk["good_or_better_share"]).all()
+    assert (risk["good_or_better_share"] < risk["good_or_better_high_share"]).all()
     ch = H.cohort_changes(ds004).loc["Child in need plan"]
     assert ch.loc["There is timely identification, response and reduction of risk and need", "difference_points"] == \
         pytest.approx(100 * (29 / 49 - 11 / 30))
