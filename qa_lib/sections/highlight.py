@@ -59,11 +59,33 @@ def month_name(label: str) -> str:
     return parse_period(label).long_label
 
 
+def _and(words: list[str]) -> str:
+    """``"a, b and c"``."""
+    words = [str(w) for w in words]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
+
+
+#: a run of at least this many consecutive months is named by its ends ("every month from July 2023 to …")
+RUN_OF_MONTHS = 4
+
+
 def _names(labels: list[str]) -> str:
-    """``"January, May and November 2021"`` (the year once when all are in one year)."""
+    """``"January, May and November 2021"`` (the year once when all are in one year); runs of
+    :data:`RUN_OF_MONTHS` or more consecutive months by their ends: ``"every month from July 2023 to
+    September 2024 (15 months)"``."""
     ps = [parse_period(x) for x in labels]
     if not ps:
         return ""
+    runs: list[list] = []
+    for p in ps:
+        if runs and p.kind == "month" and runs[-1][-1].shift(1).label == p.label:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    if any(len(r) >= RUN_OF_MONTHS for r in runs):
+        parts = [(f"every month from {r[0].long_label} to {r[-1].long_label} ({len(r)} months)" if len(r) >= RUN_OF_MONTHS
+                  else _and([x.long_label for x in r])) for r in runs]
+        return _and(parts)
     if len({p.start.year for p in ps}) == 1:
         words = [f"{p.start:%B}" for p in ps]
         words[-1] += f" {ps[-1].start.year}"
@@ -287,7 +309,7 @@ def compliance_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list
             out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev} "
                        f"({fmt.pct(r['previous_return_rate'])}): {before}.")
         areas = r["areas_at_100"]
-        out.append(f"{areas} completed 100% audit returns in {name}." if areas != "none" else
+        out.append(f"{_and(areas.split(', '))} completed 100% audit returns in {name}." if areas != "none" else
                    f"No service area completed 100% audit returns in {name}.")
     return out
 
@@ -330,7 +352,7 @@ def participation_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> l
         reasons = r["most_common_reasons"]
         if reasons and not _hidden(reasons, r["most_common_count"], r["did_not_take_part"]):
             many = ";" in reasons
-            listed = reasons.replace("; ", " and ")
+            listed = _and(reasons.split("; "))
             text += (f", with the most common reason{'s' if many else ''} for non-participation "
                      f"{'being' if not many else 'being'} {listed.lower() if listed != NO_REASON else 'no reason recorded'} "
                      f"({_count(ds, r['most_common_count'])} {'each' if many else ''} of "
@@ -862,12 +884,15 @@ def _key_themes(ds: Dataset) -> pd.DataFrame:
     return out.set_index(["month", "kind", "domain", "what"])
 
 
+def _audits_word(k) -> str:
+    return "audit" if int(k) == 1 else "audits"
+
+
 def key_theme_sentences(ds: Dataset, table: pd.DataFrame | None = None, *, top: int = 3) -> list[str]:
     """Per month, the strongest and weakest areas in words: "25 (66%) audits had a strength comment on …".
 
-    Strengths: the ``top`` domains with most audits graded G/O, and every domain with strength
-    comments; learning: the ``top`` domains with most audits graded below G/O, and every domain with
-    learning comments. Shares are of the month's audits. ``table``: the published view of
+    Strengths: the ``top`` domains with most audits graded G/O, and the ``top`` with most audits with a
+    strength comment; learning: the same below G/O and with learning comments (every area is in the table). Shares are of the month's audits. ``table``: the published view of
     :func:`key_themes`; a count it hides is not quoted (nor summed into another).
     """
     t = key_themes(ds) if table is None else table
@@ -892,11 +917,12 @@ def key_theme_sentences(ds: Dataset, table: pd.DataFrame | None = None, *, top: 
             graded = graded[~graded["audits"].isna() & ~graded["audits_in_month"].isna()]
             graded = graded.sort_values("audits", ascending=False, kind="stable").head(top)
             small = int(ds.params.suppression["threshold"]) if _published(ds) else 1
-            items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits {w}" for d, a, n, w in
+            items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) {_audits_word(a)} {w}" for d, a, n, w in
                      zip(graded["domain"], graded["audits"], graded["audits_in_month"], graded["what"]) if a >= small]
             com = y[(y["source"] == "comments") & ~y["audits"].isna() & ~y["audits_in_month"].isna()]
             com = com[pd.to_numeric(com["audits"]) >= small]
-            items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits had a {kind} comment"
+            com = com.sort_values("audits", ascending=False, kind="stable").head(top)  # the rest are in the table
+            items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) {_audits_word(a)} had a {kind} comment"
                       + (f" (most often about {th.lower()})" if th else "")
                       for d, a, n, th in zip(com["domain"], com["audits"], com["audits_in_month"], com["theme"])]
             if items:
@@ -931,14 +957,15 @@ def themes_and_actions(ds: Dataset) -> pd.DataFrame:
     a = a[a["audit_id"].isin(ids)]
     if a.empty:
         return pd.DataFrame()
-    key = a["theme"] if "theme" in a.columns and a["theme"].notna().any() else a["domain"]
+    by_theme = "theme" in a.columns and a["theme"].notna().any()
+    key = a["theme"] if by_theme else a["domain"]
     a = a.assign(group=key.fillna("No theme or domain recorded"))
     out = pd.crosstab(a["group"], a["status"], dropna=False).reindex(columns=list(actions.STATUSES), fill_value=0)
     out.columns = pd.Index(list(actions.STATUSES))
     out.insert(0, "actions", out.sum(axis=1))
-    if "domain" in a.columns:
+    if by_theme and "domain" in a.columns:  # grouped by domain, the column would repeat the row's name
         out["domains"] = a.groupby("group")["domain"].agg(lambda s: "; ".join(sorted(set(s.dropna().astype(str)))))
-    out.index.name = "theme" if "theme" in a.columns and a["theme"].notna().any() else "domain"
+    out.index.name = "theme" if by_theme else "domain"
     return out
 
 

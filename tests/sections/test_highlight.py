@@ -240,3 +240,21 @@ def test_past_twelve_months_is_a_run_chart_below_twelve_points_and_says_why(ds00
     v = H.past_months(demo)
     assert v.is_spc and len(v.frame) == 12 and v.summary is not None
     assert past_months_chart(v) is not None
+    # the comparison month (June, shown without arrows) is compared with May, which has audits: a real
+    # reading, never a false "no earlier data to compare"; the display shows June without an arrow
+    p = H.performance_areas(demo)
+    june = p.xs("2024-06", level="month")
+    assert not june["shown"].any() and (june["previous_n"] > 0).all()
+    assert not june["reading"].eq("no earlier data to compare").any()
+    display = H.performance_display(demo)
+    assert not display["Jun 2024 G/O"].str.contains("[↑↓=]").any() and display["Jul 2024 G/O"].str.contains("[↑↓=]").all()
+
+
+def test_occasions_and_lists_read_as_a_sentence():
+    assert H._names(["2021-01", "2021-05", "2021-11"]) == "January, May and November 2021"
+    months = [f"{2023 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(7, 22)]  # July 2023 .. September 2024
+    assert H._names(months) == "every month from July 2023 to September 2024 (15 months)"
+    assert H._names(["2024-01", "2024-03", "2024-04", "2024-05", "2024-06"]) == \
+        "January 2024 and every month from March 2024 to June 2024 (4 months)"
+    assert H._and(["Care Leavers", "Front Door"]) == "Care Leavers and Front Door"
+    assert H._and(["Annual leave", "Sickness", "Training"]) == "Annual leave, Sickness and Training"
