@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core import fmt
-from qa_lib.inputs.data import Dataset
+from qa_lib.inputs.data import PROGRAMME_AUDIT_TYPE, Dataset, audit_types
 from qa_lib.inputs.periods import Period, parse_period
 from qa_lib.sections import actions, change, returns, tables, themes
 from qa_lib.stats.agreement import mcnemar
@@ -44,7 +44,7 @@ __all__ = [
     "themes_and_actions", "actions_note", "other_audits", "scale_note",
 ]
 
-MONTHLY = "monthly"  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
+MONTHLY = PROGRAMME_AUDIT_TYPE  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
 NO_REASON = "No reason recorded"
 PAST_MONTHS = 12  #: the "past 12 months" view of the overall grade (004 3.1.1)
 #: the exact Cochran–Armitage p (few events) is computed up to this many occasions; beyond, asymptotic
@@ -106,12 +106,12 @@ def _month_before(label: str) -> str:
 
 
 def _audit_type(a: pd.DataFrame) -> pd.Series:
-    t = a["audit_type"] if "audit_type" in a.columns else pd.Series(pd.NA, index=a.index, dtype="string")
-    return t.astype("string").str.strip().str.lower().fillna(MONTHLY).replace("", MONTHLY)
+    return audit_types(a)
 
 
 def programme_audits(ds: Dataset) -> pd.DataFrame:
-    """Audits of the monthly programme (blank or ``monthly`` audit_type, plus ``params.pool_audit_types``)."""
+    """Audits of the monthly programme (blank or ``monthly`` audit_type, plus ``params.pool_audit_types``):
+    ``ds.audits``, since the others are set aside at load (:attr:`Dataset.other_audits`)."""
     pooled = {MONTHLY} | {str(t).strip().lower() for t in (ds.params.pool_audit_types or [])}
     a = ds.audits
     return a[_audit_type(a).isin(pooled)]
@@ -977,15 +977,16 @@ def other_audits(ds: Dataset) -> pd.DataFrame:
     theme, with their trigger (``params.audit_triggers[theme]``), months, overall grades and G/O share.
     They are never pooled with the monthly programme unless ``params.pool_audit_types`` names the type."""
     m = months(ds)
-    a = ds.audits
+    a = ds.other_audits
+    if a.empty:
+        return pd.DataFrame()
     a = a[a["month"].isin(m)]
-    pooled = set(programme_audits(ds)["audit_id"])
-    a = a[~a["audit_id"].isin(pooled)]
     if a.empty:
         return pd.DataFrame()
     a = a.assign(audit_type=_audit_type(a), theme=(a["theme"] if "theme" in a.columns else pd.NA))
     a = a.assign(theme=a["theme"].astype("string").fillna("(no theme recorded)"))
-    g = ds.ratings[(ds.ratings["domain"] == "Overall") & ds.ratings["role"].isin(["auditor"])].drop_duplicates("audit_id")
+    r = ds.other_ratings
+    g = r[(r["domain"] == "Overall") & r["role"].isin(["auditor"])].drop_duplicates("audit_id")
     a = a.merge(g[["audit_id", "grade"]], on="audit_id", how="left")
     triggers = {str(k).strip().lower(): v for k, v in (ds.params.audit_triggers or {}).items()}
     rows = []

@@ -185,6 +185,21 @@ def test_audit_types_pooled_only_when_params_say_so(make_dataset):
     assert list(H.other_audits(ds).index) == [("external", "Placement stability")]
 
 
+def test_other_audit_types_are_pooled_in_no_report(make_dataset):
+    """Deliver 2: "never pooled with the monthly programme unless the params say so" holds in every report,
+    not only the highlight: the quarterly grade tables (and everything built on ds.audits / ds.ratings)
+    count the 5 programme audits of the fixture; with pool_audit_types: [thematic], 6."""
+    from qa_lib.sections import tables
+
+    ds = _typed(make_dataset)
+    assert set(ds.audits["audit_id"]) == {"A0", "A1", "A2", "A4", "A5"}
+    assert set(ds.other_audits["audit_id"]) == {"A3", "A6", "A7"} and set(ds.other_ratings["audit_id"]) == {"A3", "A6", "A7"}
+    assert tables.grades_by(ds, "service_area").loc["Total", "n"] == 5
+    assert tables.overall_by_period(ds).loc["2024-25 Q2", "Inadequate"] == 1  # A1 only: A3, A6, A7 are set aside
+    pooled = _typed(make_dataset, pool_audit_types=["Thematic"])
+    assert tables.grades_by(pooled, "service_area").loc["Total", "n"] == 6
+
+
 # ---- item 4: a two-grade scale -------------------------------------------------------------------------
 def test_binary_scale_end_to_end(make_dataset):
     n = 24
