@@ -295,19 +295,20 @@ def compliance_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list
         if r["distributed"] == 0:
             out.append(f"{name}: no audits were distributed.")
             continue
-        if _hidden(r["return_rate"]) or (r["previous_distributed"] and _hidden(r["previous_return_rate"])):
-            out.append(f"{name}: return rate {SUPPRESSED}.")
-            continue
-        rate = f"{fmt.pct(r['return_rate'])} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
-        vs = ("above" if r["return_rate"] > ds.params.return_target else "at" if r["return_rate"] == ds.params.return_target
-              else "below")
+        # the rates from the counts the table shows (a published table may hide a rate column it cannot pair)
+        now = int(r["returned"]) / int(r["distributed"])
+        then = int(r["previous_returned"]) / int(r["previous_distributed"]) if int(r["previous_distributed"]) else math.nan
+        rate = f"{fmt.pct(now)} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
+        vs = "above" if now > ds.params.return_target else "at" if now == ds.params.return_target else "below"
         before = r["against_previous_month"]
         prev = month_name(r["previous_month"])
-        if before == change.NO_EARLIER:
+        if _hidden(before):
+            out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev}: {SUPPRESSED}.")
+        elif before == change.NO_EARLIER:
             out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev}: {before}.")
         else:
             out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev} "
-                       f"({fmt.pct(r['previous_return_rate'])}): {before}.")
+                       f"({fmt.pct(then)}): {before}.")
         areas = r["areas_at_100"]
         out.append(f"{_and(areas.split(', '))} completed 100% audit returns in {name}." if areas != "none" else
                    f"No service area completed 100% audit returns in {name}.")
@@ -806,11 +807,18 @@ def cohort_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str
         real_up = up[up["q_value"] < change.ALPHA]
         real_down = down[down["q_value"] < change.ALPHA]
         first, latest = month_name(overall["first"]), month_name(overall["latest"])
-        text = (f"{cohort}: audited in {overall['occasions']}. Against {first}, the share graded Good or better in "
-                f"{latest} rose in {len(up)} of {len(dom)} areas" + (f" ({'; '.join(up.index)})" if len(up) else "")
-                + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "")
-                + (f"; {gone} area(s) not compared (figures suppressed, or audited on one occasion only)" if gone else "")
-                + ".")
+        # "rose in 5 areas … of the 9 compared", never "5 of 9 areas": a published sentence's "x of n" is a count
+        # of audits to disclosure control
+        not_compared = (f"{gone} area(s) not compared (figures suppressed, or audited on one occasion only)"
+                        if gone else "")
+        if len(dom):
+            text = (f"{cohort}: audited in {overall['occasions']}. Against {first}, the share graded Good or better "
+                    f"in {latest} rose in {len(up)} area(s)" + (f" ({'; '.join(up.index)})" if len(up) else "")
+                    + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "")
+                    + f", of the {len(dom)} compared" + (f"; {not_compared}" if gone else "") + ".")
+        else:
+            text = (f"{cohort}: audited in {overall['occasions']}. No area compared: "
+                    + (not_compared if gone else "no practice area was graded on both occasions") + ".")
         if "Overall" in g.index and not _hidden(overall["p_value"], overall["first_share"], overall["latest_share"],
                                                 overall["difference_points"], overall["trend_p"]) \
                 and math.isfinite(overall["p_value"]):

@@ -145,7 +145,8 @@ def test_cohort_audited_in_three_non_adjacent_months_gets_its_comparator(ds004):
     assert ch["q_value"].notna().all() and ch["trend_p"].notna().all()
     sentence = next(s for s in H.cohort_sentences(ds004) if s.startswith("Child in need plan"))
     assert "audited in January, May and November 2021" in sentence
-    assert "rose in 5 of 9 areas" in sentence and "fell in 4" in sentence  # 004 3.1.4: 5 improved, 4 declined
+    assert "rose in 5 area(s)" in sentence and "fell in 4" in sentence  # 004 3.1.4: 5 improved, 4 declined
+    assert "of the 9 compared" in sentence
     assert "Benjamini–Hochberg" in sentence
 
 
