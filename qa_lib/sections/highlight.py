@@ -827,7 +827,9 @@ def cohort_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str
                      f"{fmt.points_range(overall['difference_low'] / 100, overall['difference_high'] / 100)}), "
                      f"{fmt.pvalue(overall['p_value'])}; trend over the {int(overall['n_occasions'])} occasions "
                      f"{fmt.pvalue(overall['trend_p'])}.")
-        if len(real_up) or len(real_down):
+        if not len(dom):
+            pass  # nothing compared: nothing to test
+        elif len(real_up) or len(real_down):
             parts = []
             if len(real_up):
                 parts.append("the rise in " + "; ".join(real_up.index))

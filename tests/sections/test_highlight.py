@@ -274,3 +274,26 @@ def test_occasions_and_lists_read_as_a_sentence():
         "January 2024 and every month from March 2024 to June 2024 (4 months)"
     assert H._and(["Care Leavers", "Front Door"]) == "Care Leavers and Front Door"
     assert H._and(["Annual leave", "Sickness", "Training"]) == "Annual leave, Sickness and Training"
+
+
+def test_sentences_and_display_say_nothing_their_published_table_hides(ds004):
+    """A published report hands each sentence function the table as published (Report.view: hidden cells
+    missing). A hidden figure is never quoted: the sentence says it is suppressed; the display shows the mark."""
+    comp = H.compliance(ds004).astype(object)
+    comp.loc["2021-11", "returned"] = float("nan")
+    said = H.compliance_sentences(ds004, comp)
+    assert any(s.startswith("November 2021: return rate figures suppressed") for s in said)
+    assert not any("49 of" in s for s in said)  # November's 49 returned (004 section 1) is not quoted
+    part = H.participation(ds004).astype(object)
+    part.loc["2021-10", "took_part"] = float("nan")
+    assert H.participation_sentences(ds004, part)[0].startswith("October 2021: participation figures suppressed")
+    mod = H.moderation(ds004).astype(object)
+    mod.loc["Downgraded", "2021-10"] = float("nan")
+    oct_ = next(s for s in H.moderation_sentences(ds004, mod) if s.startswith("October 2021"))
+    assert "not tested here: its counts are suppressed" in oct_ and "p =" not in oct_
+    assert not any(s.startswith("Across the months shown") for s in H.moderation_sentences(ds004, mod))
+    perf = H.performance_areas(ds004).astype(object)
+    first = perf.index[perf["shown"].astype(bool)][0]
+    perf.iloc[list(perf.index).index(first), perf.columns.get_loc("count")] = float("nan")
+    shown = H.performance_display(ds004, perf)
+    assert (shown == "c").to_numpy().sum() == 1
