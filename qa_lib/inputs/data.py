@@ -57,6 +57,11 @@ class Dataset:
     raw_identifiers: frozenset[str] | None = field(default_factory=frozenset, repr=False)
     #: derived tables computed once per run (see qa_lib.sections.tables.moderation_pairs); never written
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    #: issue 16: thematic, external and other non-programme audits (audits column ``audit_type``) and their
+    #: ratings, set aside at load so that no report pools them with the monthly programme unless params
+    #: ``pool_audit_types`` names their type (the highlight report shows them in their own section)
+    other_audits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    other_ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __getstate__(self) -> dict:
         """What the batch's data cache keeps: never an identifier as written (the set is dropped and
@@ -248,6 +253,7 @@ def load_dataset(params: Params) -> Dataset:
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
                  indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
+    _set_aside_other_audit_types(ds)
     # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
     if "reason" in allocations.columns and allocations["reason"].notna().any():
         reasons = pd.unique(allocations["reason"].dropna().to_numpy())
@@ -260,6 +266,36 @@ def load_dataset(params: Params) -> Dataset:
         raise InputError(f"strict run stopped: {len(rej)} input problem(s) (params strict: true). "
                          f"Fix the inputs, or set strict: false to report with the rows set aside.\n{lines}{more}")
     return ds
+
+
+#: the audit_type of the monthly programme (a blank audit_type counts as monthly)
+PROGRAMME_AUDIT_TYPE = "monthly"
+
+
+def audit_types(audits: pd.DataFrame) -> pd.Series:
+    """Each audit's type, lower case; blank or no ``audit_type`` column = :data:`PROGRAMME_AUDIT_TYPE`."""
+    t = audits["audit_type"] if "audit_type" in audits.columns else pd.Series(pd.NA, index=audits.index, dtype="string")
+    t = t.astype("string").str.strip().str.lower()
+    return t.fillna(PROGRAMME_AUDIT_TYPE).replace("", PROGRAMME_AUDIT_TYPE)
+
+
+def _set_aside_other_audit_types(ds: Dataset) -> None:
+    """Move audits whose type is neither the monthly programme nor in ``params.pool_audit_types`` (with their
+    ratings and comments) out of ``ds.audits`` / ``ds.ratings`` / ``ds.comments`` into ``ds.other_audits`` /
+    ``ds.other_ratings`` (issue 16: thematic and external audits are never pooled unless the params say so).
+    Actions stay: an action raised from any audit is tracked."""
+    if "audit_type" not in ds.audits.columns:
+        return
+    pooled = {PROGRAMME_AUDIT_TYPE} | {str(x).strip().lower() for x in ds.params.pool_audit_types}
+    keep = audit_types(ds.audits).isin(pooled).to_numpy()
+    if keep.all():
+        return
+    other = set(ds.audits.loc[~keep, "audit_id"])
+    ds.other_audits, ds.audits = ds.audits[~keep], ds.audits[keep]
+    in_other = ds.ratings["audit_id"].isin(other)
+    ds.other_ratings, ds.ratings = ds.ratings[in_other], ds.ratings[~in_other]
+    if len(ds.comments) and "audit_id" in ds.comments.columns:
+        ds.comments = ds.comments[~ds.comments["audit_id"].isin(other)]
 
 
 # -- the batch's data cache ----------------------------------------------------------------------

@@ -86,7 +86,7 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 #: non-count columns that do not come from the counts (shown as they are).
 NOT_DERIVED = ("target",)
 #: integer columns that are attributes, not frequencies of people or case files (never suppressed).
-NOT_COUNTS = ("raters", "df", "year")
+NOT_COUNTS = ("raters", "df", "year", "n_occasions")
 #: text that quotes a count ("7 of 14", "5/11"): such a cell is hidden when a count in it is small.
 COUNT_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: columns of free text (comments, quotes): never shown in a published report.
@@ -572,6 +572,10 @@ def system_intervals(values: dict[str, float], relations: list[Relation],
 
 def _component_intervals(values, cells, rels) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
+    cellset = set(cells)
+    if all(len(rel.members) == 1 and rel.members[0] in cellset and rel.total in cellset for rel in rels):
+        # only "the same count printed twice", every copy hidden: each is free from 0 up (what the LPs find)
+        return {c: (0.0, np.inf) for c in cells}
     if True:
         pos = {c: k for k, c in enumerate(cells)}
         a_eq, b_eq = [], []

@@ -1,6 +1,6 @@
 """Disclosure control for one period's whole published pack (issue 14), not table by table.
 
-The four published reports of a period (quarterly, moderation, feedback, indicators) print the same
+The published reports of a period (quarterly, moderation, feedback, indicators, highlight) print the same
 counts in several tables and tie them together with totals, complements and shares. Suppressing each
 table on its own lets a reader who combines them recover hidden cells. So the pack's pattern is
 computed once, from the Dataset and the params, before any report is rendered:
@@ -39,9 +39,10 @@ import pandas as pd
 
 from qa_lib.core.errors import QAError
 from qa_lib.inputs.data import Dataset
+from qa_lib.inputs.periods import parse_period
 from qa_lib.present import disclosure
 from qa_lib.present.disclosure import Protection, Relation, SuppressionRule
-from qa_lib.sections import change, feedback, reliability, returns, tables, themes, actions
+from qa_lib.sections import change, feedback, highlight, reliability, returns, tables, themes, actions
 
 #: "<report>-<name>" -> the frame the notebook passes to ``rpt.table`` (keep in step with notebooks/*.py;
 #: ``tests/present/test_pack_attack.py`` checks that every published CSV with counts is listed here).
@@ -79,6 +80,20 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "feedback-feedback_intervals": lambda ds: feedback.positive_shares(ds).set_index(["survey", "question", "period"]),
     "feedback-feedback_answers": lambda ds: feedback.answers_table(ds),
     "feedback-feedback_change": lambda ds: feedback.compare_periods(ds),
+    # issue 16: the highlight report (months as columns); its links to the quarterly tables are in _highlight_links
+    "highlight-context": lambda ds: highlight.context(ds),
+    "highlight-compliance": lambda ds: highlight.compliance(ds),
+    "highlight-participation": lambda ds: highlight.participation(ds),
+    "highlight-moderation": lambda ds: highlight.moderation(ds),
+    "highlight-overall_by_month": lambda ds: change.with_intervals(highlight.overall_by_month(ds), ds),
+    "highlight-past_months": lambda ds: highlight.past_months(ds).frame,
+    "highlight-grade_by_service_area": lambda ds: highlight.grade_by_service_area(ds),
+    "highlight-performance_areas": lambda ds: highlight.performance_areas(ds),
+    "highlight-cohort_comparators": lambda ds: highlight.cohort_comparators(ds),
+    "highlight-cohort_changes": lambda ds: highlight.cohort_changes(ds),
+    "highlight-key_themes": lambda ds: highlight.key_themes(ds),
+    "highlight-themes_and_actions": lambda ds: highlight.themes_and_actions(ds),
+    "highlight-other_audits": lambda ds: highlight.other_audits(ds),
 }
 
 #: statistics of an agreement table: hidden in a row whose n or agreement count is hidden
@@ -322,6 +337,131 @@ def _links(b: _Builder) -> None:
                             b.same(b.cell(key, sq, f"{when}_positive"), posv[0])
 
 
+def _highlight_links(b: _Builder) -> None:
+    """Issue 16: the highlight report's counts, month by month, tied to each other and to the quarterly tables
+    (each link is added only where the printed values agree, see :meth:`_Builder.same` / :meth:`_Builder.sums`)."""
+    ds = b.ds
+    grades, good = list(ds.scale.grades), list(ds.scale.good_grades)
+    period, total = ds.period.label, tables.TOTAL
+    per, vol, sa = "quarterly-overall_by_period", "quarterly-audit_volume", "quarterly-grades_by_service_area"
+    ctx, comp, part, mod = "highlight-context", "highlight-compliance", "highlight-participation", "highlight-moderation"
+    obm, past, gsa, perf = ("highlight-overall_by_month", "highlight-past_months", "highlight-grade_by_service_area",
+                            "highlight-performance_areas")
+    coh, cch, kt, act = ("highlight-cohort_comparators", "highlight-cohort_changes", "highlight-key_themes",
+                         "highlight-themes_and_actions")
+    rows = lambda key: list(b.frames[key].index) if key in b.frames else []  # noqa: E731
+    in_quarter = ds.period.kind == "quarter"
+    # overall grades by month: the months sum to the quarter; each month = the past-months view = moderation's returned
+    months = rows(obm)
+    if in_quarter and months:
+        for col in [*grades, "n", "good_or_better"]:
+            b.sums([b.cell(obm, m, col) for m in months], b.cell(per, period, col))
+    for m in months:
+        b.same(b.cell(obm, m, "n"), b.cell(past, m, "n"))
+        b.same(b.cell(obm, m, "good_or_better"), b.cell(past, m, "good_or_better"))
+        b.same(b.cell(obm, m, "n"), b.cell(mod, "Audits returned", m))
+        b.same(b.cell(obm, m, "n"), b.cell(vol, (period, m), "audits"))
+    # the past 12 months: whole quarters of it sum to the quarterly history rows
+    for p in rows(per):
+        try:
+            ms = [x.label for x in parse_period(str(p)).months()]
+        except (QAError, ValueError, AttributeError):
+            continue
+        if all(b.has(past, x, "n") for x in ms):
+            for col in ("n", "good_or_better"):
+                b.sums([b.cell(past, x, col) for x in ms], b.cell(per, p, col))
+    # grade by service area (O, G, RI, I, ALL, TOTAL) = the quarterly table
+    if gsa in b.frames:
+        f = b.frames[gsa]
+        short = list(f.columns[:len(grades)])
+        areas = [r for r in f.index if r != "TOTAL"]
+        for r in f.index:
+            b.sums([b.cell(gsa, r, c) for c in short], b.cell(gsa, r, "ALL"))
+            b.sums([b.cell(gsa, r, c) for c, g in zip(short, grades) if g in good], b.cell(sa, r if r != "TOTAL" else total,
+                                                                                              "good_or_better"))
+            if in_quarter:
+                for c, g in zip([*short, "ALL"], [*grades, "n"]):
+                    b.same(b.cell(gsa, r, c), b.cell(sa, r if r != "TOTAL" else total, g))
+        for c in [*short, "ALL"]:
+            b.sums([b.cell(gsa, r, c) for r in areas], b.cell(gsa, "TOTAL", c))
+    # moderation by month: each outcome's months sum to the quarter's outcome
+    for r in rows(mod):
+        ms = list(b.frames[mod].columns)
+        if in_quarter:
+            b.sums([b.cell(mod, r, m) for m in ms], b.cell("quarterly-moderation_outcomes", r, "audits"))
+    # context and compliance: distributed = allocated − exempt; the same counts as returns by month
+    rbm = "quarterly-returns_by_month"
+    for m in rows(ctx):
+        b.sums([b.cell(ctx, m, "distributed"), b.cell(ctx, m, "exempt")], b.cell(ctx, m, "allocated"))
+        for col in ("allocated", "returned", "exempt"):
+            b.same(b.cell(ctx, m, col), b.cell(rbm, m, col))
+        for col in ("returned", "distributed"):
+            b.same(b.cell(ctx, m, col), b.cell(comp, m, col))
+    for m in rows(comp):
+        prev = b.frames[comp].loc[m, "previous_month"]
+        for col in ("returned", "distributed"):
+            b.same(b.cell(comp, m, f"previous_{col}"), b.cell(ctx, prev, col) or b.cell(comp, prev, col))
+    # participation: took part + did not = recorded; the months sum to the quarter's participation
+    qp = "quarterly-participation"
+    for m in rows(part):
+        b.sums([b.cell(part, m, "took_part"), b.cell(part, m, "did_not_take_part")], b.cell(part, m, "recorded"))
+    if in_quarter and rows(part):
+        for col in ("took_part", "recorded"):
+            b.sums([b.cell(part, m, col) for m in rows(part)], b.cell(qp, total, col))
+    # performance areas: G/O and RI counts and n per domain and month; the shown months sum to grades by domain
+    dom = "quarterly-grades_by_domain"
+    ri = grades[len(good)] if len(grades) > len(good) else None
+    if perf in b.frames:
+        f = b.frames[perf]
+        shown = f["shown"].astype(bool)
+        for (d, m, measure) in f.index:
+            b.same(b.cell(perf, (d, m, measure), "n"), b.cell(perf, (d, m, "G/O"), "n"))
+            prev = f.loc[(d, m, measure), "previous_month"]
+            if (d, prev, measure) in f.index:
+                b.same(b.cell(perf, (d, m, measure), "previous_count"), b.cell(perf, (d, prev, measure), "count"))
+                b.same(b.cell(perf, (d, m, measure), "previous_n"), b.cell(perf, (d, prev, measure), "n"))
+            # key themes: "graded G/O" = the G/O count; "graded <RI>" = the RI count; the month's audits
+            if measure == "G/O":
+                what = "graded " + " or ".join(good)
+                b.same(b.cell(kt, (m, "strength", d, what), "audits"), b.cell(perf, (d, m, "G/O"), "count"))
+                graded = [b.cell(kt, (m, "strength", d, what), "audits"),
+                          *[b.cell(kt, (m, "learning", d, f"graded {g}"), "audits") for g in grades[len(good):]]]
+                b.sums(graded, b.cell(perf, (d, m, "G/O"), "n"))
+            elif ri is not None:
+                b.same(b.cell(kt, (m, "learning", d, f"graded {ri}"), "audits"), b.cell(perf, (d, m, measure), "count"))
+        if in_quarter:
+            for d in dict.fromkeys(i[0] for i in f.index):
+                ms = [i for i in f.index if i[0] == d and i[2] == "G/O" and shown[i]]
+                b.sums([b.cell(perf, i, "count") for i in ms], b.cell(dom, d, "good_or_better"))
+                b.sums([b.cell(perf, i, "n") for i in ms], b.cell(dom, d, "n"))
+                if ri is not None:
+                    rs = [i for i in f.index if i[0] == d and i[2] != "G/O" and shown[i]]
+                    b.sums([b.cell(perf, i, "count") for i in rs], b.cell(dom, d, ri))
+    for i in rows(kt):
+        b.same(b.cell(kt, i, "audits_in_month"), b.cell(mod, "Audits returned", i[0]))
+    # cohorts: an occasion's Overall counts; the quarter's months sum to grades by cohort; changes = their occasions
+    if coh in b.frames:
+        f = b.frames[coh]
+        for c in dict.fromkeys(i[0] for i in f.index):
+            ms = [i for i in f.index if i[0] == c and i[1] == "Overall" and i[2] in months]
+            if in_quarter and ms:
+                b.sums([b.cell(coh, i, "good_or_better") for i in ms], b.cell("quarterly-grades_by_cohort", c, "good_or_better"))
+                b.sums([b.cell(coh, i, "n") for i in ms], b.cell("quarterly-grades_by_cohort", c, "n"))
+    for (c, d) in rows(cch):
+        f = b.frames[cch]
+        for when in ("first", "latest"):
+            occ = f.loc[(c, d), when]
+            b.same(b.cell(cch, (c, d), f"{when}_good_or_better"), b.cell(coh, (c, d, occ), "good_or_better"))
+            b.same(b.cell(cch, (c, d), f"{when}_n"), b.cell(coh, (c, d, occ), "n"))
+    # actions by theme or domain: actions = the statuses
+    for r in rows(act):
+        b.sums([b.cell(act, r, s) for s in actions.STATUSES], b.cell(act, r, "actions"))
+    oth = "highlight-other_audits"
+    for r in rows(oth):
+        b.sums([b.cell(oth, r, g) for g in grades], b.cell(oth, r, "graded"))
+        b.sums([b.cell(oth, r, g) for g in good], b.cell(oth, r, "good_or_better"))
+
+
 def _previous(ds: Dataset, periods: list[str]) -> str | None:
     here = ds.period.label
     return periods[periods.index(here) - 1] if here in periods and periods.index(here) > 0 else None
@@ -352,9 +492,11 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     if key in cache:
         return cache[key]
     frames = {}
-    built: dict[str, pd.DataFrame] = {}
+    built: dict[tuple, pd.DataFrame] = {}
     for k, build in PACK_TABLES.items():
-        name = k.split("-", 1)[1]  # a table printed by two reports is built once
+        # a table printed by two reports (the same name, built the same way) is built once
+        code = build.__code__
+        name = (k.split("-", 1)[1], code.co_code, code.co_names)
         frame = built[name] if name in built else build(ds)
         built[name] = frame
         if frame is not None and len(frame):
@@ -362,6 +504,7 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     b = _Builder(ds, frames)
     _tables(b, rule)
     _links(b)
+    _highlight_links(b)
     prot = disclosure.protect(b.values, b.relations, rule.threshold)
     out = PackPattern(protection=prot, frames=frames, counts=b.counts)
     cache[key] = out
@@ -434,10 +577,12 @@ def summary(pat: PackPattern, report: str, rule: SuppressionRule) -> str:
     all_prim, all_sec = cell_counts(pat)
     top = rule.threshold - 1
     small = f"counts from 1 to {top}" if top > 1 else "counts of 1"
-    return (f"What is suppressed and why: the period's four published reports are protected together, so that "
+    reports = sorted({k.split("-", 1)[0] for k in pat.frames} | {report})
+    return (f"What is suppressed and why: the period's published reports ({', '.join(reports)}) are protected "
+            f"together, so that "
             f"no hidden count can be worked out by combining any of their tables, totals, shares and sentences. "
             f"This report hides {prim} count cell(s) because they are {small} (primary suppression) and {sec} "
-            f"more to protect them (secondary suppression); across the four reports, {all_prim} primary and "
+            f"more to protect them (secondary suppression); across the {len(reports)} reports, {all_prim} primary and "
             f"{all_sec} secondary. Statistics computed on a hidden group, and figures in text quoting \"x of n\" where "
             f"x or n − x is below {rule.threshold}, are shown as {rule.symbol} too.")
 

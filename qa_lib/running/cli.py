@@ -183,7 +183,8 @@ def cmd_demo(args) -> int:
     published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
 
     monthly = ROOT / "params" / "demo-highlight.yaml"  # issue 16: the monthly highlight report
-    extra = [p for p in (published, monthly) if p.is_file()]
+    monthly_published = ROOT / "params" / "demo-highlight-published.yaml"  # ... and its published version
+    extra = [p for p in (published, monthly, monthly_published) if p.is_file()]
     results = run_batch([DEMO_PARAMS, *extra], jobs=default_jobs())
     code = _print_results(results)
     for note in sorted({n for r in results for n in r.notes}):

@@ -17,7 +17,17 @@ independently of ``qa_lib.present.pack`` (which must not be trusted to mark its 
   intervals and change tables), positive = "Yes", not applicable; every answer share × all answers;
 - returned by service area = graded audits = participation's returned; recorded − took part ≥ 0 and
   their sum = the reasons given; return rate × (allocated − exempt) = returned; return-rate-by-period;
-- "x of n" quoted in text cells (summaries, domain changes, audit evidence) = the cells they quote.
+- "x of n" quoted in text cells (summaries, domain changes, audit evidence) = the cells they quote;
+- the highlight report (issue 16), month by month: allocated = distributed + exempt and the same counts as
+  returns by month; took part + did not = recorded, months summing to the quarter's participation;
+  moderation outcomes per month (Moderated = same + downgraded + upgraded, each move row under its
+  kind) summing over the months to the quarter's outcomes; overall grades per month (grades = n, months
+  summing to the period, n = audits returned = the past-months view, whose whole quarters sum to the
+  history rows); grade by service area (O + G + RI + I = ALL, areas = TOTAL, = the quarterly table);
+  performance areas (share × n = count, previous month = its own row, the shown months summing to grades
+  by domain; the display's "x of n" = its cells); key themes (graded G/O = the G/O count, graded RI = the
+  RI count, graded rows = n, share × audits in month); cohort occasions (share × n, Overall months summing
+  to grades by cohort, first and latest = their occasions); actions = their statuses.
 
 The pack passes when no hidden cell is pinned and every hidden cell's integer range spans at least
 ``threshold`` values. The same attack on the pack protected table by table (``suppression.scope:
@@ -48,7 +58,10 @@ SMALL_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: index columns of each CSV (default 1)
 INDEX = {"quarterly-audit_volume": 2, "moderation-confusion_by_domain": 2, "feedback-feedback_answers": 3,
          "feedback-feedback_intervals": 3, "feedback-feedback_by_question": 2, "quarterly-feedback_by_question": 2,
-         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2}
+         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2,
+         "highlight-performance_areas": 3, "highlight-cohort_comparators": 3, "highlight-cohort_changes": 2,
+         "highlight-key_themes": 4}
+MONTH_COLUMN = re.compile(r"^([A-Z][a-z]{2} \d{4}) (.+)$")  # "Jul 2024 G/O" in the highlight's performance display
 
 
 class Attack:
@@ -369,7 +382,149 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.eq(t(name, sq, f"{when}_answered"), answered)
                         A.eq(t(name, sq, f"{when}_positive"), yes)
                         A.ratio(t(name, sq, f"{when}_share"), yes, answered)
+    _highlight(A, period)
     return A
+
+
+def _month_label(text: str) -> str:
+    """ "Jul 2024" -> "2024-07" """
+    return pd.Timestamp(f"1 {text}").strftime("%Y-%m")
+
+
+def _highlight(A: Attack, period: str) -> None:
+    """The highlight report's relations (issue 16), written from its CSV layouts."""
+    t = A.get
+    per, rbm, part, npr = ("quarterly-overall_by_period", "quarterly-returns_by_month", "quarterly-participation",
+                           "quarterly-non_participation_reasons")
+    ctx, comp, hp, mod = "highlight-context", "highlight-compliance", "highlight-participation", "highlight-moderation"
+    obm, past, gsa, perf = ("highlight-overall_by_month", "highlight-past_months", "highlight-grade_by_service_area",
+                            "highlight-performance_areas")
+    kt, coh, cch, act = ("highlight-key_themes", "highlight-cohort_comparators", "highlight-cohort_changes",
+                         "highlight-themes_and_actions")
+    rows = lambda name: list(A.t[name].index) if name in A.t else []  # noqa: E731
+    months = rows(obm)
+    quarter = " Q" in period
+    for m in rows(ctx):
+        A.total([t(ctx, m, "distributed"), t(ctx, m, "exempt")], t(ctx, m, "allocated"))
+        A.ratio(t(ctx, m, "return_rate"), t(ctx, m, "returned"), t(ctx, m, "distributed"))
+        for col in ("allocated", "returned", "exempt"):
+            A.eq(t(ctx, m, col), t(rbm, m, col))
+    for m in rows(comp):
+        A.eq(t(comp, m, "returned"), t(ctx, m, "returned"))
+        A.eq(t(comp, m, "distributed"), t(ctx, m, "distributed"))
+        A.ratio(t(comp, m, "return_rate"), t(comp, m, "returned"), t(comp, m, "distributed"))
+        prev = A.t[comp].loc[m, "previous_month"]
+        A.eq(t(comp, m, "previous_returned"), t(ctx, prev, "returned"))
+        A.eq(t(comp, m, "previous_distributed"), t(ctx, prev, "distributed"))
+        A.ratio(t(comp, m, "previous_return_rate"), t(comp, m, "previous_returned"), t(comp, m, "previous_distributed"))
+    for m in rows(hp):
+        A.total([t(hp, m, "took_part"), t(hp, m, "did_not_take_part")], t(hp, m, "recorded"))
+        A.ratio(t(hp, m, "participation_rate"), t(hp, m, "took_part"), t(hp, m, "recorded"))
+    if quarter and rows(hp):
+        for col in ("took_part", "recorded"):
+            A.total([t(hp, m, col) for m in rows(hp)], t(part, "Total", col))
+        if npr in A.t:
+            A.total([t(npr, r, "practitioners") for r in rows(npr)],
+                    A.lin(*[(1, t(hp, m, "did_not_take_part")) for m in rows(hp)]))
+    # moderation by month
+    if mod in A.t:
+        f = A.t[mod]
+        for m in f.columns:
+            A.total([t(mod, r, m) for r in ("Same grade", "Downgraded", "Upgraded")], t(mod, "Moderated", m))
+            for word in ("Downgraded", "Upgraded"):
+                A.total([t(mod, r, m) for r in f.index if str(r).startswith(word + " ")], t(mod, word, m))
+        if quarter:
+            for r in f.index:
+                whole = t(per, period, "n") if r == "Audits returned" else t("quarterly-moderation_outcomes", r, "audits")
+                A.total([t(mod, r, m) for m in f.columns], whole)
+    # overall grades by month and the past months
+    for m in months:
+        A.total([t(obm, m, g) for g in GRADES], t(obm, m, "n"))
+        A.total([t(obm, m, g) for g in GOOD], t(obm, m, "good_or_better"))
+        A.ratio(t(obm, m, "good_or_better_share"), t(obm, m, "good_or_better"), t(obm, m, "n"))
+        _quoted(A, A.t[obm].loc[m].get("good_or_better_summary"), t(obm, m, "good_or_better"), t(obm, m, "n"))
+        A.eq(t(obm, m, "n"), t(mod, "Audits returned", m))
+        A.eq(t(obm, m, "n"), t(past, m, "n"))
+        A.eq(t(obm, m, "good_or_better"), t(past, m, "good_or_better"))
+    if quarter and months:
+        for col in [*GRADES, "n", "good_or_better"]:
+            A.total([t(obm, m, col) for m in months], t(per, period, col))
+    for m in rows(past):
+        A.ratio(t(past, m, "good_or_better_share"), t(past, m, "good_or_better"), t(past, m, "n"))
+    for p in rows(per):
+        if not re.fullmatch(r"\d{4}-\d{2} Q[1-4]", str(p)):
+            continue
+        start = 4 + 3 * (int(p[-1]) - 1)  # financial quarters: Q1 = April to June
+        ms = [f"{int(p[:4]) + (start + k - 1) // 12}-{(start + k - 1) % 12 + 1:02d}" for k in range(3)]
+        if all(m in rows(past) for m in ms):
+            for col in ("n", "good_or_better"):
+                A.total([t(past, m, col) for m in ms], t(per, p, col))
+    # grade by service area, as 004 prints it
+    sa = "quarterly-grades_by_service_area"
+    short = ["O", "G", "RI", "I"]
+    for r in rows(gsa):
+        A.total([t(gsa, r, c) for c in short], t(gsa, r, "ALL"))
+        if quarter:
+            for c, g in zip([*short, "ALL"], [*GRADES, "n"]):
+                A.eq(t(gsa, r, c), t(sa, "Total" if r == "TOTAL" else r, g))
+    for c in [*short, "ALL"]:
+        A.total([t(gsa, r, c) for r in rows(gsa) if r != "TOTAL"], t(gsa, "TOTAL", c))
+    # performance areas, their display and the key themes
+    dom = "quarterly-grades_by_domain"
+    if perf in A.t:
+        f = A.t[perf]
+        for (d, m, measure) in f.index:
+            r = (d, m, measure)
+            A.ratio(t(perf, r, "share"), t(perf, r, "count"), t(perf, r, "n"))
+            A.ratio(t(perf, r, "previous_share"), t(perf, r, "previous_count"), t(perf, r, "previous_n"))
+            A.eq(t(perf, r, "n"), t(perf, (d, m, "G/O"), "n"))
+            prev = f.loc[[r], "previous_month"].iloc[0]
+            A.eq(t(perf, r, "previous_count"), t(perf, (d, prev, measure), "count"))
+            A.eq(t(perf, r, "previous_n"), t(perf, (d, prev, measure), "n"))
+            if measure == "G/O":
+                A.eq(t(kt, (m, "strength", d, "graded Outstanding or Good"), "audits"), t(perf, r, "count"))
+                A.total([t(kt, (m, "strength", d, "graded Outstanding or Good"), "audits"),
+                         t(kt, (m, "learning", d, "graded Requires improvement"), "audits"),
+                         t(kt, (m, "learning", d, "graded Inadequate"), "audits")], t(perf, r, "n"))
+            else:
+                A.eq(t(kt, (m, "learning", d, "graded Requires improvement"), "audits"), t(perf, r, "count"))
+        if quarter:
+            shown = f["shown"] == "True"
+            for d in dict.fromkeys(i[0] for i in f.index):
+                for measure, col in (("G/O", "good_or_better"), ("RI", "Requires improvement")):
+                    ms = [i for i in f.index if i[0] == d and i[2] == measure and shown[i]]
+                    A.total([t(perf, i, "count") for i in ms], t(dom, d, col))
+                    if measure == "G/O":
+                        A.total([t(perf, i, "n") for i in ms], t(dom, d, "n"))
+    disp = A.t.get("highlight-performance_areas_display")
+    if disp is not None:
+        for d in disp.index:
+            for col in disp.columns:
+                m = MONTH_COLUMN.match(col)
+                if m:
+                    r = (d, _month_label(m.group(1)), m.group(2))
+                    _quoted(A, disp.loc[d, col], t(perf, r, "count"), t(perf, r, "n"))
+    for r in rows(kt):
+        A.ratio(t(kt, r, "share_of_audits"), t(kt, r, "audits"), t(kt, r, "audits_in_month"))
+        A.eq(t(kt, r, "audits_in_month"), t(mod, "Audits returned", r[0]))
+    # cohort occasions and their first-vs-latest changes
+    for r in rows(coh):
+        A.ratio(t(coh, r, "good_or_better_share"), t(coh, r, "good_or_better"), t(coh, r, "n"))
+    if quarter and coh in A.t:
+        for c in dict.fromkeys(i[0] for i in rows(coh)):
+            ms = [i for i in rows(coh) if i[0] == c and i[1] == "Overall" and i[2] in months]
+            if ms:
+                for col in ("good_or_better", "n"):
+                    A.total([t(coh, i, col) for i in ms], t("quarterly-grades_by_cohort", c, col))
+    for (c, d) in rows(cch):
+        for when in ("first", "latest"):
+            occ = A.t[cch].loc[[(c, d)], when].iloc[0]
+            A.eq(t(cch, (c, d), f"{when}_good_or_better"), t(coh, (c, d, occ), "good_or_better"))
+            A.eq(t(cch, (c, d), f"{when}_n"), t(coh, (c, d, occ), "n"))
+            A.ratio(t(cch, (c, d), f"{when}_share"), t(cch, (c, d), f"{when}_good_or_better"), t(cch, (c, d), f"{when}_n"))
+    statuses = ["Completed on time", "Completed late", "Open (not yet due)", "Overdue"]
+    for r in rows(act):
+        A.total([t(act, r, s_) for s_ in statuses], t(act, r, "actions"))
 
 
 def _quoted(A: Attack, text, numerator, denominator) -> None:
@@ -437,7 +592,7 @@ def test_attack_on_the_published_pack_pins_nothing(demo_published_run):
     assert got["heat_maps"] == []  # the heat maps print every cell
     assert got["seconds"] < 120
     out = demo_published_run["out"]
-    for page in ("quarterly", "moderation", "feedback", "indicators"):  # the one-paragraph statement
+    for page in ("quarterly", "moderation", "feedback", "indicators", "highlight"):  # the one-paragraph statement
         text = (out / f"{page}.html").read_text(encoding="utf-8")
         assert "What is suppressed and why" in text and "(primary suppression)" in text, page
 
@@ -446,7 +601,9 @@ def test_attack_on_the_published_pack_pins_nothing(demo_published_run):
 #: values are checked as text: no small count or small complement is quoted), or they hold no counts
 OUTSIDE_PACK = {"indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
                 "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests",
-                "quarterly-overall_change", "quarterly-domain_changes", "quarterly-indicators_need_a_look"}
+                "quarterly-overall_change", "quarterly-domain_changes", "quarterly-indicators_need_a_look",
+                # text cells "43% ↓ (16 of 37)" quoting the performance areas' counts (the attack reads them)
+                "highlight-performance_areas_display"}
 
 
 @pytest.mark.slow
