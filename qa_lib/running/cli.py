@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qa_lib.core.atomic import CSV_ENCODING
 from qa_lib.core.errors import ParamsError, QAError
 from qa_lib.inputs import sampling
 from qa_lib.inputs.data import load_dataset, rejects_path
@@ -105,7 +106,7 @@ def rows_set_aside(results) -> dict[Path, int]:
     for params_file in sorted({r.params_file for r in results if r.html and r.status in ("ok", "skipped")}):
         try:
             path = rejects_path(load_params(params_file))
-            rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+            rejects = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=CSV_ENCODING)
         except (QAError, OSError, ValueError):
             continue
         n = int((rejects.get("severity", pd.Series(dtype=str)) == "rejected").sum()) if len(rejects) else 0

@@ -39,7 +39,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from qa_lib.core.atomic import atomic_save
+from qa_lib.core.atomic import CSV_ENCODING, atomic_save
 from qa_lib.core.safe_files import put_cell, restore_text
 from qa_lib.inputs.params import FORMATS  # noqa: F401 - the one list, re-exported for callers
 from qa_lib.present.html_tables import is_share, label
@@ -147,7 +147,7 @@ def write_xlsx(fragment: dict, folder: Path, path: Path) -> Path:
         source = folder / entry["file"]
         if not source.is_file() or not entry["file"].startswith("tables/"):
             continue
-        with open(source, encoding="utf-8-sig", newline="") as fh:
+        with open(source, encoding=CSV_ENCODING, newline="") as fh:
             rows = list(csv.reader(fh))
         if not rows:
             continue

@@ -31,7 +31,7 @@ import nbformat
 
 import qa_lib
 from qa_lib.present.disclosure import audience_note
-from qa_lib.core.atomic import atomic_write_text
+from qa_lib.core.atomic import CSV_ENCODING, atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.io import detect_encoding
 from qa_lib.inputs.data import input_redactor, rejects_path
@@ -148,7 +148,7 @@ def unreadable_inputs(rejects: Path, *, since: float | None = None) -> list[str]
     if not rejects.is_file() or (since is not None and rejects.stat().st_mtime < since - 1):
         return []
 
-    with open(rejects, newline="", encoding="utf-8") as fh:
+    with open(rejects, newline="", encoding=CSV_ENCODING) as fh:
         return [row.get("message") or row.get("file") or "?" for row in csv.DictReader(fh)
                 if row.get("rule") in WHOLE_FILE_RULES]
 

@@ -307,7 +307,7 @@ def test_moderation_report_names_weakest_domains_with_intervals(demo_run):
     page_path = out / "moderation.html"
     assert page_path.is_file()
     page = page_path.read_text(encoding="utf-8")
-    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0)
+    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0, encoding="utf-8-sig")
     domains = table.drop(index="Overall")
     weakest = domains["ac1"].astype(float).nsmallest(3)
     for d in weakest.index:
@@ -379,7 +379,7 @@ def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
     tables_dir = demo_run["out"] / "tables"
     for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv"):
         assert (tables_dir / name).exists(), name
-    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0)
+    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0, encoding="utf-8-sig")
     assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
     assert "AC2 with quadratic weights runs from" in html
     assert "Bowker p (full df)" in html
