@@ -72,6 +72,8 @@ class JobResult:
     outputs: list[str] = field(default_factory=list)
     #: the job wrote its own stamp (and merged the manifest) as it moved its files into place
     stamped: bool = False
+    #: when the job ended (UTC, ISO 8601): its stamp's ``finished_at``, whoever writes the stamp
+    finished_at: str = ""
 
 
 def load_notebook(report: str) -> nbformat.NotebookNode:
@@ -311,11 +313,19 @@ file_sha256 = sha256_file
 SHARED_OUTPUTS = ("rejects.csv",)
 
 
+def utc_now() -> str:
+    """Now, in UTC to the second, ISO 8601 (``2024-10-03T09:15:02+00:00``)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def make_stamp(*, report: str, period: str, params_file: str, status: str, key: dict | None, seconds: float,
-               freshness: str, error: str = "", failed_cell: str = "", files: dict[str, str] | None = None) -> dict:
+               freshness: str, error: str = "", failed_cell: str = "", files: dict[str, str] | None = None,
+               finished_at: str = "") -> dict:
+    """A job's stamp. ``finished_at`` is when the job itself ended (default: now); the index shows it
+    as the report's last run (issue 18: not the time the batch wrote the stamp)."""
     return {"report": report, "period": period, "params_file": params_file, "status": status,
             "key": key if status == "ok" else None, "seconds": round(seconds, 3),
-            "finished_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "finished_at": finished_at or utc_now(),
             "data_freshness": freshness, "error": error, "failed_cell": failed_cell, "files": files or {}}
 
 
