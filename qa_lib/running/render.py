@@ -147,7 +147,8 @@ def export_html(nb: nbformat.NotebookNode, *, title: str, period: str, authority
     # an image without alt text (never one of our charts) gets the placeholder nbconvert would give it
     body = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', body)
     body = re.sub(r"<h1[^>]*>.*?</h1>", "", body, flags=re.S)  # the page owns the only <h1>
-    body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)
+    # the heading anchors, written <a ... /> by nbconvert's template (HTML has no self-closing <a>) or <a ...></a>
+    body = re.sub(r'<a class="anchor-link"[^>]*?(?:/>|>.*?</a>)', "", body, flags=re.S)
     toc = [(m.group(1), _clean_heading(m.group(2))) for m in _HEADING.finditer(body)]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["j2", "html"]))
     page = env.get_template("page.html.j2")

@@ -15,7 +15,7 @@ SVG = "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="
 def _executed() -> nbformat.NotebookNode:
     """An executed notebook as papermill leaves it: headings, a table, a chart with alt text, an image
     without, a stream and a plain-text result (no kernel needed to build it)."""
-    cells = [new_markdown_cell("## Overall grades\n\nSome *text* with a [link](#Overall-grades)."),
+    cells = [new_markdown_cell("## Overall grades\n\nSome *text* with a [link](#Overall-grades).\n\n### A detail"),
              new_code_cell("rpt.table(x)", outputs=[new_output("display_data", data={
                  "text/html": '<div class="table-wrap" tabindex="0" role="region" aria-label="T"><table class="qa-table">'
                               "<caption>T</caption><tbody><tr><td>1</td></tr></tbody></table></div>"})]),
@@ -59,3 +59,19 @@ def test_export_html_page_gives_every_image_alt_text():
     assert [img["alt"] for img in imgs] == ["A bar chart of grades", "No description has been provided for this image"]
     assert 'tabindex="0"' in page  # the table's own region stays focusable
     assert page.count('tabindex="0"') == 1  # and no output area is an unnamed tab stop
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def test_export_html_leaves_no_heading_anchor_and_no_self_closed_element():
+    """nbconvert writes each heading's anchor as ``<a class="anchor-link" href="#..." />``; HTML has no
+    self-closing ``<a>``, so a browser would read the rest of the section as one unnamed link (axe
+    link-name). The page keeps none of them, and no other non-void element is written self-closed."""
+    import re
+
+    page = render.export_html(_executed(), title="Quarterly", period="2024-25 Q2", authority="Demo", audience_note="")
+    assert "anchor-link" not in page
+    closed = {m.group(1).lower() for m in re.finditer(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*/>", page)}
+    assert closed <= VOID, closed
+    assert '<h2 id="Overall-grades">Overall grades</h2>' in page and '<h3 id="A-detail">A detail</h3>' in page
