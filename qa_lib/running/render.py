@@ -97,12 +97,12 @@ def _html_exporter():
     """nbconvert's HTML exporter, built once per process (its templates load on first use).
 
     ``HTMLExporter.from_notebook_node`` ends with a BeautifulSoup pass over the whole page (Python's
-    ``html.parser`` on a page of 50–420 KB with its charts inlined) that gives an image without alt
-    text a placeholder and makes every output area a tab stop. Our charts carry their own alt text
-    (checked in :func:`export_html`), and a tab stop on each output area only adds dozens of unnamed
-    stops to the keyboard path (the tables have their own focusable regions), so the pass is left
-    out: it was the largest share of a report's export time (issue 18: pack speed). The rest of the
-    method is nbconvert's, unchanged: its two filters, then the template.
+    ``html.parser`` on a page of 50–420 KB with its charts inlined, then the page written out again)
+    that gives an image without alt text a placeholder and a tab stop to the lab template's input and
+    output areas (none in the ``basic`` template). :func:`export_html` gives the placeholder itself
+    (our charts carry their own alt text), so the pass is left out: it was about three quarters of a
+    report's export time (issue 18: pack speed); the page is the same DOM (tests/running/test_render.py).
+    The rest of the method is nbconvert's, unchanged: its two filters, then the template.
     """
     global _EXPORTER
     if _EXPORTER is None:
