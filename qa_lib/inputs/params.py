@@ -393,11 +393,15 @@ def _as_key(items: tuple[type, ...] | Key | None) -> Key | None:
 
 
 def _quoted(value: Any) -> str:
-    """``value`` as YAML text with every scalar quoted: the fix for numbers and yes/no read as text."""
+    """``value`` as YAML text with every scalar quoted: the fix for a number or ``true``/``false``
+    written where text is meant. A boolean is quoted as written (``true`` → ``'true'``): only
+    ``true``/``false`` are booleans here (``Yes``/``No`` already read as text), and labels are matched
+    without regard to case, so ``'true'`` is the label the file meant (issue 18: the fix used to
+    suggest ``'Yes'`` for a ``true``, which is another label)."""
     if isinstance(value, list):
         return "[" + ", ".join(_quoted(v) for v in value) + "]"
     if isinstance(value, bool):
-        return "'" + ("Yes" if value else "No") + "'"
+        return "'" + ("true" if value else "false") + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 

@@ -110,11 +110,13 @@ def test_cli_writes_allocation_and_summary(tmp_path, capsys):
     code = main(["sample", "--cases", str(tmp_path / "cases.csv"), "--history", str(tmp_path / "audits.csv"),
                  "--month", "2022-11", "--per-team", "1", "--seed", "4", "--out", str(tmp_path / "out")])
     assert code == 0
-    alloc = pd.read_csv(tmp_path / "out" / "allocations-2022-11.csv", dtype=str, keep_default_na=False)
+    alloc = pd.read_csv(tmp_path / "out" / "allocations-2022-11.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(alloc.columns[:8]) == ["allocation_id", "month", "service_area", "team", "practitioner_id", "status",
                                        "practitioner_took_part", "reason"]
     assert (alloc["month"] == "2022-11").all() and (alloc["status"] == "not returned").all() and len(alloc) == 4
     assert (tmp_path / "out" / "excluded-2022-11.csv").is_file() and (tmp_path / "out" / "sample-summary-2022-11.csv").is_file()
+    for name in ("allocations", "excluded", "sample-summary"):  # issue 18: UTF-8 with a BOM, for Excel
+        assert (tmp_path / "out" / f"{name}-2022-11.csv").read_bytes().startswith(b"\xef\xbb\xbf"), name
     assert "4 case(s) allocated for 2022-11 (seed 4)" in capsys.readouterr().out
     code = main(["sample", "--cases", str(tmp_path / "cases.csv"), "--month", "2022-11", "--per-team", "99"])
     assert code == 2 and "quota of 99" in capsys.readouterr().err

@@ -96,7 +96,7 @@ NOT_COUNTS = re.compile(r"(^|_| )(df|raters)$")
 
 
 def _read(out, name):
-    return pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.mark.slow
@@ -118,7 +118,7 @@ def test_no_visible_count_below_the_threshold_in_any_published_table(demo_publis
     out = demo_published_run["out"]
     checked = 0
     for csv in sorted((out / "tables").glob("*.csv")):
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         for col in frame.columns:
             vals = frame[col][(frame[col] != "c") & (frame[col] != "")]
             if NOT_COUNTS.search(col) or vals.empty or not vals.str.fullmatch(r"-?\d+").all():

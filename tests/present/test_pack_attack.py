@@ -72,7 +72,7 @@ class Attack:
         self.t: dict[str, pd.DataFrame] = {}
         self.pos: dict[str, dict] = {}
         for csv in sorted((folder / "tables").glob("*.csv")):
-            raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            raw = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             k = INDEX.get(csv.stem, 1)
             raw.index = [tuple(r) if k > 1 else r[0] for r in raw.iloc[:, :k].itertuples(index=False)]
             self.t[csv.stem] = raw.iloc[:, k:]
@@ -562,7 +562,7 @@ def attack(folder: Path, threshold: int, period: str) -> dict:
 
 
 def _previous_label(folder: Path, period: str) -> str:
-    f = pd.read_csv(folder / "tables" / "quarterly-overall_by_period.csv", dtype=str)
+    f = pd.read_csv(folder / "tables" / "quarterly-overall_by_period.csv", dtype=str, encoding="utf-8-sig")
     labels = list(f["period"])
     return labels[labels.index(period) - 1]
 

@@ -307,7 +307,7 @@ def test_moderation_report_names_weakest_domains_with_intervals(demo_run):
     page_path = out / "moderation.html"
     assert page_path.is_file()
     page = page_path.read_text(encoding="utf-8")
-    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0)
+    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0, encoding="utf-8-sig")
     domains = table.drop(index="Overall")
     weakest = domains["ac1"].astype(float).nsmallest(3)
     for d in weakest.index:
@@ -471,11 +471,11 @@ def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
     for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv",
                  "moderation-domain_comparison.csv", "moderation-service_area_comparison.csv"):
         assert (tables_dir / name).exists(), name
-    areas = pd.read_csv(tables_dir / "moderation-service_area_comparison.csv", index_col=0)
-    byarea = pd.read_csv(tables_dir / "moderation-agreement_by_service_area.csv", index_col=0)
+    areas = pd.read_csv(tables_dir / "moderation-service_area_comparison.csv", index_col=0, encoding="utf-8-sig")
+    byarea = pd.read_csv(tables_dir / "moderation-agreement_by_service_area.csv", index_col=0, encoding="utf-8-sig")
     assert areas["n"].tolist() == byarea.loc[areas.index, "n"].tolist()
     assert (areas["n"] + areas["rest_n"]).nunique() == 1
-    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0)
+    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0, encoding="utf-8-sig")
     assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
     assert "AC2 with quadratic weights runs from" in html
     assert "Bowker p (full df)" in html
