@@ -143,3 +143,35 @@ rpt.table(paradox, "kappa_paradox",
 rpt.table(reliability.multirater(ds), "multirater",
           "Agreement among the auditor and peers of each case file in peer-reviewed services this period",
           note=reliability.MULTIRATER_NOTE, empty="No service used peer review this period.")
+
+# %% [markdown]
+# ## Multi-agency quality assurance
+
+# %%
+from qa_lib.sections import multiagency
+
+# %%
+rpt.bullets(multiagency.summary(ds))
+
+# %%
+rpt.text(multiagency.METHODS)
+
+# %%
+rpt.table(multiagency.grid(ds), "multiagency_grid",
+          "Plan × agency grid for the multi-agency meeting: each agency's grade per plan and domain this period",
+          note=multiagency.GRID_NOTE, empty="No plan was graded by agencies this period.", person_level=True)
+
+# %%
+rpt.table(multiagency.agreement_by_domain(ds), "multiagency_agreement",
+          "Agreement across agencies by domain this period (units = plans, raters = agencies)",
+          note=multiagency.AGREEMENT_NOTE, empty="No plan was graded by two or more agencies this period.")
+
+# %%
+rpt.table(multiagency.agency_differs(ds), "multiagency_agency_differs",
+          "Which agency differs: each agency against the other agencies' consensus this period",
+          note=multiagency.DIFFERS_NOTE, empty="No plan was graded by two or more agencies this period.")
+
+# %%
+rpt.table(multiagency.versus_caseworker(ds), "multiagency_vs_caseworker",
+          "Each agency against the LA caseworker's own grade this period",
+          note=multiagency.CASEWORKER_NOTE, empty="No LA caseworker grade to compare with (params forms.caseworker) this period.")

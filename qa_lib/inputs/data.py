@@ -26,7 +26,8 @@ import qa_lib
 from qa_lib.core.atomic import atomic_to_csv
 from qa_lib.core.errors import InputError
 from qa_lib.inputs.feedback_checks import check_feedback
-from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, resolve_key
+from qa_lib.inputs import forms as _forms
+from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, pseudonymise_series, resolve_key
 from qa_lib.inputs.grades import GradeScale
 from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, RawTable, melt_wide_ratings, read_table
 from qa_lib.inputs.params import Params, TABLES
@@ -125,8 +126,25 @@ def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
     """The identifier values of ``ds``'s inputs exactly as written: from memory, or (for a dataset
     taken from the batch's data cache, which never holds them) read again from the input files."""
     if ds.raw_identifiers is None:
-        ds.raw_identifiers = frozenset(_identifiers({t: _read(ds.params, t) for t in TABLES}))
+        raws = {t: _read(ds.params, t) for t in TABLES}
+        ds.raw_identifiers = frozenset(_identifiers(raws) | _with_forms(ds.params, raws, ds.scale, None))
     return ds.raw_identifiers
+
+
+def _with_forms(params: Params, raws: dict[str, RawTable], scale: GradeScale, key) -> set[str]:
+    """Issue 17: add the audits, ratings and comments derived from forms exports (params ``forms``)
+    to ``raws``; return the identifier values the exports hold (Email, Name, IDs, plan references)."""
+    files = params.files("forms")
+    if not files:
+        return set()
+    derived, ids = _forms.read_forms(params, files, list(scale.grades))
+    if key is not None:  # the plan reference is a case reference: the audit id is its keyed pseudonym
+        for table in ("audits", "ratings", "comments"):
+            f = derived[table].frame
+            f["audit_id"] = pseudonymise_series(f["audit_id"], family="case", prefix="PLAN", key=key)
+    for table, raw in derived.items():
+        raws[table] = _forms.merge_raw(raws[table], raw)
+    return ids
 
 
 def load_dataset(params: Params) -> Dataset:
@@ -152,14 +170,16 @@ def load_dataset(params: Params) -> Dataset:
     raws = {t: _read(params, t) for t in TABLES}
     # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
     key = resolve_key(params)
-    raw_ids = _identifiers(raws)
+    form_ids = _with_forms(params, raws, scale, key)  # issue 17: MS Forms / Google Forms exports
+    raw_ids = _identifiers(raws) | form_ids
     for raw in raws.values():
         raw.frame = pseudonymise_frame(raw.frame, key)
     audits, i1, r1 = v.validate_audits(raws["audits"])
     ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
     allocations, i3, r3 = v.validate_allocations(raws["allocations"])
     feedback, i4, r4 = v.validate_feedback(raws["feedback"])
-    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"])
+    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"],
+                                           due_weeks=params.action_due_weeks)
     comments, i6, r6 = v.validate_comments(raws["comments"], audit_ids=audits["audit_id"])
     issues = pd.concat([i for i in (i1, i2, i3, i4, i5, i6) if len(i)], ignore_index=True) \
         if any(len(i) for i in (i1, i2, i3, i4, i5, i6)) else v.empty_issues()

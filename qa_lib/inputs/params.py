@@ -88,6 +88,30 @@ SCHEMA: dict[str, Key] = {
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers", free_keys=True),
     }),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
+    # issue 17: SEND and multi-agency QA
+    "forms": Key((dict,), {}, "MS Forms / Google Forms exports read straight in: one row per submission "
+                 "(ID, Start time, Completion time, Email, Name, then a column per question)", keys={
+        "files": Key((str, list), None, "the export file(s) (path or glob, relative to this file)"),
+        "plan": Key((str,), "Plan reference", "header of the column holding the plan or case reference"),
+        "agency": Key((str,), "Agency", "header of the column holding the rater's agency or role"),
+        "date": Key((str,), None, "header of the submission date column (default Completion time, or Timestamp)"),
+        "service_area": Key((str,), "SEND", "service area of the audits derived from the export"),
+        "caseworker": Key((str,), None, "the agency whose grade is the LA caseworker's own (e.g. SEN team); "
+                          "its submission is the audit's auditor grade"),
+        "grades": Key((dict,), {}, "grade question header -> domain (Overall for the overall grade)", free_keys=True),
+        "grade_labels": Key((dict,), {}, "the form's grade labels -> grades of the scale", free_keys=True),
+        "comments": Key((dict,), {}, "free-text question header -> kind (strength or learning)", free_keys=True),
+        "checklists": Key((dict,), {}, "domain -> list of checklist question headers answered met / partly / "
+                          "not met; the section grade follows checklist_thresholds", free_keys=True),
+        "checklist_thresholds": Key((dict,), {"Outstanding": 1.0, "Good": 0.75, "Requires improvement": 0.5},
+                                    "grade -> least share of checklist points (met 2, partly 1, not met 0); "
+                                    "below every threshold: the last grade", free_keys=True),
+    }),
+    "audit_grade": Key((str,), "auditor", "the grade of a peer-reviewed or moderated audit: the auditor's, the "
+                       "consensus (most common; a tie goes to the lower grade), the median (the lower of two "
+                       "middle grades), or the moderator's where moderated", choices=("auditor", "consensus", "median", "moderator")),
+    "multiagency_min_plans": Key((int,), 5, "multi-agency agreement: with fewer plans than this the interval is "
+                                 "not estimated (said so in the report)"),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True),
 }
@@ -130,7 +154,8 @@ class Params:
 
     def files(self, table: str) -> list[Path]:
         """The input files of ``table`` (globs expanded, sorted); empty when not configured."""
-        spec = (self._values.get("data") or {}).get(table)
+        spec = ((self._values.get("forms") or {}).get("files") if table == "forms"  # issue 17
+                else (self._values.get("data") or {}).get(table))
         if not spec:
             return []
         patterns = [spec] if isinstance(spec, str) else list(spec)
@@ -148,7 +173,7 @@ class Params:
     def input_hashes(self) -> dict[str, str]:
         """SHA-256 of every input file, keyed by file name relative to the params folder."""
         hashes = {}
-        for table in TABLES:
+        for table in (*TABLES, "forms"):
             for f in self.files(table):
                 hashes[os.path.relpath(f, self.base_dir)] = sha256_file(f)
         return hashes
@@ -267,9 +292,11 @@ def load_params(path: str | os.PathLike, overrides: Mapping[str, Any] | None = N
         raise problem(ParamsError, f"{path.name} period", expected="a reporting period such as '2024-25 Q2'",
                       received="nothing", fix="add a line 'period: 2024-25 Q2'")
     values["period"] = parse_period(str(values["period"]), where=f"{path.name} period")
-    if not values["data"] or not values["data"].get("audits"):
-        raise problem(ParamsError, f"{path.name} data.audits", expected="the path of the audits file(s)",
-                      received="nothing")
+    # issue 17: any subset of tables is a programme; a report whose data is absent is skipped by the batch
+    if not any((values["data"] or {}).values()) and not (values["forms"] or {}).get("files"):
+        raise problem(ParamsError, f"{path.name} data", expected="the path of at least one input table "
+                      "(audits, ratings, feedback...) or a forms export (forms.files)", received="nothing",
+                      fix="add e.g. 'data: {feedback: feedback.csv}'")
     bad = [r for r in values["reports"] if r not in REPORTS]
     if bad:
         raise problem(ParamsError, f"{path.name} reports", received=", ".join(map(repr, bad)),
@@ -289,6 +316,6 @@ def load_params(path: str | os.PathLike, overrides: Mapping[str, Any] | None = N
                           expected="one mapping, {domain: <practice domain>} or {cohort: <cohort>}",
                           fix=f"write e.g. '{name}: {{domain: Assessment and analysis}}'")
     params = Params(values, path=path)
-    for table in TABLES:
+    for table in (*TABLES, "forms"):
         params.files(table)  # raises for missing files now, not mid-report
     return params
