@@ -23,6 +23,11 @@ from qa_lib.inputs.periods import parse_period
 TABLES = ("audits", "ratings", "allocations", "feedback", "actions", "comments", "indicators", "benchmarks")
 #: Reports that have a notebook in notebooks/ (later issues add theirs here).
 REPORTS = ("quarterly", "feedback", "indicators", "moderation")
+#: issue 17: the input tables each report needs; a report whose tables are all absent is skipped (said why)
+REQUIRED_TABLES: dict[str, tuple[str, ...]] = {"quarterly": ("audits", "ratings"), "feedback": ("feedback",),
+                                               "indicators": ("indicators",), "moderation": ("ratings",)}
+#: tables a forms export (params ``forms``) supplies
+FORMS_TABLES = ("audits", "ratings", "comments")
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,20 @@ class Params:
                               fix="correct the path; paths are relative to the params file's folder")
             out.extend(Path(m).resolve() for m in matches)
         return out
+
+    def has_table(self, table: str) -> bool:
+        """True when ``table`` has an input: a ``data`` entry, or a forms export for audits, ratings, comments."""
+        if (self._values.get("data") or {}).get(table):
+            return True
+        return table in FORMS_TABLES and bool((self._values.get("forms") or {}).get("files"))
+
+    def missing_data(self, report: str) -> str:
+        """Why ``report`` has no data to show ('' when it has): the tables it needs that the params do not name."""
+        absent = [t for t in REQUIRED_TABLES.get(report, ()) if not self.has_table(t)]
+        if not absent:
+            return ""
+        return (f"no {' or '.join(absent)} data in {self.path.name} (params data.{absent[0]}"
+                + (" or forms" if set(absent) & set(FORMS_TABLES) else "") + ")")
 
     def input_hashes(self) -> dict[str, str]:
         """SHA-256 of every input file, keyed by file name relative to the params folder."""

@@ -152,7 +152,7 @@ def agreement_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None, n_
                         seed: int = 20240401) -> pd.DataFrame:
     """Agreement across agencies per domain (units = plans, raters = agencies).
 
-    Columns ``plans`` (plans graded by two or more agencies), ``agencies``, ``exact_agreement`` (share of
+    Columns ``plans`` (plans graded by two or more agencies), ``agencies``, ``agreement_share`` (share of
     agency pairs on a plan giving the same grade), and for ``fleiss_kappa``, ``ac1``,
     ``alpha_ordinal``: the estimate, ``_ci_low``/``_ci_high`` (NaN when not estimated) and
     ``_interval`` (blank, or why there is no interval); ``small_n`` and ``note``.
@@ -183,7 +183,7 @@ def agreement_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None, n_
         ests = {"fleiss_kappa": ag.fleiss_kappa(w, categories=grades),
                 "ac1": ag.gwet_ac(w, categories=grades),
                 "alpha_ordinal": ag.krippendorff_alpha(w, level="ordinal", categories=grades, n_boot=n_boot, seed=seed)}
-        out = {"plans": n, "agencies": int(k.max()), "exact_agreement": same / pairs if pairs else math.nan}
+        out = {"plans": n, "agencies": int(k.max()), "agreement_share": same / pairs if pairs else math.nan}
         for m, e in ests.items():
             why = _interval_ok(e, n, min_plans)
             out[m] = e.estimate
@@ -211,13 +211,13 @@ def _compare(units: pd.DataFrame) -> dict:
     same = int((d == 0).sum())
     n = len(units)
     return {"units": n, "higher": higher, "same": same, "lower": lower,
-            "mean_steps": float((-d).mean()) if n else math.nan, "pvalue": _sign_test(higher, lower)}
+            "mean_steps": float((-d).mean()) if n else math.nan, "p_value": _sign_test(higher, lower)}
 
 
 def _verdict(row: pd.Series, what: str) -> str:
-    if not math.isfinite(row["pvalue"]):
+    if not math.isfinite(row["p_value"]):
         return f"no difference from {what} on any unit"
-    if row["qvalue"] < 0.05:
+    if row["q_value"] < 0.05:
         return f"grades higher than {what}" if row["higher"] > row["lower"] else f"grades lower than {what}"
     return f"no clear difference from {what}"
 
@@ -227,7 +227,7 @@ def agency_differs(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.D
 
     Index ``agency``; columns ``units`` (units the agency and at least one other graded), ``higher`` /
     ``same`` / ``lower`` (agency's grade better / equal / worse than the consensus), ``mean_steps``
-    (positive = the agency grades better), ``pvalue`` (exact sign test), ``qvalue`` (BH across
+    (positive = the agency grades better), ``p_value`` (exact sign test), ``q_value`` (BH across
     agencies) and ``finding``.
     """
     r = agency_ratings(ds, periods=periods)
@@ -241,7 +241,7 @@ def agency_differs(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.D
         rows[a] = _compare(units)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "agency"
-    out["qvalue"] = np.asarray(trend.adjust(out["pvalue"].to_numpy(dtype=float)), dtype=float)
+    out["q_value"] = np.asarray(trend.adjust(out["p_value"].to_numpy(dtype=float)), dtype=float)
     out["finding"] = [_verdict(row, "the other agencies") for _, row in out.iterrows()]
     return out
 
@@ -249,8 +249,8 @@ def agency_differs(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.D
 def versus_caseworker(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
     """Each agency against the LA caseworker's grade on the same units (params ``forms.caseworker``).
 
-    Index ``agency``; ``units``, ``higher``/``same``/``lower`` (than the caseworker), ``share_same``
-    with its Wilson ``ci_low``/``ci_high``, ``mean_steps``, ``pvalue`` (exact sign test), ``qvalue``
+    Index ``agency``; ``units``, ``higher``/``same``/``lower`` (than the caseworker), ``same_share``
+    with its Wilson ``same_low_share``/``same_high_share``, ``mean_steps``, ``p_value`` (exact sign test), ``q_value``
     (BH across agencies), ``finding``. Empty when no caseworker agency is named or graded.
     """
     cw = caseworker(ds)
@@ -268,13 +268,13 @@ def versus_caseworker(ds: Dataset, *, periods: Sequence[str] | None = None) -> p
         return pd.DataFrame()
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "agency"
-    out["share_same"] = out["same"] / out["units"]
+    out["same_share"] = out["same"] / out["units"]
     lo, hi = trend.proportion_ci(out["same"].to_numpy(), out["units"].to_numpy())
-    out["ci_low"], out["ci_high"] = np.atleast_1d(lo), np.atleast_1d(hi)
-    out["qvalue"] = np.asarray(trend.adjust(out["pvalue"].to_numpy(dtype=float)), dtype=float)
+    out["same_low_share"], out["same_high_share"] = np.atleast_1d(lo), np.atleast_1d(hi)
+    out["q_value"] = np.asarray(trend.adjust(out["p_value"].to_numpy(dtype=float)), dtype=float)
     out["finding"] = [_verdict(row, f"the caseworker ({cw})") for _, row in out.iterrows()]
-    return out[["units", "higher", "same", "lower", "share_same", "ci_low", "ci_high", "mean_steps",
-                "pvalue", "qvalue", "finding"]]
+    return out[["units", "higher", "same", "lower", "same_share", "same_low_share", "same_high_share", "mean_steps",
+                "p_value", "q_value", "finding"]]
 
 
 def summary(ds: Dataset, *, periods: Sequence[str] | None = None) -> list[str]:
@@ -286,11 +286,11 @@ def summary(ds: Dataset, *, periods: Sequence[str] | None = None) -> list[str]:
     lines = [f"{fmt.count(n_plans)} plan(s) graded by {len(names)} agencies ({', '.join(names)}): "
              f"{fmt.count(len(r))} grades over {r['domain'].nunique()} domain(s)."]
     diff = agency_differs(ds, periods=periods)
-    flagged = diff[diff["qvalue"] < 0.05] if len(diff) else diff
+    flagged = diff[diff["q_value"] < 0.05] if len(diff) else diff
     for a, row in flagged.iterrows():
         lines.append(f"{a} {row['finding'].replace('grades', 'graded')}: better on {row['higher']} of "
-                     f"{row['units']} units, worse on {row['lower']} (exact sign test {fmt.pvalue(row['pvalue'])}; "
-                     f"Benjamini–Hochberg across {len(diff)} agencies: q {fmt.pvalue(row['qvalue'])[2:]}).")
+                     f"{row['units']} units, worse on {row['lower']} (exact sign test {fmt.pvalue(row['p_value'])}; "
+                     f"Benjamini–Hochberg across {len(diff)} agencies: q {fmt.pvalue(row['q_value'])[2:]}).")
     if len(diff) and flagged.empty:
         lines.append("No agency grades clearly differently from the others (BH q ≥ 0.05 for every agency).")
     agree = agreement_by_domain(ds, periods=periods, n_boot=0)
