@@ -72,3 +72,19 @@ rpt.text(feedback.comparison_sentence(comparison))
 rpt.table(comparison, "feedback_change", "This period vs the previous one, tested",
           note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
           empty="No question was asked in both periods.")
+
+# %% [markdown]
+# ## Families who responded
+
+# %%
+rpt.table(feedback.families_responded(ds), "families_responded",
+          "Families who responded, by survey: each period shown and to date",
+          empty="No family feedback recorded up to the end of this period.")
+
+# %% [markdown]
+# ## Every answer to date
+
+# %%
+rpt.table(feedback.to_date_table(ds), "feedback_to_date",
+          "Every answer option's share of all answers to date, by question",
+          note=feedback.small_n_note(ds), empty="No family feedback recorded up to the end of this period.")

@@ -234,5 +234,10 @@ rpt.table(actions.status_by_service_area(ds), "actions_by_service_area",
           empty="No audit actions were raised in these periods.")
 
 # %%
+rpt.table(actions.review_within_weeks(ds), "actions_review_in_time",
+          "Actions reviewed or completed within the review window, by service area (actions raised in the periods shown)",
+          note=actions.review_note(ds), empty="No audit actions were raised in the periods shown.")
+
+# %%
 rpt.table(actions.overdue_list(ds), "overdue_actions", "Overdue audit actions at the end of this period, longest overdue first",
           index=False, person_level=True, max_rows=25, empty="No audit actions were overdue at the end of this period.")

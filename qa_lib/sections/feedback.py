@@ -236,3 +236,55 @@ def comparison_sentence(comparison: pd.DataFrame, *, earlier: str | None = None,
         head += (f" For the other {rest} question(s) the differences between {earlier} and {later} are not "
                  "statistically distinguishable from chance: read them as no clear change.")
     return head
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 17: how many families responded, and the "to date" table
+# ----------------------------------------------------------------------------------------------
+def families_responded(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
+    """Families who responded (distinct responses) per survey: one column per shown period, then
+    ``to date`` (every response up to the end of the report period, earlier periods included)."""
+    periods = _periods(ds, periods)
+    f = ds.feedback[ds.feedback["response_date"] <= pd.Timestamp(ds.period.end)]
+    if f.empty:
+        return pd.DataFrame()
+    surveys = list(dict.fromkeys(f["survey"].dropna()))
+    out = pd.DataFrame(index=pd.Index(surveys, name="survey"))
+    for p in periods:
+        out[p] = f[f["period"] == p].groupby("survey")["response_id"].nunique().reindex(surveys).fillna(0).astype("int64")
+    out["to date"] = f.groupby("survey")["response_id"].nunique().reindex(surveys).astype("int64")
+    return out
+
+
+def to_date_table(ds: "Dataset", *, survey: str | None = None) -> pd.DataFrame:
+    """Every answer option's share of all answers to date, per question (the published "to date" layout).
+
+    Index (``survey``, ``question``); ``n`` = answers to date, then one ``<option> share`` column per
+    answer option of the survey, in the params' order (an option nobody chose shows 0%).
+    """
+    cfg = FeedbackSettings.from_params(ds.params)
+    f = ds.feedback[ds.feedback["response_date"] <= pd.Timestamp(ds.period.end)]
+    if survey is not None:
+        f = f[f["survey"] == survey]
+    if f.empty:
+        return pd.DataFrame()
+    surveys, questions = _order(ds, f)
+    rows = []
+    for s in surveys:
+        fs = f[f["survey"] == s]
+        for q in questions[s]:
+            a = fs.loc[fs["question"] == q, "answer"]
+            if a.empty:
+                continue
+            row = {"survey": s, "question": q, "n": len(a)}
+            counts = a.map(_key).value_counts()
+            for opt in cfg.options(s):
+                row[f"{opt} share"] = counts.get(_key(opt), 0) / len(a)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["survey", "question"])
+
+
+def small_n_note(ds: "Dataset") -> str:
+    """The small-n caution of the feedback tables (params ``min_n``)."""
+    return (f"Percentages from fewer than {ds.params.min_n} answers (params min_n) move a lot with one family's "
+            "answer: treat them with caution.")
