@@ -6,8 +6,9 @@ scale always supplies every category, so a grade nobody used this quarter still 
 
 Conventions
 -----------
-- The grade of an audit (overall or per domain) is the **auditor's** grade; moderation is shown
-  separately. Where a programme uses peers only, the first peer's grade stands in.
+- The grade of an audit (overall or per domain) follows params ``audit_grade`` (issue 17):
+  ``auditor`` (default: the auditor's grade, a peer's where no auditor graded), ``consensus``,
+  ``median`` or ``moderator``; :func:`audit_grade_rule` names it under the tables that use it.
 - Return rate = returned / (allocated − exempt): exemptions leave the denominator.
 - "Good or better" = the first ``params.good_or_better`` grades of the scale (default
   Outstanding and Good).
@@ -34,13 +35,46 @@ def audits_in(ds: Dataset, periods: list[str] | None = None) -> pd.DataFrame:
     return ds.audits[ds.audits["period"].isin(periods)]
 
 
+AUDIT_GRADE_RULES = {
+    "auditor": "the auditor's grade (a peer's where no auditor graded)",
+    "consensus": "the most common grade among the auditor and peers (a tie goes to the lower grade)",
+    "median": "the median grade among the auditor and peers (the lower of the two middle grades)",
+    "moderator": "the moderator's grade where the audit was moderated, else the auditor's",
+}
+
+
+def audit_grade_rule(ds: Dataset) -> str:
+    """Issue 17: the params rule ``audit_grade`` in words, to name under every table that uses it."""
+    rule = getattr(ds.params, "audit_grade", "auditor") or "auditor"
+    return f"Audit grade = {AUDIT_GRADE_RULES[rule]} (params audit_grade: {rule})."
+
+
 def audit_grades(ds: Dataset, *, domain: str = "Overall", periods: list[str] | None = None) -> pd.DataFrame:
-    """One row per audit with its grade for ``domain`` (auditor's; a peer's where no auditor graded)."""
+    """One row per audit with its grade for ``domain``, by the params rule ``audit_grade``
+    (:data:`AUDIT_GRADE_RULES`; default the auditor's, a peer's where no auditor graded)."""
     periods = periods or [ds.period.label]
+    rule = getattr(ds.params, "audit_grade", "auditor") or "auditor"
     r = ds.ratings
-    r = r[(r["domain"] == domain) & r["period"].isin(periods) & r["role"].isin(["auditor", "peer"])]
-    r = r.sort_values("role", kind="stable")  # "auditor" sorts before "peer"
-    return r.drop_duplicates("audit_id", keep="first")
+    r = r[(r["domain"] == domain) & r["period"].isin(periods)]
+    first = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")  # "auditor" before "peer"
+    first = first.drop_duplicates("audit_id", keep="first")
+    if rule == "auditor" or first.empty:
+        return first
+    if rule == "moderator":
+        mod = r[r["role"] == "moderator"].drop_duplicates("audit_id")
+        return pd.concat([mod, first[~first["audit_id"].isin(set(mod["audit_id"]))]], ignore_index=True)
+    pool = r[r["role"].isin(["auditor", "peer"])]
+    codes = pool.assign(_code=ds.scale.codes(pool["grade"]))
+    if rule == "median":  # the lower of two middle grades = the higher code
+        pick = codes.groupby("audit_id")["_code"].agg(lambda c: int(np.sort(c.to_numpy())[len(c) // 2]))
+    else:  # consensus: most common; a tie goes to the lower grade (higher code)
+        pick = codes.groupby("audit_id")["_code"].agg(
+            lambda c: int(max(c.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]))
+    grades = list(ds.scale.grades)
+    chosen = pick.map(lambda k: grades[k])
+    out = first.set_index("audit_id")
+    out["grade"] = pd.Categorical(chosen.reindex(out.index), dtype=first["grade"].dtype)
+    return out.reset_index()
 
 
 def grade_counts(frame: pd.DataFrame, ds: Dataset, *, by: str | list[str] | None = None,

@@ -92,3 +92,21 @@ def test_empty_period_gives_empty_tables_not_errors(make_dataset):
     assert T.grades_by(ds, "service_area").loc["Total", "n"] == 0 if len(T.grades_by(ds, "service_area")) else True
     assert T.moderation_outcomes(ds).loc["Moderated", "audits"] == 0
     assert T.returns_by(ds, "service_area").empty
+
+
+def test_issue17_audit_grade_rule(make_dataset):
+    from qa_lib.sections import tables as t
+
+    audits = ("audit_id,case_id,audit_date,service_area,auditor_id\n"
+              "A1,C1,2024-07-10,SEND,U1\nA2,C2,2024-07-11,SEND,U1\n")
+    ratings = ("audit_id,rater_id,role,domain,grade\n"
+               "A1,U1,auditor,Overall,Good\nA1,P1,peer,Overall,Requires improvement\nA1,P2,peer,Overall,Requires improvement\n"
+               "A1,M1,moderator,Overall,Outstanding\n"
+               "A2,U1,auditor,Overall,Good\nA2,P1,peer,Overall,Requires improvement\n")
+    expected = {"auditor": ["Good", "Good"], "consensus": ["Requires improvement", "Requires improvement"],
+                "median": ["Requires improvement", "Requires improvement"], "moderator": ["Outstanding", "Good"]}
+    for rule, grades in expected.items():
+        ds = make_dataset(audits=audits, ratings=ratings, extra={"audit_grade": rule})
+        g = t.audit_grades(ds).sort_values("audit_id")
+        assert g["grade"].astype(str).tolist() == grades, rule
+        assert f"params audit_grade: {rule}" in t.audit_grade_rule(ds)
