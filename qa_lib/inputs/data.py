@@ -25,7 +25,8 @@ import pandas as pd
 import qa_lib
 from qa_lib.core.atomic import atomic_to_csv
 from qa_lib.core.errors import InputError
-from qa_lib.inputs.feedback_checks import check_feedback
+from qa_lib.inputs.feedback_checks import FeedbackSettings, check_feedback
+from qa_lib.core.labels import key as label_key
 from qa_lib.inputs import forms as _forms
 from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, pseudonymise_series, resolve_key
 from qa_lib.inputs.grades import GradeScale
@@ -53,6 +54,8 @@ class Dataset:
     #: performance indicators and their benchmarks (issue 9); empty when the params configure none
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: issue 17: free-text feedback answers (``survey, question, period, response_id, text``): quotes only
+    feedback_text: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: every identifier value exactly as written in the inputs, kept in memory only (never written,
     #: never shown) so free text that quotes a real id can be redacted after pseudonymisation;
     #: ``None`` in a dataset taken from the batch's data cache (see :func:`identifier_values_as_written`)
@@ -120,6 +123,46 @@ def _identifiers(raws: dict[str, RawTable]) -> set[str]:
                 ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
     ids.discard("")
     return ids
+
+
+#: a feedback question counts as free text when none of its answers is an option and they average this many words
+FREE_TEXT_MIN_WORDS = 4
+
+
+def split_free_text(feedback: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Issue 17: set the free-text questions' answers apart from the option answers.
+
+    Declared questions (params ``feedback.free_text``) and detected ones (no answer is one of the
+    survey's options or aliases, and the answers average at least :data:`FREE_TEXT_MIN_WORDS` words;
+    a warning says to declare them) leave the counted table. Returns ``(counted, text, issues)``;
+    ``text`` has ``survey, question, period, response_id, text``.
+    """
+    cols = ["survey", "question", "period", "response_id", "text"]
+    if feedback.empty:
+        return feedback, pd.DataFrame({c: pd.Series(dtype="string") for c in cols}), v.empty_issues()
+    cfg = FeedbackSettings.from_params(params)
+    declared = {label_key(q) for q in ((params.feedback or {}).get("free_text") or [])}
+    qkey = feedback["question"].map(label_key)
+    is_text = qkey.isin(declared)
+    warnings = []
+    for (survey, question), g in feedback[~is_text].groupby(["survey", "question"], sort=False):
+        options = {label_key(o) for o in cfg.options(survey)} | {label_key(k) for k in cfg.answer_aliases}
+        answers = g["answer"].dropna().astype(str)
+        if answers.empty or answers.map(label_key).isin(options).any():
+            continue
+        if answers.str.split().str.len().mean() >= FREE_TEXT_MIN_WORDS:
+            is_text |= (feedback["survey"] == survey) & (feedback["question"] == question)
+            first = g.iloc[0]
+            warnings.append(dict(table="feedback", rule="free_text_detected", severity="warning",
+                                 message=(f"{first['_file']} row {first['_row']}, column answer: the answers to '{question}' "
+                                          "are free text, not answer options; they are shown only as redacted quotes in "
+                                          "internal reports. Fix: declare the question under params feedback.free_text"),
+                                 file=first["_file"], row=int(first["_row"]), column="answer", value=pd.NA))
+    text = feedback[is_text]
+    text = pd.DataFrame({"survey": text["survey"], "question": text["question"], "period": text["period"],
+                         "response_id": text["response_id"], "text": text["answer"]}).reset_index(drop=True)
+    issues = pd.DataFrame(warnings).reindex(columns=v.ISSUE_COLUMNS) if warnings else v.empty_issues()
+    return feedback[~is_text].reset_index(drop=True), text[text["text"].notna()], issues
 
 
 def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
@@ -191,7 +234,9 @@ def load_dataset(params: Params) -> Dataset:
     ratings = ratings.merge(audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id", how="left")
     allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
     feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
+    feedback, feedback_text, text_issues = split_free_text(feedback, params)  # issue 17
     feedback, fb_issues = check_feedback(feedback, params)
+    fb_issues = pd.concat([fb_issues, text_issues], ignore_index=True) if len(text_issues) else fb_issues
     if len(fb_issues):
         issues = pd.concat([issues, fb_issues], ignore_index=True) if len(issues) else fb_issues
     # issue 9: performance indicators and benchmarks (optional tables: empty frames when not configured)
@@ -204,7 +249,8 @@ def load_dataset(params: Params) -> Dataset:
     ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
-                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids))
+                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids),
+                 feedback_text=feedback_text)
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))

@@ -82,7 +82,7 @@ SCHEMA: dict[str, Key] = {
                            "{domain: <practice domain>} or {cohort: <cohort>}", free_keys=True),
     # issue 5: family feedback, audit actions, strengths and learning themes
     "feedback": Key((dict,), {"answers": {}, "positive": ["Yes"], "not_applicable": ["Didn't need to"],
-                              "question_aliases": {}, "answer_aliases": {}},
+                              "question_aliases": {}, "answer_aliases": {}, "free_text": []},
                     "family feedback surveys: answer options, which answers count as positive, aliases", keys={
         "answers": Key((dict,), {}, "survey name -> its answer options in report order "
                        "(default Yes, Partly, No, Didn't need to)", free_keys=True),
@@ -91,6 +91,9 @@ SCHEMA: dict[str, Key] = {
         "question_aliases": Key((dict,), {}, "question wording as asked -> the wording to report it under "
                                 "(for a question reworded between periods)", free_keys=True),
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers", free_keys=True),
+        "free_text": Key((list,), [], "questions whose answers are free text (the family's own words): shown only "
+                         "as redacted quotes in internal reports and counted by theme; a question whose answers are "
+                         "all long text is detected as such, with a warning"),
     }),
     "action_due_weeks": Key((int,), 8, "weeks after raising an audit action is due, where no due date is recorded"),
     # issue 17: SEND and multi-agency QA

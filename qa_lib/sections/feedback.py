@@ -29,6 +29,9 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core import fmt
+from qa_lib.inputs.data import identifier_values
+from qa_lib.inputs.privacy import Redactor
+from qa_lib.sections import themes
 from qa_lib.stats import trend
 from qa_lib.core.labels import key as _key
 from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # re-exported for qa_lib.feedback users
@@ -288,3 +291,49 @@ def small_n_note(ds: "Dataset") -> str:
     """The small-n caution of the feedback tables (params ``min_n``)."""
     return (f"Percentages from fewer than {ds.params.min_n} answers (params min_n) move a lot with one family's "
             "answer: treat them with caution.")
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 17: the family's own words
+# ----------------------------------------------------------------------------------------------
+def family_voice_themes(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
+    """Free-text answers (params ``feedback.free_text``) mentioning each theme of the taxonomy, by
+    survey and period (rows ``survey, theme``, one column per period); a "No theme matched" row."""
+    t = getattr(ds, "feedback_text", None)
+    periods = _periods(ds, periods)
+    if t is None or t.empty:
+        return pd.DataFrame()
+    t = t[t["period"].isin(periods)]
+    if t.empty:
+        return pd.DataFrame()
+    pats = themes.compile_themes(getattr(ds.params, "themes", None))
+    text = t["text"].fillna("").astype(str)
+    rows = []
+    for s in dict.fromkeys(t["survey"]):
+        in_s = (t["survey"] == s).to_numpy()
+        matched = np.zeros(len(t), dtype=bool)
+        for name, pat in pats.items():
+            hit = text.str.contains(pat, regex=True).to_numpy() & in_s
+            matched |= hit
+            if hit.any():
+                rows.append({"survey": s, "theme": name, **{p: int((hit & (t["period"] == p).to_numpy()).sum()) for p in periods}})
+        rest = in_s & ~matched
+        if rest.any():
+            rows.append({"survey": s, "theme": "No theme matched", **{p: int((rest & (t["period"] == p).to_numpy()).sum()) for p in periods}})
+    return pd.DataFrame(rows).set_index(["survey", "theme"])
+
+
+def family_quotes(ds: "Dataset", *, per_question: int = 3) -> pd.DataFrame:
+    """Up to ``per_question`` free-text answers per survey and question this period, redacted
+    (identifiers and long numbers), for internal reports only: empty under ``audience: published``."""
+    t = getattr(ds, "feedback_text", None)
+    if getattr(ds.params, "audience", "internal") == "published" or t is None or t.empty:
+        return pd.DataFrame()
+    t = t[(t["period"] == ds.period.label) & t["text"].notna() & (t["text"].str.strip() != "")]
+    if t.empty:
+        return pd.DataFrame()
+    redactor = Redactor(identifier_values(ds))
+    t = t.groupby(["survey", "question"], sort=False).head(per_question)
+    return pd.DataFrame({"survey": t["survey"].to_numpy(), "question": t["question"].to_numpy(),
+                         "quote": [redactor(x) for x in t["text"]]})
+

@@ -71,3 +71,36 @@ def test_the_two_published_tables_cannot_come_from_one_set_of_records():
     # but 73% in Q1 and 60% in Q2
     row = next(r for r in PUBLISHED if r["question"].startswith("Do you feel your child had opportunities"))
     assert int(row["to_date_yes"]) > max(int(row["q1_2223"]), int(row["q2_2223"]))
+
+
+def test_free_text_answers_are_quotes_not_unknown_answers(tmp_path):
+    ds = _load(tmp_path, "quarters")
+    assert not (ds.issues["rule"] == "unknown_answer").any()
+    assert len(ds.feedback_text) == 3 and "Is there anything else" not in " ".join(ds.feedback["question"])
+    quotes = feedback.family_quotes(ds)
+    assert len(quotes) == 3
+    assert "AR-Q2-003" not in " ".join(quotes["quote"]) and "[redacted]" in quotes["quote"].iloc[2]
+    themes = feedback.family_voice_themes(ds)
+    assert themes.loc[("Annual reviews", "Multi-agency working"), "2022-23 Q2"] == 1  # "school", "agencies"
+    assert themes.loc[("Annual reviews", "No theme matched"), "2022-23 Q2"] == 2
+
+
+def test_undeclared_free_text_is_detected_with_a_warning(tmp_path):
+    import yaml
+
+    for f in FIXTURE.glob("*.*"):
+        shutil.copy(f, tmp_path)
+    values = yaml.safe_load((tmp_path / "params-quarters.yaml").read_text(encoding="utf-8"))
+    values["feedback"].pop("free_text")
+    (tmp_path / "params-quarters.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    ds = load_dataset(load_params(tmp_path / "params-quarters.yaml"))
+    assert not (ds.issues["rule"] == "unknown_answer").any()
+    warn = ds.issues[ds.issues["rule"] == "free_text_detected"]
+    assert len(warn) == 1 and "params feedback.free_text" in warn["message"].iloc[0]
+    assert warn["severity"].iloc[0] == "warning"
+
+
+def test_quotes_are_not_shown_in_published_reports(tmp_path):
+    ds = _load(tmp_path, "quarters")
+    ds.params._values["audience"] = "published"
+    assert feedback.family_quotes(ds).empty
