@@ -100,7 +100,7 @@ class _Hasher:
     def job_key(self, params: Params, report: str) -> dict:
 
         inputs = {}
-        for table in TABLES:
+        for table in (*TABLES, "forms"):  # issue 17: a forms export is an input too
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
@@ -130,7 +130,7 @@ def is_current(job: Job, key: dict) -> bool:
 
 def data_freshness(params: Params) -> str:
     """Date (UTC) of the most recently modified input file: how fresh the data behind a report are."""
-    mtimes = [f.stat().st_mtime for t in TABLES for f in params.files(t)]
+    mtimes = [f.stat().st_mtime for t in (*TABLES, "forms") for f in params.files(t)]  # issue 17: forms too
     if not mtimes:
         return ""
     return _dt.datetime.fromtimestamp(max(mtimes), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
