@@ -24,6 +24,7 @@ from qa_lib.sections import tables
 from qa_lib.sections import change, narrative
 from qa_lib.present import charts_spc
 from qa_lib.sections import actions, feedback, returns, themes
+from qa_lib.sections import quarters
 from qa_lib.sections import reliability
 from qa_lib.sections import indicators
 from qa_lib.present.report import Report
@@ -59,6 +60,13 @@ rpt.data_quality()
 rpt.table(tables.audit_volume(ds).set_index(["period", "month"]), "audit_volume",
           "Audits completed and moderated by month", empty="No audits in these periods.")
 
+# %%
+rpt.text(quarters.activity_sentence(ds))
+
+# %%
+rpt.table(quarters.audit_activity(ds), "audit_activity", "Audits and pieces of audit activity (audits × raters) by period",
+          empty="No audits in these periods.")
+
 # %% [markdown]
 # ## Overall grades this period and before
 
@@ -70,8 +78,11 @@ rpt.chart(charts.stacked_grades(overall, list(ds.scale.grades),
                                 title="Overall grade by period", what="the overall grade mix in each period"))
 
 # %%
-rpt.table(change.with_intervals(overall, ds), "overall_by_period", "Overall grade by period (auditor grades)",
-          empty="No graded audits in these periods.")
+rpt.table(change.with_intervals(overall, ds), "overall_by_period", "Overall grade by period",
+          note=tables.audit_grade_rule(ds), empty="No graded audits in these periods.")
+
+# %%
+rpt.text(quarters.grade_across_quarters(ds, ds.scale.grades[-1]))
 
 # %%
 rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_change",
@@ -83,7 +94,8 @@ rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_chan
 
 # %%
 rpt.table(change.with_intervals(tables.grades_by(ds, "service_area"), ds), "grades_by_service_area",
-          "Overall grade by service area this period, with totals", empty="No graded audits this period.")
+          "Overall grade by service area this period, with totals", note=tables.audit_grade_rule(ds),
+          empty="No graded audits this period.")
 
 # %% [markdown]
 # ## Grades by practice domain
@@ -96,8 +108,12 @@ rpt.chart(charts.stacked_grades(domain_grades, list(ds.scale.grades),
                                 title="Grade by practice domain this period", what="the grade mix in each practice domain"))
 
 # %%
-rpt.table(change.with_intervals(domain_grades, ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
-          empty="No domain grades this period.")
+rpt.table(change.with_intervals(domain_grades, ds), "grades_by_domain", "Grade by practice domain this period",
+          note=tables.audit_grade_rule(ds), empty="No domain grades this period.")
+
+# %%
+rpt.table(quarters.domain_by_quarter(ds), "domain_by_quarter", "Grades by practice domain, quarter on quarter",
+          note=tables.audit_grade_rule(ds), empty="No domain grades in these periods.")
 
 # %%
 rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes",

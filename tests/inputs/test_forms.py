@@ -101,3 +101,11 @@ def test_unknown_checklist_answer_and_missing_question_are_issues_not_crashes(fo
     miss = ds.issues[ds.issues["rule"] == "missing_column"]
     assert len(miss) == 1 and "A question that is not on the form" in miss["message"].iloc[0]
     assert ds.ratings.empty
+
+
+def test_agency_column_of_a_ratings_file_is_kept(make_dataset):
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-10,SEND,U1\n"
+    ratings = ("audit_id,rater_id,role,domain,grade,Agency\nA1,U1,auditor,Overall,Good,SEN team\n"
+               "A1,P1,peer,Overall,Good,health\nA1,P2,peer,Section A,Good,Health \n")
+    ds = make_dataset(audits=audits, ratings=ratings)
+    assert ds.ratings["agency"].tolist() == ["SEN team", "health", "health"]  # one spelling per agency: the first seen
