@@ -82,3 +82,14 @@ def test_each_agency_against_the_caseworker(ds):
     assert v.loc["Health", "same_high_share"] == pytest.approx(z2 / (15 + z2), abs=1e-6)
     assert v.loc["Education", "same"] == 14 and v.loc["Education", "lower"] == 1
     assert v.loc["Health", "finding"] == "grades higher than the caseworker (SEN team)"
+
+
+def test_agency_is_an_explorer_filter(ds):
+    from qa_lib.sections import explorer
+
+    sel = explorer.Selection(periods=("2024-25 Q4",), domain="Overall", role="peer", agency="Health")
+    rows = explorer.filter_rows(ds, sel, "grades")
+    assert len(rows) == 3 and set(rows["agency"]) == {"Health"}
+    assert "agency Health" in sel.describe()
+    good = explorer.measure_table(ds, sel, "good")
+    assert good.loc["2024-25 Q4", "good_or_better"] == 3  # Health graded every plan Good or better overall
