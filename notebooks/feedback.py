@@ -99,7 +99,7 @@ from qa_lib.present import charts_feedback
 rpt.chart(charts_feedback.positive_share_chart(ds), empty="No family feedback recorded in these periods.")
 
 # %% [markdown]
-# ## In families' own words
+# ## What families said in their own words
 
 # %%
 rpt.table(feedback.family_voice_themes(ds), "family_voice_themes",
