@@ -23,7 +23,8 @@ install: $(STAMP)  ## create .venv and install qa_lib with its dependencies
 demo: $(STAMP)  ## render the demo period's reports into outputs/ and print their paths
 	$(BIN)/qa-workbook demo
 
-test: $(STAMP)  ## run the test suite
+test: $(STAMP)  ## lint with ruff (rules in pyproject.toml), then run the test suite
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)  ## open JupyterLab on the project (notebooks/*.py open as notebooks; installs the lab extra)

@@ -42,7 +42,7 @@ rpt.data_quality()
 
 # %%
 rpt.table(feedback.by_question(ds), "feedback_by_question", "% answering positively, by question and period",
-          note="% positive = Yes ÷ answers other than \"Didn't need to\" (as set in params feedback); n = those answers.",
+          note=feedback.positive_note(ds),
           empty="No family feedback recorded in these periods.")
 
 # %% [markdown]

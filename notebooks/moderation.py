@@ -36,7 +36,7 @@ rpt.show_provenance()
 # ## Summary
 
 # %%
-rpt.bullets(reliability.summary(ds))
+rpt.bullets(reliability.summary(ds, byd=rpt.view(reliability.agreement_by_domain(ds), "agreement_by_domain")))
 
 # %% [markdown]
 # ## Data quality
@@ -57,7 +57,7 @@ rpt.text(reliability.METHODS)
 by_domain = reliability.agreement_by_domain(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_domain, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_domain, "agreement_by_domain"), measure="ac1", measure_label="AC1",
                                               title="AC1 by domain this period", what="practice domain"),
           empty="No audits were moderated this period.")
 
@@ -73,7 +73,7 @@ rpt.table(by_domain, "agreement_by_domain",
 by_period = reliability.agreement_by_period(ds)
 
 # %%
-rpt.chart(charts_reliability.agreement_forest(by_period, measure="ac1", measure_label="AC1",
+rpt.chart(charts_reliability.agreement_forest(rpt.view(by_period, "agreement_by_period"), measure="ac1", measure_label="AC1",
                                               title="AC1 on the overall grade by period", what="period"),
           empty="No audits were moderated in the periods shown.")
 
@@ -99,6 +99,20 @@ rpt.table(reliability.agreement_by_auditor(ds), "agreement_by_auditor",
           note=reliability.AUDITOR_NOTE, empty="No audits were moderated in the periods shown.", person_level=True)
 
 # %% [markdown]
+# ## Systematic bias by auditor
+
+# %%
+bias = reliability.auditor_bias(ds)
+
+# %%
+rpt.text(reliability.bias_text(bias))
+
+# %%
+rpt.table(bias, "auditor_bias",
+          "Do moderators lower an auditor's grades more often than chance? Overall grade, periods shown",
+          note=reliability.BIAS_NOTE, empty="No audits were moderated in the periods shown.", person_level=True)
+
+# %% [markdown]
 # ## Confusion matrices
 
 # %%
@@ -118,8 +132,13 @@ rpt.table(confusion, "confusion_by_domain",
 # ## Direction of disagreement
 
 # %%
-rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
-          "Do moderators grade systematically lower or higher? Tests by domain this period",
+rpt.table(reliability.drift_direction(ds), "drift_direction",
+          "Do moderators grade systematically lower or higher? Direction by domain this period",
+          note=reliability.DRIFT_NOTE, empty="No audits were moderated this period.")
+
+# %%
+rpt.table(reliability.drift_tests(ds), "drift_tests",
+          "Do the two grade distributions differ? Stuart–Maxwell and Bowker by domain this period",
           note=reliability.DRIFT_NOTE, empty="No audits were moderated this period.")
 
 # %% [markdown]
@@ -127,13 +146,23 @@ rpt.table(reliability.drift_by_domain(ds), "drift_by_domain",
 
 # %%
 paradox = reliability.kappa_paradox(ds)
+coefficients, mix = reliability.paradox_coefficients(paradox), reliability.grade_mix(paradox)
 
 # %%
-rpt.text(reliability.paradox_text(paradox))
+rpt.text(reliability.paradox_text(reliability.paradox_join(rpt.view(coefficients, "kappa_paradox"),
+                                                           rpt.view(mix, "grade_mix"))))
 
 # %%
-rpt.table(paradox, "kappa_paradox",
-          "Observed and chance agreement, kappa and AC1 beside the grade mix, by domain this period",
+rpt.text(reliability.ac2_text(by_domain, len(ds.scale.grades)))
+
+# %%
+rpt.table(coefficients, "kappa_paradox",
+          "Observed and chance agreement, kappa and AC1, by domain this period",
+          empty="No audits were moderated this period.")
+
+# %%
+rpt.table(mix, "grade_mix",
+          "Grade mix: each grade's share of all auditor and moderator grades, by domain this period",
           empty="No audits were moderated this period.")
 
 # %% [markdown]
@@ -143,6 +172,27 @@ rpt.table(paradox, "kappa_paradox",
 rpt.table(reliability.multirater(ds), "multirater",
           "Agreement among the auditor and peers of each case file in peer-reviewed services this period",
           note=reliability.MULTIRATER_NOTE, empty="No service used peer review this period.")
+
+# %% [markdown]
+# ## Agreement compared with the previous period
+
+# %%
+comparison = reliability.agreement_comparison(ds)
+
+# %%
+rpt.text(reliability.comparison_text(comparison, ds))
+
+# %%
+rpt.table(comparison, "agreement_comparison", "AC1 by domain: this period against the previous period",
+          note=reliability.COMPARISON_NOTE, empty="No audits were moderated in either period.")
+
+# %% [markdown]
+# ## How many to moderate next period
+
+# %%
+rpt.table(reliability.sample_planning(ds), "sample_planning",
+          "Case files to moderate next period for a 95% CI of the width shown, by domain",
+          note=reliability.PLANNING_NOTE, empty="No audits were moderated this period, so there is no basis to plan from.")
 
 # %% [markdown]
 # ## Multi-agency quality assurance

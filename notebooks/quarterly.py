@@ -78,8 +78,9 @@ rpt.chart(charts.stacked_grades(overall, list(ds.scale.grades),
                                 title="Overall grade by period", what="the overall grade mix in each period"))
 
 # %%
-rpt.table(change.with_intervals(overall, ds), "overall_by_period", "Overall grade by period",
-          note=tables.audit_grade_rule(ds), empty="No graded audits in these periods.")
+rpt.table(change.with_intervals(change.without_empty_periods(overall), ds), "overall_by_period",
+          "Overall grade by period", note=tables.audit_grade_rule(ds, change.empty_periods_note(overall)),
+          empty="No graded audits in these periods.")
 
 # %%
 rpt.text(quarters.grade_across_quarters(ds, ds.scale.grades[-1]))
@@ -208,7 +209,7 @@ rpt.table(reliability.quarterly_agreement(ds), "moderation_agreement",
 
 # %%
 rpt.table(feedback.by_question(ds), "feedback_by_question", "Family feedback: % answering positively, by question and period",
-          note="% positive = Yes ÷ answers other than \"Didn't need to\" (as set in params feedback); n = those answers.",
+          note=feedback.positive_note(ds),
           empty="No family feedback recorded in these periods.")
 
 # %%

@@ -29,7 +29,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from qa_lib.core.errors import InputError, ParamsError, QAError, StatisticsError  # noqa: E402
+from qa_lib.core.errors import InputError, ParamsError, QAError, StatisticsError
 
 #: Former flat module names and where each now lives.
 MOVED = {

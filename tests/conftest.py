@@ -62,6 +62,8 @@ def demo_params_copy(folder: Path, *, source: Path | None = None, **overrides) -
     source = source or ROOT / "params" / "demo.yaml"
     values = portable_values(source)
     values["output_dir"] = str(folder / "outputs")
+    # PDF and DOCX (a headless browser per report) only where a test asks for them: demo_run does
+    values["formats"] = ["html", "csv", "xlsx"]
     values.update(overrides)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / source.name
@@ -75,7 +77,7 @@ def demo_run(tmp_path_factory):
     from qa_lib.running.batch import run_batch as run
 
     folder = tmp_path_factory.mktemp("demo_run")
-    params_path = demo_params_copy(folder)
+    params_path = demo_params_copy(folder, formats=["html", "csv", "xlsx", "pdf", "docx"])  # as make demo renders
     results = run([params_path])
     return {"params": params_path, "results": results, "out": folder / "outputs" / load_params(params_path).period.slug}
 

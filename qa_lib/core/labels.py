@@ -6,8 +6,10 @@ performance-indicator names are all matched through :func:`key`, so one rule hol
 - Unicode compatibility forms folded (NFKC: a non-breaking space is a space, ``ﬁ`` is ``fi``);
 - case ignored;
 - apostrophes removed, straight or curly (``Didn’t`` = ``Didnt`` = ``didn't``);
-- every other run of punctuation or spacing is one space, and the ends are trimmed;
-  ``+`` and ``%`` are kept, because they change an indicator's meaning (``% 16+``).
+- runs of spacing, underscores, dashes, slashes, brackets, quotes and the punctuation of
+  phrasing (``. , : ;``) are one space, and the ends are trimmed;
+- every other character is kept: ``+`` and ``%`` change an indicator's meaning (``% 16+``), and a
+  grade typed as ``Gd?`` is a question, not a grade.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
-_SEPARATORS = re.compile(r"[^\w+%]+|_+")
+_SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015/\\()\[\]{}.,:;\"\u201c\u201d]+")
 
 
 def key(text: Any) -> str:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ except ImportError:  # pragma: no cover - Windows: the data cache then loads unl
 import pandas as pd
 
 import qa_lib
-from qa_lib.core.atomic import atomic_to_csv
+from qa_lib.core.atomic import atomic_to_csv, atomic_write_bytes
 from qa_lib.core.errors import InputError
 from qa_lib.inputs.feedback_checks import FeedbackSettings, check_feedback
 from qa_lib.core.labels import key as label_key
@@ -65,15 +64,17 @@ class Dataset:
 
     def __getstate__(self) -> dict:
         """What the batch's data cache keeps: never an identifier as written (the set is dropped and
-        free text is stored redacted, as every report shows it), nor derived tables."""
+        free text is stored redacted, as every report shows it: :data:`CACHE_REDACTED_COLUMNS` of every
+        frame, by :func:`redactor`), nor derived tables."""
         state = dict(self.__dict__)
-        if self.raw_identifiers:
-            redact = Redactor(self.raw_identifiers)
-            for name, frame in state.items():
-                text = [c for c in getattr(frame, "columns", []) if str(c).lower() in FREE_TEXT_COLUMNS]
-                if isinstance(frame, pd.DataFrame) and text:
-                    state[name] = frame.assign(**{c: frame[c].map(redact, na_action="ignore").astype(frame[c].dtype)
-                                                  for c in text})
+        redact = redactor(self)
+        for name, frame in state.items():
+            if not isinstance(frame, pd.DataFrame):
+                continue
+            text = [c for c in frame.columns if str(c).lower() in CACHE_REDACTED_COLUMNS
+                    and (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)]
+            if text:
+                state[name] = frame.assign(**{c: redact_series(frame[c], redact) for c in text})
         state["raw_identifiers"] = None
         state["cache"] = {}
         return state
@@ -99,28 +100,76 @@ class Dataset:
         return out.reset_index()
 
     def write_rejects(self, path: Path) -> Path:
-        """Write the issues table (every finding with file, row, column and reason) as CSV."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the issues table (every finding with file, row, column and reason) as CSV.
 
+        A working file for fixing the inputs, never part of a published pack: reports write it to
+        :func:`rejects_path`, outside the output folder. It locates each problem by file, row and
+        column and describes the value; it never holds free text or an identifier.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.chmod(0o700)
         atomic_to_csv(self.issues.drop(columns=[c for c in ("n_rows",) if c in self.issues.columns]), path, index=False)
         return path
+
+
+#: Lower-case column names whose text is free text (or may quote it): redacted in the batch's data cache.
+CACHE_REDACTED_COLUMNS = frozenset(FREE_TEXT_COLUMNS) | {"reason", "message", "value"}
+#: The private working folder beside the output folder (``<output_dir>/../qa-working/<period>/``).
+WORKING_FOLDER = "qa-working"
+
+
+def working_dir(params: Params) -> Path:
+    """``qa-working/<period>/`` beside the output root: working files (the rejects file) that are
+    never published, never copied into ``outputs/`` and never listed in a manifest."""
+    return params.output_root.parent / WORKING_FOLDER / params.period.slug
+
+
+def rejects_path(params: Params) -> Path:
+    """Where a run's rejects file is written: ``qa-working/<period>/rejects.csv`` (see :func:`working_dir`)."""
+    return working_dir(params) / "rejects.csv"
+
+
+def redactor(ds: Dataset) -> Redactor:
+    """The run's :class:`~qa_lib.inputs.privacy.Redactor`: every identifier value as written in the inputs
+    (free text was typed before pseudonymisation, so the pseudonyms cannot be in it), the params'
+    ``redact_terms`` and the first-name dictionary. Built once per dataset."""
+    if "redactor" not in ds.cache:
+        ds.cache["redactor"] = Redactor(identifier_values_as_written(ds),
+                                        terms=ds.params.redact_terms)
+    return ds.cache["redactor"]
+
+
+def redact_series(values: pd.Series, redact: Redactor) -> pd.Series:
+    """``values`` with every text redacted, each distinct text once; blanks and the dtype kept."""
+    present = values.dropna()
+    if present.empty:
+        return values
+    done = {v: redact(v) for v in pd.unique(present.to_numpy())}
+    return values.map(done, na_action="ignore").astype(values.dtype)
 
 
 def _read(params: Params, table: str) -> RawTable:
     files = params.files(table)
     columns = (params.columns or {}).get(table) or {}
+    delimiter = params.delimiter
+    options = {"date_format": params.date_format, "placeholder_dates": params.placeholder_dates}
     if table == "ratings" and params.ratings_format == "wide":
-        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True)
-        return melt_wide_ratings(raw, domains=params.ratings_wide["domains"], role=params.ratings_wide["role"])
-    return read_table(table, files, columns=columns)
+        raw = read_table("ratings", files, columns=columns, required=("audit_id",), keep_extra=True, delimiter=delimiter)
+        raw.options = options
+        wide = params.ratings_wide or {}
+        return melt_wide_ratings(raw, domains=wide.get("domains") or {}, role=wide.get("role") or "auditor")
+    raw = read_table(table, files, columns=columns, delimiter=delimiter)
+    raw.options = options
+    return raw
 
 
 def _identifiers(raws: dict[str, RawTable]) -> set[str]:
     ids: set[str] = set()
     for raw in raws.values():
         for col in raw.frame.columns:
-            if col in IDENTIFIER_COLUMNS:
-                ids.update(raw.frame[col].dropna().astype("string").str.strip().unique().tolist())
+            if col in IDENTIFIER_COLUMNS:  # values are stripped at read: one pass over the distinct ones
+                ids.update(pd.unique(raw.frame[col].dropna()).to_numpy(dtype=object).tolist())
     ids.discard("")
     return ids
 
@@ -163,6 +212,27 @@ def split_free_text(feedback: pd.DataFrame, params: Params) -> tuple[pd.DataFram
                          "response_id": text["response_id"], "text": text["answer"]}).reset_index(drop=True)
     issues = pd.DataFrame(warnings).reindex(columns=v.ISSUE_COLUMNS) if warnings else v.empty_issues()
     return feedback[~is_text].reset_index(drop=True), text[text["text"].notna()], issues
+
+
+def input_redactor(params: Params) -> Redactor:
+    """A :class:`~qa_lib.inputs.privacy.Redactor` for text produced outside a loaded dataset (a failed
+    notebook, an error message in a stamp): the inputs' identifiers as written, read again from the
+    files, the params' ``redact_terms`` and the first-name dictionary. Files that cannot be read add
+    no identifiers (the dictionary and terms still apply)."""
+    raws = {}
+    for t in TABLES:
+        try:
+            raws[t] = _read(params, t)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported elsewhere; redact what can be read
+            continue
+    form_ids: set[str] = set()
+    if len(raws) == len(TABLES):
+        try:  # issue 17: the forms exports' Email, Name, IDs and plan references
+            form_ids = _with_forms(params, raws, GradeScale.from_params(params.grades, params.grade_aliases,
+                                                                        params.good_or_better), None)
+        except Exception:  # noqa: BLE001 - as above
+            form_ids = set()
+    return Redactor(_identifiers(raws) | form_ids, terms=params.redact_terms)
 
 
 def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
@@ -251,6 +321,11 @@ def load_dataset(params: Params) -> Dataset:
                  read_counts={t: len(raws[t].frame) for t in TABLES},
                  indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids),
                  feedback_text=feedback_text)
+    # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
+    if "reason" in allocations.columns and allocations["reason"].notna().any():
+        reasons = pd.unique(allocations["reason"].dropna().to_numpy())
+        redact = Redactor.for_texts(raw_ids, reasons, terms=params.redact_terms)
+        ds.allocations = allocations.assign(reason=redact_series(allocations["reason"], redact))
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]
         lines = "\n".join("  - " + m for m in rej["message"].head(50))
@@ -311,13 +386,10 @@ def load_dataset_cached(params: Params, *, inputs: dict[str, str]) -> Dataset:
             except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed report
                 pass
         ds = load_dataset(params)
-        fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=folder)  # mode 0600
         try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, entry)
+            atomic_write_bytes(entry, pickle.dumps(ds, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
         except OSError:  # a full disk costs the next report a reload, nothing more
-            Path(tmp).unlink(missing_ok=True)
+            pass
         return ds
 
 

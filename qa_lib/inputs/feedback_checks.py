@@ -11,19 +11,20 @@ to add under ``feedback.question_aliases``. :func:`qa_lib.inputs.data.load_datas
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from qa_lib.core.labels import key as _key
-from qa_lib.inputs.validate import ISSUE_COLUMNS, empty_issues
+from qa_lib.inputs.params import FEEDBACK_ANSWERS
+from qa_lib.inputs.validate import ISSUE_COLUMNS, describe, empty_issues
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from qa_lib.inputs.params import Params
 
-DEFAULT_ANSWERS = ("Yes", "Partly", "No", "Didn't need to")
+#: The default answer options (the schema default of params ``feedback.default_answers``).
+DEFAULT_ANSWERS = FEEDBACK_ANSWERS
 #: Two wordings of one survey's questions this similar (difflib ratio, 0–1), never asked in the
 #: same period, are flagged as a possible rewording.
 REWORDING_RATIO = 0.75
@@ -31,9 +32,10 @@ REWORDING_RATIO = 0.75
 
 @dataclass(frozen=True)
 class FeedbackSettings:
-    """The ``feedback`` block of the params with defaults filled in."""
+    """The ``feedback`` block of the params (defaults are the schema's, filled in at load)."""
 
     answers: dict[str, tuple[str, ...]]
+    default_answers: tuple[str, ...]
     positive: tuple[str, ...]
     not_applicable: tuple[str, ...]
     question_aliases: dict[str, str]
@@ -41,20 +43,29 @@ class FeedbackSettings:
 
     @classmethod
     def from_params(cls, params: "Params") -> "FeedbackSettings":
-        block = dict(getattr(params, "feedback", None) or {})
-        return cls(answers={str(k): tuple(map(str, v)) for k, v in (block.get("answers") or {}).items()},
-                   positive=tuple(map(str, block.get("positive") or ["Yes"])),
-                   not_applicable=tuple(map(str, block.get("not_applicable") if block.get("not_applicable") is not None
-                                            else ["Didn't need to"])),
-                   question_aliases={str(k): str(v) for k, v in (block.get("question_aliases") or {}).items()},
-                   answer_aliases={str(k): str(v) for k, v in (block.get("answer_aliases") or {}).items()})
+        block = params.feedback
+        return cls(answers={k: tuple(v) for k, v in block["answers"].items()},
+                   default_answers=tuple(block["default_answers"]), positive=tuple(block["positive"]),
+                   not_applicable=tuple(block["not_applicable"]), question_aliases=dict(block["question_aliases"]),
+                   answer_aliases=dict(block["answer_aliases"]))
+
+    def positive_note(self) -> str:
+        """How '% positive' is worked out, in the council's own answer labels (a table note).
+
+        With the defaults: ``% positive = Yes ÷ answers other than "Didn't need to" (as set in
+        params feedback); n = those answers.``
+        """
+        positive = " or ".join(self.positive)
+        base = ("answers other than " + " or ".join(f'"{a}"' for a in self.not_applicable)
+                if self.not_applicable else "all answers")
+        return f"% positive = {positive} \u00f7 {base} (as set in params feedback); n = those answers."
 
     def options(self, survey: str) -> tuple[str, ...]:
         """The answer options of ``survey`` in report order."""
         for name, opts in self.answers.items():
             if _key(name) == _key(survey):
                 return opts
-        return DEFAULT_ANSWERS
+        return self.default_answers
 
 
 def _issue_rows(rows: pd.DataFrame, *, rule: str, severity: str, column: str, messages: pd.Series,
@@ -105,15 +116,17 @@ def check_feedback(feedback: pd.DataFrame, params: "Params") -> tuple[pd.DataFra
     parts = []
     if unknown.any():
         bad = f[unknown]
-        msgs = (bad["_file"].astype("string") + " row " + bad["_row"].astype("string") + ", column answer: '"
-                + bad["answer"].fillna("").astype("string") + "' is not a known answer to the survey '"
-                + bad["survey"].astype("string") + "' (expected one of "
+        # issue 14: an answer that is not an option may be a family's own words (a child's name):
+        # it is described, never quoted, here and in the issues table
+        msgs = (bad["_file"].astype("string") + " row " + bad["_row"].astype("string") + ", column answer: "
+                + describe(bad["answer"], "answer") + "that is not one of "
                 + bad["survey"].map(lambda s: ", ".join(cfg.options(s))).astype("string")
-                + "). Fix: correct the label, or map it under params feedback.answer_aliases, e.g. '"
-                + bad["answer"].fillna("").astype("string") + ": " + bad["survey"].map(lambda s: cfg.options(s)[0]).astype("string")
-                + "'; a survey with its own options lists them under params feedback.answers. The row is set aside")
+                + " (the answers of the survey '" + bad["survey"].astype("string") + "'). Fix: correct the answer "
+                  "in the file, or if it is another label for an option, map it under params "
+                  "feedback.answer_aliases (the label as written: the option); a survey with its own options "
+                  "lists them under params feedback.answers. The row is set aside")
         parts.append(_issue_rows(bad, rule="unknown_answer", severity="rejected", column="answer", messages=msgs,
-                                 values=bad["answer"]))
+                                 values=pd.Series(pd.NA, index=bad.index, dtype="string")))
     f = f.assign(answer=mapped)[~unknown]
     parts.extend(_reworded(f))
     issues = pd.concat(parts, ignore_index=True) if parts else empty_issues()

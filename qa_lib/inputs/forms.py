@@ -35,7 +35,7 @@ import pandas as pd
 
 from qa_lib.core.labels import key as label_key
 from qa_lib.inputs.io import RawTable, _read_one, header_key
-from qa_lib.inputs.validate import parse_dates
+from qa_lib.inputs.validate import date_order_evidence, describe, parse_dates
 
 #: the export's own columns (header keys), MS Forms first, then Google Forms
 ID_HEADERS = ("id",)
@@ -65,7 +65,7 @@ class FormsSettings:
 
     @classmethod
     def from_params(cls, params) -> "FormsSettings | None":
-        f = getattr(params, "forms", None) or {}
+        f = params.forms or {}
         if not f.get("files"):
             return None
         return cls(plan=f["plan"], agency=f["agency"], date=f.get("date"), service_area=f["service_area"],
@@ -134,7 +134,7 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
     wanted = [cfg.plan, cfg.agency, *cfg.grades, *cfg.comments]
     for path in files:
         try:
-            df = _read_one(Path(path), names=wanted)
+            df = _read_one(Path(path), names=wanted, delimiter=params.delimiter)
         except Exception as exc:  # noqa: BLE001 - an unreadable export is a data problem, reported
             problems.append(_problem(Path(path).name, "", f"{Path(path).name}: could not be read as a forms export "
                                      f"({exc}). Fix: export the responses again as CSV or XLSX", pd.NA, "unreadable_file"))
@@ -160,7 +160,8 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
                                      f"{', '.join(c for c in df.columns if not str(c).startswith('_'))}). Fix: copy the "
                                      "question text from the export's header into params forms", len(df)))
             continue
-        text = lambda c: df[c].astype("string").str.strip() if c else pd.Series(pd.NA, index=df.index, dtype="string")  # noqa: E731
+        def text(c, df=df):
+            return df[c].astype("string").str.strip() if c else pd.Series(pd.NA, index=df.index, dtype="string")
         email, person, sub_id = text(email_col), text(name_col), text(id_col)
         for s in (email, person, sub_id):
             ids.update(v for v in s.dropna().tolist() if v)
@@ -174,28 +175,33 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
         plan, agency = text(plan_col), text(agency_col)
         ids.update(plan.dropna().tolist())
         date = _dates(df[date_col])
+        order = params.date_format
+        if order == "auto":  # as validation infers it per file: month first only when the values show it
+            day_first, month_first = date_order_evidence(date)
+            order = "month-first" if month_first.any() and not day_first.any() else "day-first"
         is_cw = agency.map(lambda a: cfg.caseworker is not None and pd.notna(a) and label_key(a) == label_key(cfg.caseworker))
         base = pd.DataFrame({"audit_id": plan, "rater_id": rater, "role": is_cw.map({True: "auditor", False: "peer"}),
                              "agency": agency, "rating_date": date, "_file": name, "_row": df["_row"].to_numpy()},
                             index=df.index)
-        sub = base.assign(case_id=plan, is_cw=is_cw)
+        sub = base.assign(case_id=plan, is_cw=is_cw, _date=parse_dates(date, order))
         audits.append(sub)
         labels = {label_key(k): v for k, v in cfg.grade_labels.items()}
         for q, col in grade_cols.items():
             g = text(col)
-            g = g.map(lambda x: labels.get(label_key(x), x) if pd.notna(x) else x).astype("string")
+            g = g.map(lambda x, labels=labels: labels.get(label_key(x), x) if pd.notna(x) else x).astype("string")
             ratings.append(base.assign(domain=cfg.grades[q], grade=g, _column=col)[lambda f: f["grade"].notna()])
         for domain, cols in check_cols.items():
             answers = pd.DataFrame({c: text(c).map(lambda x: label_key(x) if pd.notna(x) else x) for _, c in cols})
             points = answers.apply(lambda col: col.map(CHECKLIST_ANSWERS))
             bad = answers.notna() & points.isna()
             for c in answers.columns:
+                shown = describe(df[c].astype("string"), "answer")  # an answer is described, never quoted (issue 14)
                 for idx in answers.index[bad[c]]:
                     problems.append(dict(table="ratings", rule="unknown_checklist_answer", severity="rejected",
-                                         message=(f"{name} row {df.at[idx, '_row']}, column {c}: '{df.at[idx, c]}' is not a "
+                                         message=(f"{name} row {df.at[idx, '_row']}, column {c}: {shown[idx]}is not a "
                                                   "checklist answer (expected met, partly or not met). Fix: correct the "
                                                   "answer; the section grade of this submission was not derived"),
-                                         file=name, row=int(df.at[idx, "_row"]), column=c, value=str(df.at[idx, c]), n_rows=1))
+                                         file=name, row=int(df.at[idx, "_row"]), column=c, value=pd.NA, n_rows=1))
             usable = points.notna().all(axis=1) & ~bad.any(axis=1)
             g = pd.Series(pd.NA, index=df.index, dtype="string")
             for idx in points.index[usable]:
@@ -208,10 +214,12 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
             t = text(col)
             comments.append(pd.DataFrame({"audit_id": plan, "domain": "Overall", "kind": kind, "text": t,
                                           "_file": name, "_row": df["_row"].to_numpy()}, index=df.index)[t.notna() & (t != "")])
-    a = pd.concat(audits, ignore_index=True) if audits else pd.DataFrame(columns=["audit_id", "case_id", "rating_date", "is_cw", "rater_id", "_file", "_row"])
+    a = pd.concat(audits, ignore_index=True) if audits else pd.DataFrame(
+        {c: pd.Series(dtype="string") for c in ["audit_id", "case_id", "rating_date", "rater_id", "_file"]}
+        | {"is_cw": pd.Series(dtype=bool), "_row": pd.Series(dtype="int64"), "_date": pd.Series(dtype="datetime64[ns]")})
     a = a[a["audit_id"].notna() & (a["audit_id"] != "")]
     a = a.assign(_cw=(~a["is_cw"].astype(bool)).astype(int)).sort_values(["audit_id", "_cw", "_file", "_row"], kind="stable")
-    first_date = a.assign(_d=parse_dates(a["rating_date"])).groupby("audit_id")["_d"].min().dt.strftime("%Y-%m-%d")
+    first_date = a.groupby("audit_id")["_date"].min().dt.strftime("%Y-%m-%d")
     a = a.drop_duplicates("audit_id", keep="first")
     audit_frame = pd.DataFrame({"audit_id": a["audit_id"].to_numpy(), "case_id": a["case_id"].to_numpy(),
                                 "audit_date": a["audit_id"].map(first_date).to_numpy(),
@@ -241,4 +249,4 @@ def merge_raw(a: RawTable, b: RawTable) -> RawTable:
     for col in a.frame.columns:
         if col not in frame.columns:
             frame[col] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    return RawTable(a.table, frame, [*a.files, *b.files], [*a.problems, *b.problems])
+    return RawTable(a.table, frame, [*a.files, *b.files], [*a.problems, *b.problems], options=dict(a.options))

@@ -6,7 +6,6 @@ inferred from the grades seen: an unused grade changes weighted kappa and AC1.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core.labels import key as label_key
+from qa_lib.core.labels import keys as label_keys
 from qa_lib.core.errors import ParamsError, problem
 
 OFSTED = ("Outstanding", "Good", "Requires improvement", "Inadequate")
@@ -58,7 +58,7 @@ class GradeScale:
                           expected="at least two distinct grades, best first")
         lookup: dict[str, str] = {}
         if grades == OFSTED:
-            lookup.update(DEFAULT_ALIASES)
+            lookup.update({label_key(k): v for k, v in DEFAULT_ALIASES.items()})
         for g in grades:
             lookup[label_key(g)] = g
         for alias, target in (aliases or {}).items():
@@ -94,10 +94,8 @@ class GradeScale:
         lookup = dict(self.aliases) if self.aliases else {label_key(g): g for g in self.grades}
         # the text work runs on the distinct labels only (a handful), then spreads by position
         codes, labels = pd.factorize(values.astype("string"))
-        keys = pd.Series(labels, dtype="string").str.replace("\u00a0", " ", regex=False) \
-            .str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
-        # numbers typed as 2.0 by spreadsheets
-        keys = keys.str.replace(r"^(\d)\.0+$", r"\1", regex=True)
+        # numbers typed as 2.0 by spreadsheets, then the one label key (qa_lib.core.labels)
+        keys = label_keys(pd.Series(labels, dtype="string").str.replace(r"^\s*(\d)\.0+\s*$", r"\1", regex=True))
         mapped_labels = keys.map(lookup)
         grade_codes = pd.Categorical(mapped_labels, dtype=self.dtype).codes
         grade_codes = np.append(grade_codes, -1)[codes]  # code -1 (a missing label) takes the appended -1

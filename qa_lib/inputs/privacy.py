@@ -19,21 +19,36 @@ The key itself is never written anywhere: provenance records only where it came 
 Record keys that name no person (``audit_id``, ``allocation_id``, ``response_id``,
 ``action_id``) are not pseudonymised; like every column in ``io.IDENTIFIER_COLUMNS`` they are
 refused by :meth:`qa_lib.present.report.Report.table`.
+
+Redaction of free text (:class:`Redactor`, issue 14) matches every identifier as written in any
+form, each part of a person's name, the params' ``redact_terms`` and capitalised first names from a
+dictionary. The dictionary is the first-name lists of **Faker** (``faker`` on PyPI): chosen because
+it is maintained (monthly releases), its data ships inside the wheel (no download at run time, pure
+Python, MIT), it holds about 27,000 first names in 86 locales (English, Irish, Welsh, South Asian,
+African, European... as in English councils' caseloads), and it loads in about 0.2 s. Rejected:
+``names-dataset`` (a 56 MB wheel that needs gigabytes of memory once loaded, with names mined from
+a leaked social-network data set and full of everyday words); ``gender-guesser`` (last released in
+2016, and its 61,000-name list has "the", "to", "in", "so" as names); a spaCy / Presidio pipeline
+(the English models are not on PyPI, so they need a download, and a statistical NER misses names
+it has not seen, where a list plus the run's own identifiers misses none of those in the data).
 """
 
 from __future__ import annotations
 
-import re
-
+import functools
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
+import re
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from qa_lib.core.errors import ParamsError, QAError, problem
@@ -91,7 +106,7 @@ def key_source(params) -> str:
     """Where the pseudonym key of a run comes from, in words (no key material)."""
     if os.environ.get(ENV_VAR):
         return f"keyed hash (HMAC-SHA256) with the key from environment variable {ENV_VAR}"
-    key_file = getattr(params, "pseudonym_key_file", None)
+    key_file = params.pseudonym_key_file
     if key_file:
         return f"keyed hash (HMAC-SHA256) with the key from file {Path(key_file).name} (named in the params)"
     return ("keyed hash (HMAC-SHA256) with a random key generated for this run and held only in memory: "
@@ -114,11 +129,11 @@ def resolve_key(params) -> PseudonymKey:
                           expected=f"a secret of at least {MIN_KEY_LENGTH} characters",
                           fix="set a longer random key, e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'")
         return PseudonymKey(env.strip().encode("utf-8"), key_source(params))
-    key_file = getattr(params, "pseudonym_key_file", None)
+    key_file = params.pseudonym_key_file
     if key_file:
-        base = getattr(params, "base_dir", Path("."))
+        base = params.base_dir
         path = (Path(base) / key_file).resolve()
-        where = f"{getattr(getattr(params, 'path', None), 'name', 'params')} pseudonym_key_file"
+        where = f"{params.path.name} pseudonym_key_file"
         if not path.is_file():
             raise problem(ParamsError, where, received=f"{path.name} (no such file)",
                           expected="the path of a file holding the pseudonym key, relative to the params file",
@@ -149,17 +164,27 @@ def pseudonymise_series(values: pd.Series, *, family: str, prefix: str, key: Pse
         rather than merge two people.
     """
     s = values.astype("string")
-    present = s.notna() & (s.str.strip() != "")
+    # once per distinct id (a million ratings hold a few hundred raters): factorise, hash the uniques,
+    # spread the pseudonyms back by integer codes (issue 15: no per-row Python work)
+    codes, uniques = pd.factorize(s)
+    if not len(uniques):
+        return s
+    u = pd.Series(uniques, dtype="string")
+    present = (u.str.strip() != "").fillna(False).to_numpy(dtype=bool)
     if not present.any():
         return s
-    unique = pd.unique(s[present].to_numpy())
-    mapping = {v: f"{prefix}-" + keyed_digest(key.key, f"{family}\x1f{v}".encode("utf-8"))[:DIGITS] for v in unique}
-    if len(set(mapping.values())) != len(mapping):
+    base = hmac.new(key.key, digestmod=hashlib.sha256)  # HMAC-SHA256 as keyed_digest, its key schedule done once
+
+    def digest(v: str) -> str:
+        h = base.copy()
+        h.update(f"{family}\x1f{v}".encode("utf-8"))
+        return f"{prefix}-" + h.hexdigest()[:DIGITS]
+    mapped = np.array([digest(v) if keep else v for v, keep in zip(u.tolist(), present)] + [None], dtype=object)
+    if len(set(mapped[:-1][present])) != int(present.sum()):
         raise QAError(f"pseudonymising {family} ids: two different ids received the same pseudonym "
-                      f"(expected none; {len(mapping)} ids). Fix: run again with another key")
-    out = s.copy()
-    out[present] = s[present].map(mapping)
-    return out.astype("string")
+                      f"(expected none; {int(present.sum())} ids). Fix: run again with another key")
+    out = pd.Series(pd.array(mapped[np.where(codes >= 0, codes, len(mapped) - 1)], dtype="string"), index=s.index)
+    return out
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: PseudonymKey,
@@ -175,35 +200,234 @@ def pseudonymise_frame(frame: pd.DataFrame, key: PseudonymKey,
 # -- redaction of free text ---------------------------------------------------------------------
 REDACTED = "[redacted]"
 LONG_NUMBER = re.compile(r"\d{6,}")
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
+EMAIL = re.compile(r"[^\s@<>()\[\]]+@[^\s@<>()\[\]]+\.[^\s@<>()\[\].,;:]+")
+#: a word of text: a run of letters and digits (any script); everything else separates words
+_WORD = re.compile(r"[^\W_]+")
+#: an identifier may be written across this many words of text ("CASE ZX 0001", "Siobhan O ' Neill")
+MAX_WORDS = 6
+#: surname particles never redacted on their own (the rest of the name still is)
+PARTICLES = frozenset("o d de da di du la le el al van von der den del dos das st mc mac bin bint ibn ap".split())
+#: names in the first-name dictionary that are also common English (or programming) words and are
+#: almost never a child's name in England: left out of the dictionary so prose survives; a data
+#: identifier or a ``redact_terms`` entry with the same spelling is still redacted
+NOT_NAMES = frozenset("""
+a an as at be by do go he if in is it me my no of on or so to up us we the and but not can case add
+elif else true false none null unique unknown valid server constant reason less said skip made long
+line link lies ties per max min len sys tab job early ever among carry chance council judge floor
+branch trace tiny pink orange math meta nan dev dom ceil lo beta alpha aud pol page peer fisher
+forest laney holm seaborn chi any all one two six ten own via yet etc due gap key map set new old
+""".split())
+
+
+def _fold(token: str) -> str:
+    """Lower case without accents: ``Zoë`` and ``ZOE`` both give ``zoe``."""
+    low = token.lower()
+    if low.isascii():
+        return low
+    return "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
+
+
+def _words(text: str) -> list[str]:
+    return [_fold(w) for w in _WORD.findall(str(text))]
+
+
+@functools.lru_cache(maxsize=1)
+def first_name_dictionary() -> frozenset[str]:
+    """Every first name in Faker's person providers (all locales), folded to lower case without accents.
+
+    About 31,000 names in 86 locales, from a maintained package whose data ships inside the wheel:
+    no download at run time. Names of one or two letters after folding that are English words
+    (:data:`NOT_NAMES`) are left out. Loaded once per process (about 0.2 s).
+    """
+    import importlib  # deferred: only the redactor needs it
+    import pkgutil  # deferred: only the redactor needs it
+
+    import faker.providers.person as person  # deferred: 0.2 s; loaded only when free text is redacted
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        try:
+            provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        except (ImportError, AttributeError):  # pragma: no cover - a locale without a person provider
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+            value = next((base.__dict__[attr] for base in provider.__mro__ if attr in base.__dict__), None)
+            if isinstance(value, dict):  # some locales weight their names: name -> frequency
+                value = list(value)
+            if isinstance(value, (list, tuple, set, frozenset)):
+                for name in value:
+                    if isinstance(name, str):
+                        for word in _words(name):
+                            if len(word) >= 2 and word.isalpha():
+                                names.add(word)
+    return frozenset(names - NOT_NAMES)
+
+
+_DIGIT_PART = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_RUN = re.compile(r"[^\W\d_]+|\d+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _runs(value: str) -> list[str]:
+    """The pieces a spelling of ``value`` may be split into in text: words, letter and digit runs
+    and camel-case humps (``McDonald`` → ``mc``, ``donald``; ``ZX0001`` → ``zx``, ``0001``), folded."""
+    return [_fold(r) for part in _CAMEL.split(str(value)) for r in _RUN.findall(part)]
+
+
+def _variants(value: str) -> tuple[set[str], set[str]]:
+    """The squashed spellings of one identifier that redaction matches, and their prefixes.
+
+    A spelling is the value's letters and digits, folded, with every separator removed
+    (``Vasquez-Thorne`` → ``vasquezthorne``, ``O’Neill`` → ``oneill``, ``CASE-ZX0001`` →
+    ``casezx0001``). A value of two or more words of letters only (a person's name) also gives
+    each part alone (``siobhan``, ``oneill``, ``neill``; particles such as ``de`` and ``o`` are
+    not parts) and, for each, the plural / possessive ``…s``. A value with letters and digits
+    also gives each part of three or more characters that holds a digit (``zx0001``).
+
+    The prefixes are the joins of a spelling's first pieces (:func:`_runs`): the points where
+    text may split it into words (``case``, ``casezx`` for ``casezx0001``).
+    """
+    value = str(value).strip()
+    if value.isalnum() and value.isascii() and not _CAMEL.search(value):  # fast path: AUD011, QA0001234
+        runs = _RUN.findall(value.lower())
+        return {"".join(runs)}, set(itertools.accumulate(runs[:-1])) if len(runs) > 1 else set()
+    words = _words(value)
+    if not words:
+        return set(), set()
+    keys = {"".join(words)}
+    spaced = [w for w in re.split(r"\s+", value) if _WORD.search(w)]
+    pieces = [spaced]
+    if len(words) >= 2 and all(w.isalpha() for w in words):
+        for w in spaced + _WORD.findall(value):
+            part = "".join(_words(w))
+            if len(part) >= 2 and part not in PARTICLES:
+                keys |= {part, part + "s"}
+                pieces.append([w])
+        keys.add("".join(words) + "s")
+    elif len(words) >= 2:
+        for w in _WORD.findall(value):
+            part = _fold(w)
+            if len(part) >= 3 and any(ch.isdigit() for ch in part):
+                keys.add(part)
+                pieces.append([w])
+    prefixes: set[str] = set()
+    for piece in pieces:
+        runs = [r for w in piece for r in _runs(w)]
+        joined = ""
+        for r in runs[:-1]:
+            joined += r
+            prefixes.add(joined)
+    return keys, prefixes
 
 
 class Redactor:
-    """Replace identifier values (whole tokens, case-insensitive) and 6+ digit numbers with ``[redacted]``.
+    """Replace identifiers, names, e-mail addresses and 6+ digit numbers in free text with ``[redacted]``.
 
-    Built once per set of identifiers: each text is then scanned once, token by token, with a set
-    lookup, so the cost does not grow with the number of identifiers. A token such as ``C1234-B``
-    is redacted whole when it is an identifier, otherwise each ``-_/.``-separated part is checked.
+    What is matched (over-redaction is accepted; missing a name is not):
+
+    * every identifier value of the run as written (``identifiers``: case, child, practitioner,
+      auditor, moderator ids and record numbers) and every ``terms`` entry (params
+      ``redact_terms``), case-insensitively, across any separators: ``Vasquez-Thorne``,
+      ``vasquez thorne``, ``VasquezThorne``, ``O’Neill``, ``O'Neill``, ``ONeill``, ``CASE-ZX0001``,
+      ``case zx0001``; a possessive or plural (``Grace's``, ``Vasquez-Thorne’s``, ``the Smiths``)
+      loses the name; accents are ignored (``Zoë`` = ``Zoe``);
+    * each part of a value that is a person's name (two or more words of letters): ``Jane`` and
+      ``Smith`` alone for ``Jane Smith``;
+    * with ``first_names`` (the default), any word written with a capital letter (``Lily``,
+      ``LILY``) that is a first name in :func:`first_name_dictionary`, so children's first names
+      that are in no id column are caught. Words in lower case are not matched against the
+      dictionary: it holds names that are also everyday words (``will``, ``may``, ``grace``).
+
+    How: the matchable spellings are squashed (letters and digits only, folded) into one set, with
+    the set of their prefixes at the points where a text may split them (:func:`_variants`). A text
+    is split into words once; from each word that is a spelling or begins one, the following words
+    are joined while the join is still a prefix, keeping the longest join that is a spelling. So the cost per text is about one set look-up per word,
+    whatever the number of identifiers, and an identifier split over words in any way is found.
     """
 
-    def __init__(self, identifiers) -> None:
-        cleaned = pd.Series(list(identifiers), dtype="string").str.strip().str.lower()
-        self.ids = frozenset(cleaned[cleaned.notna() & (cleaned != "")].tolist())
+    def __init__(self, identifiers=(), *, terms=(), first_names: bool = True) -> None:
+        keys: set[str] = set()
+        prefixes: set[str] = set()
+        for value in dict.fromkeys([*identifiers, *terms]):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            k, p = _variants(value)
+            keys |= k
+            prefixes |= p
+        keys.discard("")
+        self.keys = frozenset(keys)
+        self.prefixes = frozenset(prefixes)
+        self.names = first_name_dictionary() if first_names else frozenset()
+        self.ids = self.keys  # kept for callers that test ``if redactor.ids``
 
-    def _token(self, m: re.Match) -> str:
-        token = m.group(0)
-        if token.lower() in self.ids:
-            return REDACTED
-        parts = re.split(r"([-_/.])", token)
-        if len(parts) > 1 and any(p.lower() in self.ids for p in parts[::2]):
-            return "".join(REDACTED if i % 2 == 0 and p.lower() in self.ids else p for i, p in enumerate(parts))
-        return token
+    @classmethod
+    def for_texts(cls, identifiers, texts, *, terms=(), first_names: bool = True) -> "Redactor":
+        """A Redactor for a few texts (reasons, quotes) among very many identifiers: the same result on
+        ``texts`` as ``Redactor(identifiers, ...)``, built only from the identifiers that can occur in
+        them. Kept: every value with a space or a non-ASCII letter (a person's name: its parts match
+        alone), every value whose letters and digits occur in the texts' letters and digits, and every
+        value one of whose parts with a digit occurs there."""
+        texts = [str(t) for t in texts]
+        blob = "\x00".join("".join(_words(t)) for t in texts)
+        ids = pd.Series(list(dict.fromkeys(identifiers)), dtype="object").dropna().astype(str)
+        if ids.empty:
+            return cls((), terms=terms, first_names=first_names)
+        simple = ids.map(lambda v: v.isascii() and not any(ch.isspace() for ch in v.strip()))
+        squashed = ids.str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+        keep = [not ok or (k in blob) or any(p.lower() in blob for p in _DIGIT_PART.findall(v) if len(p) >= 3)
+                for v, k, ok in zip(ids, squashed, simple)]
+        return cls(ids[keep].tolist(), terms=terms, first_names=first_names)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Start and end of every stretch of ``text`` to redact, in order, not overlapping."""
+        keys, prefixes, names = self.keys, self.prefixes, self.names
+        low = text.lower()
+        lows = _WORD.findall(low) if text.isascii() else [_fold(w) for w in _WORD.findall(text)]
+        hits = [i for i, w in enumerate(lows)
+                if w in keys or w in prefixes or w in names or (w[-1:] == "s" and w[:-1] in names)]
+        if not hits:
+            return []
+        found = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        out: list[tuple[int, int]] = []
+        n, done = len(lows), 0
+        for i in hits:
+            if i < done:
+                continue
+            best = 0
+            joined, j = lows[i], i
+            while True:
+                if joined in keys:
+                    best = j - i + 1
+                j += 1
+                if joined not in prefixes or j >= n or j - i >= MAX_WORDS:
+                    break
+                joined += lows[j]
+            if not best and names and text[found[i][0]].isupper():
+                w = lows[i]
+                best = int(w in names or (w[-1:] == "s" and w[:-1] in names))
+            if best:
+                start, stop = found[i][0], found[i + best - 1][1]
+                if out and out[-1][1] >= start:
+                    out[-1] = (out[-1][0], stop)
+                else:
+                    out.append((start, stop))
+                done = i + best
+        return out
 
     def __call__(self, text: str) -> str:
-        out = _TOKEN.sub(self._token, str(text)) if self.ids else str(text)
-        return LONG_NUMBER.sub(REDACTED, out)
+        text = EMAIL.sub(REDACTED, str(text))
+        spans = self.spans(text)
+        if spans:
+            pieces, last = [], 0
+            for start, stop in spans:
+                pieces.append(text[last:start])
+                pieces.append(REDACTED)
+                last = stop
+            pieces.append(text[last:])
+            text = "".join(pieces)
+        return LONG_NUMBER.sub(REDACTED, text)
 
 
-def redact(text: str, identifiers) -> str:
-    """Replace every identifier value (as a whole token) and every 6+ digit number with ``[redacted]``."""
-    return Redactor(identifiers)(text)
+def redact(text: str, identifiers, *, terms=(), first_names: bool = True) -> str:
+    """Redact one text (see :class:`Redactor`; build one Redactor to redact many texts)."""
+    return Redactor(identifiers, terms=terms, first_names=first_names)(text)

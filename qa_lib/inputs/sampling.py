@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qa_lib.core.atomic import atomic_to_csv
 from qa_lib.core.errors import InputError, QAError, problem
 from qa_lib.inputs.io import _read_one, header_key
 from qa_lib.inputs.periods import Period, parse_period
@@ -298,7 +299,8 @@ def write(sample: Sample, out_dir: str | Path) -> dict[str, Path]:
     """Write ``allocations-<month>.csv``, ``excluded-<month>.csv`` and ``sample-summary-<month>.csv``.
 
     These are working files for the QA team (they hold case and practitioner ids), never report
-    outputs. Written to a temporary name and moved into place, so a failure leaves nothing half-written.
+    outputs. Written atomically (a failure leaves nothing half-written) and spreadsheet-safe: a team
+    name that begins like a formula is written as text (:func:`qa_lib.core.atomic.atomic_to_csv`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -307,9 +309,7 @@ def write(sample: Sample, out_dir: str | Path) -> dict[str, Path]:
     for name, frame, index in (("allocations", allocations, False), ("excluded", sample.excluded, False),
                                ("sample-summary", sample.summary, True)):
         path = out_dir / f"{name}-{sample.month}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=index, lineterminator="\n")
-        tmp.replace(path)
+        atomic_to_csv(frame, path, index=index, lineterminator="\n")
         paths[name] = path
     return paths
 

@@ -3,13 +3,16 @@
 Data-quality findings are not exceptions. Each finding is one row of the issues table
 (``table, rule, severity, message, file, row, column, value``); a row that cannot be used is
 *rejected* (kept out of the clean table and written to the rejects file with its reason), a
-row that can be used with a caveat gets a ``warning``. Identifier values are never copied into
-messages or the issues table: the file and row locate the record without exposing it.
+row that can be used with a caveat gets a ``warning``. Identifier values and free text are never
+copied into messages or the issues table (issue 14): the file, row and column locate the record and
+the value is described (``a value of 12 characters (letters)``); only a short value without letters
+(a bad date or number) is quoted, because it cannot carry a name.
 """
 
 from __future__ import annotations
 
 import difflib
+import re as _re_mod
 from datetime import date as _date
 
 from typing import Callable
@@ -20,7 +23,7 @@ import pandas as pd
 from qa_lib.core.labels import keys as label_keys
 from qa_lib.inputs.grades import GradeScale
 from qa_lib.inputs.periods import parse_period
-from qa_lib.inputs.io import IDENTIFIER_COLUMNS, REQUIRED, RawTable
+from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, REQUIRED, RawTable
 
 ISSUE_COLUMNS = ["table", "rule", "severity", "message", "file", "row", "column", "value"]
 
@@ -38,6 +41,9 @@ KIND_ALIASES = {"strength": "strength", "strengths": "strength", "what's working
                 "learning point": "learning", "development": "learning", "area for development": "learning",
                 "areas for development": "learning", "worries": "learning"}
 
+#: The date columns of each table: their values together show a file's day/month order.
+DATE_COLUMNS = {"audits": ("audit_date",), "ratings": ("rating_date",), "feedback": ("response_date",),
+                "actions": ("raised_date", "due_date", "completed_date"), "allocations": ("month",)}
 _MONTH_FORMATS = ("%Y-%m", "%b %Y", "%B %Y", "%m/%Y", "%b-%y", "%B-%y", "%b-%Y")
 
 
@@ -45,7 +51,7 @@ def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.S
     """``fn(values)`` computed once per distinct value and spread back by position: the same
     result, fast when a million rows hold a few labels (grades, roles, statuses)."""
     codes, uniques = pd.factorize(values)
-    if len(uniques) > len(values) // 2:
+    if len(uniques) == 0 or len(uniques) > len(values) // 2:  # all blank: nothing to spread (issue 15)
         return fn(values)
     done = fn(pd.Series(uniques, dtype=values.dtype))
     out = done.take(np.where(codes >= 0, codes, 0)).reset_index(drop=True)
@@ -53,6 +59,17 @@ def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.S
     missing = codes < 0
     if missing.any():
         out = out.where(~missing, fn(pd.Series([pd.NA], dtype=values.dtype)).iloc[0])
+    return out
+
+
+def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(values)`` computed once per distinct value (NA included once) and spread back by position."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    if len(uniques) == len(values):
+        return fn(values)
+    done = fn(pd.Series(uniques, dtype=values.dtype) if len(uniques) else values.iloc[:0])
+    out = done.take(codes).reset_index(drop=True)
+    out.index = values.index
     return out
 
 
@@ -67,40 +84,142 @@ def isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
     return pd.Series(np.isin(mine, theirs[theirs >= 0]) & (mine >= 0), index=values.index)
 
 
+#: A value with no letters, this short, may be quoted in a message (a bad date or number such as
+#: 31/02/2024 or 12..5): it cannot carry a name. Anything else is described, never quoted (issue 14).
+QUOTABLE = r"^[0-9\s.,:;/%+\-–()]{1,24}$"
+
+
+def quotable(values: pd.Series, column: str) -> pd.Series:
+    """Which values a message may quote: short values without letters, from a column that is not an
+    identifier or free-text column. Names, free text and ids are described instead (:func:`describe`)."""
+    if column in IDENTIFIER_COLUMNS or column.lower() in FREE_TEXT_COLUMNS:
+        return pd.Series(False, index=values.index)
+    return values.astype("string").str.match(QUOTABLE).fillna(False).astype(bool)
+
+
+def describe(values: pd.Series, noun: str = "value") -> pd.Series:
+    """Each value described without quoting it: ``a value of 12 characters (letters and digits) ``."""
+    s = values.astype("string").fillna("")
+    n = s.str.len().fillna(0).astype("int64")
+    letters = s.str.contains(r"[^\W\d_]", regex=True).fillna(False)
+    digits = s.str.contains(r"\d", regex=True).fillna(False)
+    kind = pd.Series("other characters", index=s.index, dtype="string")
+    kind = kind.where(~digits, "digits").where(~letters, "letters").where(~(letters & digits), "letters and digits")
+    article = "an " if noun[:1].lower() in "aeiou" else "a "
+    return (article + noun + " of " + n.astype("string") + " character" + n.map(lambda k: "" if k == 1 else "s")
+            .astype("string") + " (" + kind + ") ")
+
+
 def empty_issues() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "string") for c in ISSUE_COLUMNS})
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Parse dates written as ISO (``2024-05-03``, with or without a time), UK day-first
-    (``03/05/2024``, ``3-5-2024``), named months (``3 May 2024``, ``3-May-24``) or Excel serial
-    numbers; NaT where none fits. Never month-first: these are UK records."""
+#: How a file writes day and month (params ``date_format``): ``auto`` infers it per file from the
+#: values (a number above 12 can only be a day) and takes the UK day-first order when nothing shows it.
+DATE_FORMATS = ("auto", "day-first", "month-first")
+#: Years a real date of these records falls in; outside, the value is a placeholder or a typo.
+YEAR_RANGE = (1901, 2100)
+_NUMERIC_DATE = _re_mod.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_YEAR = _re_mod.compile(r"(?<!\d)(\d{4})(?!\d)")
+_PLACEHOLDERS = {"1900-01-01", "01/01/1900", "1/1/1900", "1899-12-30", "1899-12-31", "30/12/1899", "31/12/1899",
+                 "1753-01-01", "01/01/1753"}
+
+
+def _numeric_parts(s: pd.Series) -> pd.DataFrame:
+    """``a``, ``b``, ``year`` of numeric dates (``03/05/2024``, ``3-5-24``, ``03.05.2024 10:15``); NaN elsewhere."""
+    parts = s.astype("string").str.extract(_NUMERIC_DATE)
+
+    def num(k):
+        return pd.to_numeric(parts[k], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    year = num(2)
+    two = parts[2].str.len().eq(2).fillna(False).to_numpy(dtype=bool)
+    year = np.where(two, year + np.where(year < 69, 2000, 1900), year)
+    return pd.DataFrame({"a": num(0), "b": num(1), "year": year}, index=s.index)
+
+
+def placeholder_dates(values: pd.Series) -> pd.Series:
+    """Values that are 'no date' placeholders or outside :data:`YEAR_RANGE` (``9999-12-31``,
+    ``3024-01-01``, ``1900-01-01``): never parsed (they do not fit pandas' timestamps), reported.
+    Computed once per distinct value (a date column of a million rows holds a few hundred)."""
+    return distinct(values, _placeholder_dates)
+
+
+def _placeholder_dates(values: pd.Series) -> pd.Series:
+    s = values.astype("string").str.strip()
+    year = pd.to_numeric(s.str.extract(_YEAR)[0], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    serial = pd.to_numeric(s.where(s.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False)), errors="coerce") \
+        .astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        out = (year < YEAR_RANGE[0]) | (year > YEAR_RANGE[1]) | (serial > 80000)  # Excel serial 2958465 is 9999-12-31
+    out |= s.isin(_PLACEHOLDERS).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(out, index=values.index)
+
+
+def parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
+    """See :func:`_parse_dates`; computed once per distinct value."""
+    return distinct(values, lambda u: _parse_dates(u, order))
+
+
+def _parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
+    """Parse dates written as ISO (``2024-05-03``, with or without a time), numeric day-first
+    (``03/05/2024``, ``3-5-2024``, ``03.05.24``) or, with ``order="month-first"``, month-first,
+    named months (``3 May 2024``, ``3-May-24``) or Excel serial numbers; NaT where none fits and
+    for placeholders (:func:`placeholder_dates`), so no value raises ``OutOfBoundsDatetime``."""
     s = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s.notna() & (s != "")
-    for fmt in ("ISO8601", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y",
-                "%d-%b-%y", "%d-%b-%Y", "%d %b %y"):
+    todo = (s.notna() & (s != "") & ~placeholder_dates(s)).to_numpy(dtype=bool)
+    if not todo.any():
+        return out
+    num = _numeric_parts(s[todo])
+    is_num = num["year"].notna()
+    if is_num.any():
+        day, month = (num["b"], num["a"]) if order == "month-first" else (num["a"], num["b"])
+        parsed = pd.to_datetime(pd.DataFrame({"year": num["year"], "month": month, "day": day})[is_num],
+                                errors="coerce")
+        out.loc[parsed.index] = parsed.astype("datetime64[ns]")
+        todo[s.index.get_indexer(num.index[is_num])] = False
+    for fmt in ("ISO8601", "%d %b %Y", "%d %B %Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %y", "%b %d, %Y", "%B %d, %Y"):
         if not todo.any():
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        sub = s[todo]
+        parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
         if fmt == "ISO8601":  # ISO8601 also takes bare years or year-months: require a day
-            parsed = parsed.where(s[todo].str.match(r"^\d{4}-\d{1,2}-\d{1,2}"))
+            parsed = parsed.where(sub.str.match(r"^\d{4}-\d{1,2}-\d{1,2}"))
         ok = parsed.notna()
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
-        todo.loc[ok[ok].index] = False
+        todo[s.index.get_indexer(ok[ok].index)] = False
     if todo.any():  # Excel serial day numbers (1955–2118)
-        num = pd.to_numeric(s[todo], errors="coerce")
-        ok = num.between(20000, 80000)
-        serial = pd.to_datetime("1899-12-30") + pd.to_timedelta(num[ok].round(), unit="D")
+        serial_num = pd.to_numeric(s[todo], errors="coerce")
+        ok = serial_num.between(20000, 80000)
+        serial = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial_num[ok].round(), unit="D")
         out.loc[serial.index] = serial.astype("datetime64[ns]")
     return out
 
 
-def parse_months(values: pd.Series) -> pd.Series:
-    """Parse a month (``2024-05``, ``May 2024``, ``05/2024``, or any date in the month) to its first day."""
+def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Rows whose numeric date shows day first (first number above 12) and month first (second above 12)."""
+    def evidence(u: pd.Series) -> pd.Series:
+        num = _numeric_parts(u.astype("string").str.strip())
+        return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
+                         index=u.index)
+    code = distinct(values, evidence)
+    return code == 1, code == 2
+
+
+def _is_numeric_date(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.match(_NUMERIC_DATE).fillna(False).astype(bool)
+
+
+def parse_months(values: pd.Series, order: str = "day-first") -> pd.Series:
+    """Parse a month (``2024-05``, ``May 2024``, ``05/2024``, or any date in the month) to its first day;
+    computed once per distinct value."""
+    return distinct(values, lambda u: _parse_months(u, order))
+
+
+def _parse_months(values: pd.Series, order: str = "day-first") -> pd.Series:
     s = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s.notna() & (s != "")
+    todo = s.notna() & (s != "") & ~placeholder_dates(s)
     for fmt in _MONTH_FORMATS:
         if not todo.any():
             break
@@ -109,7 +228,7 @@ def parse_months(values: pd.Series) -> pd.Series:
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
         todo.loc[ok[ok].index] = False
     if todo.any():
-        dates = parse_dates(s[todo])
+        dates = parse_dates(s[todo], order)
         out.loc[dates.index] = dates.dt.to_period("M").dt.to_timestamp()
     return out
 
@@ -124,6 +243,7 @@ class Checker:
         self.reasons = pd.Series(pd.NA, index=self.frame.index, dtype="string")
         self.parts: list[pd.DataFrame] = [pd.DataFrame(p) for p in ([raw.problems] if raw.problems else [])]
         self.file_level = raw.problems
+        self.options = dict(getattr(raw, "options", None) or {})
 
     def known_audit(self, audit_ids: pd.Series, expected: str) -> None:
         """Reject rows whose ``audit_id`` is not in the audits table (rule ``unknown_audit``)."""
@@ -143,10 +263,9 @@ class Checker:
         if not mask.any():
             return
         rows = self.frame[mask]
-        if show_value is None:
-            show_value = column not in IDENTIFIER_COLUMNS
         value = rows[column].astype("string") if column in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="string")
-        shown = ("'" + value.fillna("") + "' ") if show_value else pd.Series("the value ", index=rows.index)
+        quoted = quotable(value, column) & (show_value is not False)
+        shown = ("'" + value.fillna("") + "' ").where(quoted, describe(value))
         shown = shown.where(value.notna() & (value != ""), "a blank ")
         col_label = rows["_column"].astype("string") if "_column" in rows.columns else pd.Series(column, index=rows.index, dtype="string")
         body = text(rows) if callable(text) else pd.Series(text, index=rows.index, dtype="string")
@@ -155,7 +274,7 @@ class Checker:
         self.parts.append(pd.DataFrame({
             "table": self.table, "rule": rule, "severity": "rejected" if reject else "warning",
             "message": msg, "file": rows["_file"], "row": rows["_row"].astype("Int64"), "column": col_label,
-            "value": value.where(pd.Series(show_value, index=rows.index), pd.NA)}))
+            "value": value.where(quoted, pd.NA)}))
         if reject:
             self.rejected |= mask
             self.reasons.loc[rows.index] = rule
@@ -179,13 +298,83 @@ class Checker:
                     " (expected each " + label + " once). Fix: remove the duplicate or correct the id"
             self.flag(dup, rule="duplicate_id", column=keys[0], text=text)
 
+    def _date_orders(self) -> pd.Series:
+        """Per row, the day/month order of its file: params ``date_format``, or (``auto``) what the file's
+        own values show; ``refuse`` for a file whose values show month first (against the UK default) or
+        both orders. ``self.order_note[file]`` words the evidence (rows and values) for the message."""
+        if getattr(self, "_orders", None) is not None:
+            return self._orders
+        fmt = self.options.get("date_format") or "auto"
+        self.order_note: dict[str, str] = {}
+        if fmt != "auto":
+            self._orders = pd.Series(fmt, index=self.frame.index, dtype="string")
+            return self._orders
+        cols = [c for c in DATE_COLUMNS.get(self.table, ()) if c in self.frame.columns]
+        day = np.zeros(len(self.frame), dtype=bool)
+        month = np.zeros(len(self.frame), dtype=bool)
+        example = pd.Series(pd.NA, index=self.frame.index, dtype="string")
+        for col in cols:
+            d, m = date_order_evidence(self.frame[col])
+            fill = (d | m).to_numpy() & example.isna().to_numpy()
+            example[fill] = self.frame[col][fill]
+            day |= d.to_numpy()
+            month |= m.to_numpy()
+        orders = pd.Series("day-first", index=self.frame.index, dtype="string")
+        files = self.frame["_file"].astype("string")
+        for file in pd.unique(files[month]):
+            in_file = (files == file).to_numpy()
+            m_rows = np.flatnonzero(in_file & month).tolist()  # positions in the frame
+            d_rows = np.flatnonzero(in_file & day).tolist()
+            row_no = self.frame["_row"].to_numpy()
+
+            def show(rows, row_no=row_no):
+                return ", ".join(f"row {int(row_no[i])} has {example.iloc[i]}" for i in rows[:3])
+            if d_rows:
+                note = (f"{file} writes some dates day first ({show(d_rows)}) and some month first ({show(m_rows)}), "
+                        "so no date in it with both numbers 12 or under can be read safely")
+            else:
+                note = (f"{file} writes dates month first ({show(m_rows)}: no month is above 12), against the UK "
+                        "day-first default, so its dates with both numbers 12 or under could be either")
+            self.order_note[str(file)] = note
+            orders[in_file] = "refuse"
+        self._orders = orders
+        return orders
+
     def dates(self, column: str, *, optional: bool = False) -> pd.Series:
-        parsed = parse_dates(self.frame[column])
-        given = self.frame[column].notna() & (self.frame[column] != "")
-        self.flag(given & parsed.isna(), rule="bad_date", column=column,
-                  text="is not a date (expected e.g. 2024-05-03, 03/05/2024 or 3 May 2024; day before month). "
+        """Parse a date column; placeholders, refused day/month orders and unparseable values are flagged."""
+        s = self.frame[column]
+        given = _given(s)
+        placeholder = given & placeholder_dates(s)
+        if optional and self.options.get("placeholder_dates") == "blank":
+            self.flag(placeholder, rule="placeholder_date", column=column, reject=False,
+                      text="looks like a 'no date' placeholder and is treated as blank (params placeholder_dates: blank)")
+        else:
+            self.flag(placeholder, rule="placeholder_date", column=column,
+                      text=f"looks like a 'no date' placeholder (expected a real date, years {YEAR_RANGE[0]}–"
+                           f"{YEAR_RANGE[1]}). Fix: leave the cell blank"
+                           + (", or set placeholder_dates: blank in the params" if optional else ""))
+        orders = self._date_orders()
+        parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        for order in ("day-first", "month-first"):
+            rows = (orders == order).to_numpy()
+            if rows.any():
+                parsed[rows] = parse_dates(s[rows], order)
+        numeric = distinct(s, _is_numeric_date).to_numpy(dtype=bool)
+        refused = (orders == "refuse").to_numpy() & numeric & given.to_numpy()
+        if refused.any():
+            self.flag(refused, rule="date_order", column=column,
+                      text=lambda rows: ("cannot be read safely: " + rows["_file"].astype("string").map(self.order_note)
+                                         + ". Fix: set date_format: month-first (or day-first) in the params, or "
+                                           "export the dates as 2024-05-23"))
+        if (orders == "refuse").any():  # the other values of a refused file (ISO, named months) still parse
+            rows = (orders == "refuse").to_numpy() & ~numeric
+            parsed[rows] = parse_dates(s[rows])
+        order_text = ("month before day, as params date_format says" if self.options.get("date_format") == "month-first"
+                      else "day before month")
+        self.flag(given & parsed.isna() & ~placeholder, rule="bad_date", column=column,
+                  text=f"is not a date (expected e.g. 2024-05-03, 03/05/2024 or 3 May 2024; {order_text}). "
                        "Fix: correct the date")
-        return parsed
+        return parsed.where(~pd.Series(refused, index=s.index))
 
     def choice(self, column: str, aliases: dict[str, str], *, expected: str, rule: str) -> pd.Series:
         key = by_distinct(self.frame[column], lambda u: u.astype("string").str.strip().str.lower()
@@ -240,7 +429,16 @@ def validate_allocations(raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     """Allocations: unique id, a month, a service area and a status (returned / not returned / exempt)."""
     c = Checker(raw)
     c.required(REQUIRED["allocations"])
-    month = parse_months(c.frame["month"])
+    placeholder = _given(c.frame["month"]) & placeholder_dates(c.frame["month"])
+    c.flag(placeholder, rule="placeholder_date", column="month",
+           text=f"looks like a 'no date' placeholder (expected a real month, years {YEAR_RANGE[0]}–{YEAR_RANGE[1]}). "
+                "Fix: correct the month")
+    orders = c._date_orders()
+    month = parse_months(c.frame["month"], "month-first" if c.options.get("date_format") == "month-first" else "day-first")
+    refused = (orders == "refuse").to_numpy() & distinct(c.frame["month"], _is_numeric_date).to_numpy(dtype=bool)
+    c.flag(refused, rule="date_order", column="month",
+           text=lambda rows: ("cannot be read safely: " + rows["_file"].astype("string").map(c.order_note)
+                              + ". Fix: set date_format: month-first (or day-first) in the params"))
     c.flag(c.frame["month"].notna() & month.isna(), rule="bad_date", column="month",
            text="is not a month (expected e.g. 2024-05 or May 2024). Fix: correct the month")
     status = c.choice("status", STATUS_ALIASES, expected="returned, not returned or exempt", rule="bad_status")

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from qa_lib.core import fmt  # noqa: E402
+from qa_lib.core import fmt
 
 #: Analysis Function categorical palette (dark blue, turquoise, dark pink, orange, dark grey, light purple).
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
@@ -48,6 +48,9 @@ class Chart:
     svg: str
     alt: str
     title: str
+    #: True when the chart prints every cell's count (heat maps): a published report withholds it, since
+    #: the pack's suppression hides some of those cells (issue 14)
+    shows_counts: bool = False
 
     def data_uri(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")

@@ -108,9 +108,10 @@ def indicator_panels(rpt: Any, results: list[IndicatorResult] | None = None) -> 
         return HTML('<p class="no-data">No performance indicators are configured for this run.</p>')
     parts = []
     for r in sorted(results, key=indicators._priority):
-        chart = rpt.chart(indicator_chart(r), empty=r.reading).markup
+        reading = rpt.guard(r.reading) if hasattr(rpt, "guard") else r.reading  # issue 14: no small count
+        chart = rpt.chart(indicator_chart(r), empty=reading).markup
         parts.append(f'<section class="indicator"><h3>{html.escape(r.indicator)}</h3>{chart}'
                      f'<p class="icons"><strong>Variation:</strong> {html.escape(r.variation_label)}; '
                      f'<strong>Assurance:</strong> {html.escape(r.assurance_label)}</p>'
-                     f'<p class="reading">{html.escape(r.reading)}</p></section>')
+                     f'<p class="reading">{html.escape(reading)}</p></section>')
     return HTML("".join(parts))

@@ -8,6 +8,7 @@ outlined).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import matplotlib.pyplot as plt
@@ -164,4 +165,4 @@ def confusion_heatmaps(confusion: pd.DataFrame, *, title: str, columns: int = 2)
     alt = ("Heat maps of auditor grade (rows) against moderator grade (columns) with the count written in every "
            "cell; the outlined diagonal is agreement, cells right of it are moderator downgrades. "
            + "; ".join(parts) + ".")
-    return to_chart(fig, alt=alt, title=title)
+    return dataclasses.replace(to_chart(fig, alt=alt, title=title), shows_counts=True)

@@ -19,7 +19,6 @@ the centre and limits, the points with special cause and the reading (variation 
 
 from __future__ import annotations
 
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np

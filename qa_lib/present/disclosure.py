@@ -34,8 +34,16 @@ How (``suppress``):
    hidden count.
 
 Counts of zero are shown (a zero discloses no individual); integer columns are the counts.
-Relations *between* tables (the same total in two tables) are not linked: each table is
-protected on its own.
+
+Pack level (issue 14). Protecting each table on its own is not enough: the same count, total or
+complement printed in another report of the period gives a hidden cell away. :func:`protect` runs
+primary and secondary suppression over one linear system of named count variables (:class:`Relation`:
+``sum(members) == total``) until every hidden variable's feasible interval (:func:`system_intervals`,
+a linear program per connected group of hidden variables) spans at least ``threshold`` whole values.
+:mod:`qa_lib.present.pack` builds that system for a period's whole published pack and passes each
+table's part of the pattern back to :func:`suppress` (``hidden_counts``), which then applies only the
+rules for derived cells above. :func:`guard_text` keeps small counts and small complements out of
+published sentences and alt text.
 
 References
 ----------
@@ -55,7 +63,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from qa_lib.core.errors import ParamsError, problem
 from qa_lib.inputs.io import FREE_TEXT_COLUMNS  # noqa: F401 - re-exported
 from qa_lib.inputs.privacy import key_source
 
@@ -106,38 +113,18 @@ class SuppressionRule:
 def rule_from_params(params) -> SuppressionRule:
     """The rule of a run (params ``suppression.threshold`` and ``suppression.symbol``).
 
-    Raises
-    ------
-    ParamsError
-        The threshold is below 1, or the symbol is empty, longer than 10 characters or a number
-        (a hidden cell must never read as a count).
+    Both are checked when the params are loaded (:data:`qa_lib.inputs.params.SCHEMA`: a threshold
+    of at least 1; a mark that is short, not empty and never a number, so a hidden cell cannot
+    read as a count), so ``qa-workbook validate`` refuses what a report would.
     """
-    spec = getattr(params, "suppression", None) or {}
-    spec = spec if isinstance(spec, dict) else {}
-    threshold = spec.get("threshold", 5)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-        raise problem(ParamsError, "params suppression.threshold", received=repr(threshold),
-                      expected="a whole number of at least 1 (5 hides counts from 1 to 4)")
-    symbol = spec.get("symbol", SYMBOL)
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 10 or _is_number(symbol):
-        raise problem(ParamsError, "params suppression.symbol", received=repr(symbol),
-                      expected="a short mark that is not a number, e.g. c or <5",
-                      fix="set suppression: {symbol: c} (the ONS and DfE mark) or your house style")
-    return SuppressionRule(threshold=threshold, symbol=symbol.strip())
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-    except ValueError:
-        return False
-    return True
+    spec = params.suppression
+    return SuppressionRule(threshold=spec["threshold"], symbol=spec["symbol"].strip())
 
 
 def audience_note(params) -> str:
     """The sentence each output carries about its audience and the rule applied."""
 
-    audience = getattr(params, "audience", "internal")
+    audience = params.audience
     ids = ("Case, child, practitioner, auditor and moderator ids are pseudonymised at load "
            f"({key_source(params)}) and no identifier is shown.")
     if audience == "published":
@@ -375,7 +362,8 @@ def _pinned(intervals: dict[Cell, tuple[float, float]]) -> list[Cell]:
 
 
 def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str] = (),
-             good_grades: Sequence[str] = ()) -> Suppressed:
+             good_grades: Sequence[str] = (), hidden_counts: set[Cell] | None = None,
+             primary_counts: set[Cell] | None = None, extra: set[Cell] | None = None) -> Suppressed:
     """Apply primary and secondary suppression and hide the ratios of hidden counts.
 
     Parameters
@@ -396,8 +384,13 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
     -----
     After suppression no hidden count can be pinned to a single value by the table's own
     lines: :func:`feasible_intervals` is checked and more cells are hidden until it holds.
+
+    ``hidden_counts`` (with ``primary_counts``, the primary ones among them) is the pack's pattern for this
+    table (:mod:`qa_lib.present.pack`): the count cells hidden are then exactly those, and only the rules for
+    derived cells run here; ``extra`` are derived cells the pack hides (a statistic on a hidden group).
     """
     st = structure(frame, grades=grades, good_grades=good_grades)
+    extra_cells = set(extra or ())
     primary: set[Cell] = set()
     for col in st.counts:
         vals = pd.to_numeric(frame[col], errors="coerce")
@@ -405,8 +398,12 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
             if pd.notna(v) and 0 < v < rule.threshold:
                 primary.add((i, col))
     lines = list(st.lines)
-    hidden = _secondary(frame, lines, primary)
-    for _ in range(len(frame) * max(len(st.counts), 1) + 1):
+    if hidden_counts is not None:
+        primary = set(primary_counts if primary_counts is not None else primary) & set(hidden_counts)
+        hidden = set(hidden_counts)
+    else:
+        hidden = _secondary(frame, lines, primary)
+    for _ in range(0 if hidden_counts is not None else len(frame) * max(len(st.counts), 1) + 1):
         pinned = _pinned(feasible_intervals(frame, lines, hidden)) if hidden else []
         if not pinned:
             break
@@ -426,7 +423,7 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
         hidden = _secondary(frame, lines, hidden | {extra})
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     cols = list(frame.columns)
-    for i, c in hidden:
+    for i, c in hidden | extra_cells:
         mask.iat[i, cols.index(c)] = True
     # ratios whose parts are hidden; lines of a share column hide the whole share column if exposed
     for r in st.ratios:
@@ -435,6 +432,12 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
         if any(p in hidden for p in parts) or exposed_line:
             mask.iat[r.at[0], cols.index(r.at[1])] = True
     row_hidden = (mask[st.counts].any(axis=1) if st.counts else pd.Series(False, index=frame.index)).to_numpy()
+    # a row whose text quotes a small count (or a small complement) is a suppressed group too: its statistics go
+    for c in frame.columns:
+        if c not in st.counts and (pd.api.types.is_object_dtype(frame[c].dtype) or pd.api.types.is_string_dtype(frame[c].dtype)):
+            small_text = frame[c].map(lambda t: quotes_small(t, rule.threshold)).to_numpy(dtype=bool)
+            mask[c] = mask[c].to_numpy() | small_text
+            row_hidden = row_hidden | small_text
     ratio_cols = {r.at[1] for r in st.ratios}
     for c in st.derived:
         follows = [r for r in ratio_cols if str(c).startswith(r.removesuffix("_share").removesuffix("_rate"))]
@@ -456,11 +459,10 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
         quotes = text.map(lambda t: bool(COUNT_TEXT.search(t)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
         if not quotes.any():
             continue
-        small = text.map(lambda t: isinstance(t, str) and any(0 < int(x) < rule.threshold for m in COUNT_TEXT.findall(t)
-                                                              for x in m), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        small = text.map(lambda t: quotes_small(t, rule.threshold), na_action="ignore").fillna(False).to_numpy(dtype=bool)
         mask[c] = mask[c].to_numpy() | (quotes & row_hidden) | small
     shown = frame.astype(object).where(~mask.to_numpy(), rule.symbol)
-    return Suppressed(frame=shown, hidden=mask, primary=len(primary), secondary=len(hidden) - len(primary),
+    return Suppressed(frame=shown, hidden=mask, primary=len(primary), secondary=len(hidden - primary),
                       structure=st)
 
 
@@ -478,7 +480,10 @@ _ALT_PART = re.compile(r"\(n = ([\d,]+)\)")
 def chart_discloses(alt: str, rule: SuppressionRule) -> bool:
     """True when a chart's alt text (as :func:`qa_lib.present.charts.stacked_grades` writes it: ``label: A 12%,
     B 30% (n = 40)``) implies a count from 1 to ``threshold - 1`` — the bars would show it too.
-    Alt text without ``(n = ...)`` quotes no counts and is not judged here."""
+    Alt text without ``(n = ...)`` quotes no counts and is not judged here. Alt text quoting ``x of n`` with
+    a small ``x`` or ``n − x`` discloses too (``15.4% (4 of 26)``)."""
+    if quotes_small(alt, rule.threshold):
+        return True
     for part in re.split(r";\s*", alt or ""):
         m = _ALT_PART.search(part)
         if not m:
@@ -491,3 +496,219 @@ def chart_discloses(alt: str, rule: SuppressionRule) -> bool:
             if 0 < count < rule.threshold or (float(pct) > 0 and count == 0):
                 return True
     return False
+
+
+# -- pack-level protection (issue 14): one linear system over every count one period's pack prints ------------
+
+@dataclass(frozen=True)
+class Relation:
+    """``sum(members) == total`` over named count variables of a pack (a member may repeat: coefficient 2)."""
+
+    members: tuple[str, ...]
+    total: str
+
+
+@dataclass
+class Protection:
+    """The suppression pattern of a linear system of counts: which variables are hidden, and why."""
+
+    values: dict[str, float]
+    relations: list[Relation]
+    primary: set[str]
+    hidden: set[str]
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def secondary(self) -> set[str]:
+        return self.hidden - self.primary
+
+
+def _components(hidden: set[str], relations: list[Relation]) -> list[tuple[list[str], list[Relation]]]:
+    """Groups of hidden variables linked through relations (each solved as its own small program)."""
+    parent = {v: v for v in hidden}
+
+    def find(v):
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    touching: list[tuple[Relation, list[str]]] = []
+    for rel in relations:
+        hid = [v for v in (*rel.members, rel.total) if v in hidden]
+        if not hid:
+            continue
+        touching.append((rel, hid))
+        for v in hid[1:]:
+            parent[find(v)] = find(hid[0])
+    groups: dict[str, tuple[list[str], list[Relation]]] = {}
+    for v in sorted(hidden):
+        groups.setdefault(find(v), ([], []))[0].append(v)
+    for rel, hid in touching:
+        groups[find(hid[0])][1].append(rel)
+    return list(groups.values())
+
+
+def system_intervals(values: dict[str, float], relations: list[Relation],
+                     hidden: set[str], memo: dict | None = None) -> dict[str, tuple[float, float]]:
+    """Least and greatest value of every hidden variable given the shown ones, the relations and x >= 0.
+
+    Linear programs (``scipy.optimize.linprog``, HiGHS), two per hidden variable, solved one connected
+    group of hidden variables at a time (``memo`` keeps the answer of a group that has not changed). A
+    variable in no relation is unbounded above (``inf``).
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for cells, rels in _components(hidden, relations):
+        sig = tuple(cells)
+        if memo is not None and sig in memo:
+            out.update(memo[sig])
+            continue
+        got = _component_intervals(values, cells, rels)
+        if memo is not None:
+            memo[sig] = got
+        out.update(got)
+    return out
+
+
+def _component_intervals(values, cells, rels) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    if True:
+        pos = {c: k for k, c in enumerate(cells)}
+        a_eq, b_eq = [], []
+        for rel in rels:
+            row = np.zeros(len(cells))
+            rhs = 0.0
+            for v, coef in [*((m, 1.0) for m in rel.members), (rel.total, -1.0)]:
+                if v in pos:
+                    row[pos[v]] += coef
+                else:
+                    rhs -= coef * values[v]
+            if np.any(row):
+                a_eq.append(row)
+                b_eq.append(rhs)
+        for c in cells:
+            if not a_eq:
+                out[c] = (0.0, np.inf)
+                continue
+            obj = np.zeros(len(cells))
+            obj[pos[c]] = 1.0
+            lo = linprog(obj, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None), method="highs")
+            hi = linprog(-obj, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None), method="highs")
+            out[c] = (float(lo.fun) if lo.status == 0 else 0.0, float(-hi.fun) if hi.status == 0 else np.inf)
+    return out
+
+
+def _partner(candidates: list[str], values: dict[str, float], threshold: int,
+             aggregates: frozenset[str] = frozenset(), copies: dict[str, int] | None = None) -> str | None:
+    """The cell to hide next among ``candidates``: the smallest count of at least ``threshold`` (it gives the
+    hidden cell room to move at the least cost), else the largest non-zero one, else any. A cell that is
+    itself a total (``aggregates``) is taken only when no other will do (totals are what readers need most),
+    and among equals the one printed in the fewest other places (``copies``: hiding it hides every copy)."""
+    if not candidates:
+        return None
+    copies = copies or {}
+    big = sorted((c in aggregates, copies.get(c, 0), values[c], c) for c in candidates if values[c] >= threshold)
+    if big:
+        return big[0][3]
+    return min((c in aggregates, copies.get(c, 0), -values[c], c) for c in candidates)[3]
+
+
+def protect(values: dict[str, float], relations: list[Relation], threshold: int, *,
+            primary: set[str] | None = None, max_rounds: int = 60) -> Protection:
+    """Primary and secondary suppression over a whole linear system of counts.
+
+    Primary: every variable with ``0 < value < threshold`` (or ``primary`` when given). Secondary, repeated
+    to a fixed point: a relation with exactly one hidden variable gets another one hidden; then every hidden
+    variable's feasible interval (:func:`system_intervals`) must span at least ``threshold`` whole values
+    (``hi - lo >= threshold - 1``), and where it does not, a shown variable of one of its relations is hidden
+    (the smallest count of at least ``threshold``). A group that cannot be repaired has every variable of its
+    relations hidden.
+    """
+    primary = {v for v, x in values.items() if 0 < x < threshold} if primary is None else set(primary)
+    hidden = set(primary)
+    aggregates = frozenset(rel.total for rel in relations)
+    copies: dict[str, int] = {}
+    for rel in relations:
+        if len(rel.members) == 1:  # the same count printed twice
+            for v in (rel.members[0], rel.total):
+                copies[v] = copies.get(v, 0) + 1
+    by_var: dict[str, list[Relation]] = {}
+    for rel in relations:
+        for v in {*rel.members, rel.total}:
+            by_var.setdefault(v, []).append(rel)
+
+    def close(hidden: set[str]) -> set[str]:
+        changed = True
+        while changed:
+            changed = False
+            for rel in relations:
+                cells = set(rel.members) | {rel.total}
+                if len(cells & hidden) != 1:
+                    continue
+                members = [m for m in dict.fromkeys(rel.members) if m not in hidden and values[m] != 0]
+                pick = _partner(members, values, threshold, aggregates, copies)
+                if pick is None and rel.total not in hidden:
+                    pick = rel.total
+                if pick is None:
+                    pick = next((m for m in rel.members if m not in hidden), None)
+                if pick is not None:
+                    hidden.add(pick)
+                    changed = True
+        return hidden
+
+    hidden = close(hidden)
+    intervals: dict[str, tuple[float, float]] = {}
+    memo: dict = {}
+    for _ in range(max_rounds):
+        intervals = system_intervals(values, relations, hidden, memo)
+        short = [v for v, (lo, hi) in intervals.items() if hi - lo < threshold - 1 - 1e-7]
+        if not short:
+            break
+        added = set()
+        for v in short:
+            cands = [c for rel in by_var.get(v, []) for c in (*rel.members, rel.total)
+                     if c not in hidden and c not in added and values[c] != 0]
+            pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates, copies)
+            if pick is None:  # its own relations are all hidden: widen the group it belongs to
+                group = next((c for c, _ in _components(hidden, relations) if v in c), [v])
+                cands = [c for g in group for rel in by_var.get(g, []) for c in (*rel.members, rel.total)
+                         if c not in hidden and c not in added and values[c] != 0]
+                pick = _partner(list(dict.fromkeys(cands)), values, threshold, aggregates, copies)
+            if pick is None:  # nothing non-zero left: hide the zeros too (they then add room)
+                pick = next((c for rel in by_var.get(v, []) for c in (*rel.members, rel.total)
+                             if c not in hidden and c not in added), None)
+            if pick is not None:
+                added.add(pick)
+        if not added:  # cannot repair: hide everything the short cells are related to
+            for v in short:
+                for rel in by_var.get(v, []):
+                    hidden |= {*rel.members, rel.total}
+            intervals = system_intervals(values, relations, hidden)
+            break
+        hidden = close(hidden | added)
+    return Protection(values=values, relations=relations, primary=primary & hidden, hidden=hidden,
+                      intervals=intervals)
+
+
+def quotes_small(text: object, threshold: int) -> bool:
+    """True when ``text`` quotes a count ``x of n`` / ``x/n`` with ``x`` or ``n − x`` from 1 to ``threshold − 1``."""
+    if not isinstance(text, str):
+        return False
+    for a, b in COUNT_TEXT.findall(text):
+        x, n = int(a), int(b)
+        if 0 < x < threshold or 0 < n < threshold or 0 < n - x < threshold:
+            return True
+    return False
+
+
+def guard_text(text: str, rule: SuppressionRule) -> str:
+    """A published sentence with every quoted count that is small, or has a small complement, replaced by the
+    mark (``4 of 26`` → ``c``; its percentage too when it is written next to it)."""
+
+    def repl(m: re.Match) -> str:
+        return rule.symbol if quotes_small(m.group(0), rule.threshold) else m.group(0)
+
+    text = re.sub(r"\d+(?:\.\d+)?%\s*\((\d+)\s*(?:of|/)\s*(\d+)\)",
+                  lambda m: rule.symbol if quotes_small(f"{m.group(1)} of {m.group(2)}", rule.threshold) else m.group(0),
+                  text)
+    return COUNT_TEXT.sub(repl, text)

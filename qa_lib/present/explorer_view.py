@@ -11,6 +11,7 @@ import datetime as _dt
 import html
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
 from qa_lib.core import fmt
+from qa_lib.core.atomic import atomic_to_csv, atomic_to_xlsx
 from qa_lib.inputs.data import Dataset, load_dataset
 from qa_lib.inputs.params import load_params
+from qa_lib.present import disclosure
 from qa_lib.present import html_tables as present
 from qa_lib.present.charts import GRADE_COLOURS, PALETTE, Chart, stacked_grades, to_chart
 from qa_lib.sections import tables
@@ -31,7 +34,8 @@ from qa_lib.sections.explorer import (ALL, BREAKDOWNS, EMPTY_MESSAGE, MEASURES, 
                                       compare_selections, comparison_sentence, filter_rows, measure_notes,
                                       measure_table)
 
-__all__ = ["measure_chart", "View", "build_view", "display_table", "table_html", "chart_html", "Explorer"]
+__all__ = ["measure_chart", "View", "build_view", "display_table", "table_html", "chart_html", "published_table",
+           "published_comparison", "Explorer"]
 
 
 # --------------------------------------------------------------------------------------
@@ -101,17 +105,10 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_html(frame: pd.DataFrame, *, caption: str) -> str:
-    """Accessible HTML table (caption, scoped headers, escaped values) of an explorer table."""
-    shown = display_table(frame)
-    heads = [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in shown.index.names]
-    heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
-    body = []
-    for idx, row in shown.iterrows():
-        cells = [f'<th scope="row">{html.escape(str(idx))}</th>'] + [f"<td>{html.escape(str(v))}</td>" for v in row]
-        cls = ' class="total"' if idx == tables.TOTAL else ""
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return (f'<div class="table-wrap"><table class="qa-table explorer-table"><caption>{html.escape(caption)}</caption>'
-            f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    """Accessible HTML table of an explorer table: :func:`display_table` drawn by the reports' renderer
+    (:func:`qa_lib.present.html_tables.render_table`: caption, scoped headers, escaped values, the
+    keyboard-scrollable region)."""
+    return present.render_table(display_table(frame), caption=caption, table_class="explorer-table")
 
 
 def chart_html(chart: Chart | None) -> str:
@@ -125,12 +122,80 @@ def chart_html(chart: Chart | None) -> str:
 # the widget app
 # --------------------------------------------------------------------------------------
 _STYLE = """<style>
+.qa-explorer .table-wrap { overflow-x: auto; margin: 4px 0 12px; }
+.qa-explorer .table-wrap:focus { outline: 3px solid #ffdd00; }
 .explorer-table { border-collapse: collapse; font-size: 0.9em; }
+.explorer-table caption { text-align: left; font-weight: bold; padding: 2px 0; }
 .explorer-table th, .explorer-table td { border-bottom: 1px solid #ccc; padding: 2px 8px; text-align: right; }
-.explorer-table th[scope=row] { text-align: left; }
+.explorer-table th[scope=row], .explorer-table thead th:first-child, .explorer-table td.text { text-align: left; }
 .explorer-table tr.total { font-weight: bold; }
+.qa-explorer p.note { color: #505a5f; }
 .explorer-empty { padding: 8px; border-left: 4px solid #F46A25; background: #fff4ec; }
 </style>"""
+
+
+# --------------------------------------------------------------------------------------
+# exports under audience: published (issue 14)
+# --------------------------------------------------------------------------------------
+#: columns a published export leaves out: ``due`` is allocated − exempt, a count the suppression
+#: does not model (a hidden exempt could be worked out from it), and the reader loses nothing
+NOT_PUBLISHED = ("due",)
+#: the agreement table's pairs are the same grade, downgraded or upgraded: suppressed as a row total
+_AGREEMENT_PARTS = ("agreed", "n_downgraded", "n_upgraded")
+_INTEGER = re.compile(r"(?<![\w.−-])(\d+)(?![\w.%])")
+
+
+def published_table(ds: Dataset, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An explorer table as a published report would print it (:func:`qa_lib.present.disclosure.suppress`).
+
+    Returns the table (hidden cells hold the suppression mark) and the boolean mask of hidden cells.
+    Counts from 1 to ``threshold - 1`` are hidden, then enough others that no hidden count can be
+    worked out from the table's totals (the ``Total`` row; ``n`` = the grades; the pairs of the
+    agreement table = same grade + downgraded + upgraded); shares, intervals, kappa and AC1 of a
+    row with a hidden count are hidden too.
+    """
+    rule = disclosure.rule_from_params(ds.params)
+    frame = table.drop(columns=[c for c in NOT_PUBLISHED if c in table.columns])
+    rename = {}
+    if set(_AGREEMENT_PARTS) <= set(frame.columns) and "n" in frame.columns and "Total" not in frame.columns:
+        rename = {"n": "Total"}  # disclosure's "Total column = sum of the other counts" line, checked row by row
+    done = disclosure.suppress(frame.rename(columns=rename), rule, grades=list(ds.scale.grades),
+                               good_grades=list(ds.scale.good_grades))
+    back = {v: k for k, v in rename.items()}
+    return done.frame.rename(columns=back), done.hidden.rename(columns=back)
+
+
+def published_comparison(ds: Dataset, comparison: pd.DataFrame, totals_hidden: dict[str, bool]) -> pd.DataFrame:
+    """The A-against-B table under disclosure control.
+
+    ``totals_hidden`` says, for ``"A"`` and ``"B"``, whether the ``Total`` row of that selection's own
+    published table hides a cell: the comparison's counts of that selection are the same figures, so
+    they are hidden too. A difference, its interval and its p-value are not printed when either side
+    has a hidden figure (no statistic of a suppressed group), and a note quoting a count below the
+    threshold (the audits the two selections share) is withheld.
+    """
+    rule = disclosure.rule_from_params(ds.params)
+    done = disclosure.suppress(comparison, rule)
+    out, hidden = done.frame.copy(), done.hidden.copy()
+    side_cols = [c for c in ("events", "n", "estimate", "ci_low", "ci_high") if c in out.columns]
+    labels = [str(i) for i in out.index]
+    for k, lab in enumerate(labels):
+        if lab in ("A", "B") and totals_hidden.get(lab):
+            for c in side_cols:
+                out.iat[k, out.columns.get_loc(c)] = rule.symbol
+                hidden.iat[k, hidden.columns.get_loc(c)] = True
+    sides_hidden = any(hidden.iloc[k].any() for k, lab in enumerate(labels) if lab in ("A", "B"))
+    for k, lab in enumerate(labels):
+        if lab in ("A", "B"):
+            continue
+        if sides_hidden:
+            for c in ("estimate", "ci_low", "ci_high", "p_value"):
+                if c in out.columns:
+                    out.iat[k, out.columns.get_loc(c)] = rule.symbol
+        if "note" in out.columns and isinstance(out["note"].iloc[k], str) and any(
+                0 < int(x) < rule.threshold for x in _INTEGER.findall(out["note"].iloc[k])):
+            out.iat[k, out.columns.get_loc("note")] = rule.symbol
+    return out
 
 
 @dataclass(frozen=True)
@@ -362,18 +427,48 @@ class Explorer:
         table_area.value = table_html(view.table, caption=caption)
 
     # -- export ------------------------------------------------------------------------
+    @property
+    def published(self) -> bool:
+        """True when the params say ``audience: published``: exports get the reports' disclosure control."""
+        return self.ds.params.audience == "published"
+
+    def export_tables(self) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+        """What :meth:`export` writes: the CSV table and the workbook's data sheets (name, table).
+
+        Internal: the tables at full precision, as shown. Published: :func:`published_table` of
+        each selection's table and :func:`published_comparison` of the comparison.
+        """
+        table = self.current_table
+        sides = [("selection A", self.view.table), ("selection B", self.view_b.table)] \
+            if self.comparing and self.view_b is not None else []
+        if not self.published:
+            return table, [("table", table), *sides]
+        shown_sides, totals_hidden = [], {}
+        for name, frame in sides:
+            shown, hidden = published_table(self.ds, frame)
+            shown_sides.append((name, shown))
+            total = [k for k, i in enumerate(hidden.index) if str(i) == tables.TOTAL]
+            totals_hidden[name[-1]] = bool(total) and bool(hidden.iloc[total[0]].any())
+        if self.comparing and self.comparison is not None:
+            shown = published_comparison(self.ds, table, totals_hidden)
+        else:
+            shown = published_table(self.ds, table)[0]
+        return shown, [("table", shown), *shown_sides]
+
     def export(self, folder: str | os.PathLike | None = None) -> list[Path]:
         """Write the current table as CSV and Excel (with a sheet of the filters); return the paths.
 
         File names are ``explore-<measure>-by-<breakdown>-<YYYYmmdd-HHMMSS>.csv`` / ``.xlsx``
         (``explore-compare-...`` in comparison mode). Values are full precision, as in the
-        report's CSV tables.
+        report's CSV tables. Under ``audience: published`` the tables get the reports' disclosure
+        control (:meth:`export_tables`). Both files are spreadsheet-safe: no cell can be read as a
+        formula, numbers stay numbers (:mod:`qa_lib.core.safe_files`).
         """
         folder = Path(folder) if folder is not None else self.export_dir
-        table = self.current_table
-        if table.empty:
+        if self.current_table.empty:
             self.export_status.value = f"<p>Nothing to export: {EMPTY_MESSAGE}</p>"
             return []
+        table, sheets = self.export_tables()
         folder.mkdir(parents=True, exist_ok=True)
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         kind = "compare" if self.comparing else "explore"
@@ -382,28 +477,18 @@ class Explorer:
         while stem.with_suffix(".csv").exists() or stem.with_suffix(".xlsx").exists():
             stem, k = folder / f"{kind}-{self.measure}-by-{self.by}-{stamp}-{k}", k + 1
         csv_path, xlsx_path = stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
-        table.to_csv(csv_path)
+        atomic_to_csv(table, csv_path)
         filters = [("Measure", MEASURES[self.measure]), ("Breakdown", BREAKDOWNS[self.by]),
                    ("Selection A", self.view.selection.describe())]
         if self.comparing and self.view_b is not None:
             filters.append(("Selection B", self.view_b.selection.describe()))
         filters.append(("Data", str(self.ds.params.path)))
-        with pd.ExcelWriter(xlsx_path, engine="openpyxl") as xl:
-            _excel_safe(table).to_excel(xl, sheet_name="table")
-            if self.comparing and self.view_b is not None:
-                _excel_safe(self.view.table).to_excel(xl, sheet_name="selection A")
-                _excel_safe(self.view_b.table).to_excel(xl, sheet_name="selection B")
-            pd.DataFrame(filters, columns=["setting", "value"]).to_excel(xl, sheet_name="filters", index=False)
+        filters.append(("Audience", disclosure.audience_note(self.ds.params)))
+        if self.published and any(c in self.current_table.columns for c in NOT_PUBLISHED):
+            filters.append(("Not published", "Due (allocated − exempt) is left out of published exports; the return rate is returned ÷ due."))
+        atomic_to_xlsx([*[(name, frame, True) for name, frame in sheets],
+                        ("filters", pd.DataFrame(filters, columns=["setting", "value"]), False)], xlsx_path)
         self.last_export = [csv_path, xlsx_path]
-        self.export_status.value = ("<p>Exported: " + ", ".join(html.escape(str(p)) for p in self.last_export) + "</p>")
+        self.export_status.value = ("<p>Exported: " + ", ".join(html.escape(str(p)) for p in self.last_export)
+                                    + (" (published: disclosure control applied)" if self.published else "") + "</p>")
         return self.last_export
-
-
-def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable and categorical columns as plain objects so openpyxl writes blanks, not errors."""
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, (pd.CategoricalDtype, pd.StringDtype)) or str(out[col].dtype) == "Int64":
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
-    out.index = out.index.astype(object)
-    return out

@@ -7,8 +7,9 @@ every report says the same thing the same way.
 from __future__ import annotations
 
 import html
-import re
 import math
+import re
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,22 @@ LABELS.update({
     "n_downgraded": "Downgraded", "n_upgraded": "Upgraded", "note": "Note", "direction": "Direction",
     "stuart_maxwell": "Stuart–Maxwell X²", "stuart_maxwell_df": "Stuart–Maxwell df", "stuart_maxwell_p": "Stuart–Maxwell p",
     "stuart_maxwell_q": "Stuart–Maxwell q (BH)", "bowker": "Bowker X²", "bowker_df": "Bowker df", "bowker_p": "Bowker p",
-    "bowker_q": "Bowker q (BH)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
+    "bowker_q": "Bowker q (BH)", "bowker_full_df_p": "Bowker p (full df)",
+    "bowker_exact_p": "Bowker p (exact)", "stuart_maxwell_exact_p": "Stuart–Maxwell p (exact)", "mcnemar_p": "McNemar p (exact)", "mcnemar_q": "McNemar q (BH)",
     "p_o": "Observed agreement", "p_e": "Chance agreement (kappa)", "ac1_p_e": "Chance agreement (AC1)",
     "most_common_grade": "Most common grade", "skewed": "One grade ≥ 50%", "raters": "Raters per case file (max)",
+    # issue 19: per-auditor bias, agreement compared with the previous period, sample planning
+    "calibrate": "Calibration", "previous_n": "n (previous period)", "previous_ac1": "AC1 (previous period)",
+    "ac1_difference": "AC1 difference (this − previous)", "ac1_difference_ci_low": "AC1 difference: 95% CI from",
+    "ac1_difference_ci_high": "AC1 difference: 95% CI to", "differs": "Difference", "z": "z",
+    "audits": "Audits this period (N)", "ac1_se": "AC1 SE",
+    **{f"{m}_n_{h:g}": f"{t} ± {h:g}: case files" for m, t in (("ac1", "AC1"), ("kappa_quadratic", "Weighted kappa"))
+       for h in (0.1, 0.15, 0.2)},
+})
+LABELS.update({
+    "ci_low": "95% CI from", "ci_high": "95% CI to", "diff_ci_low": "Difference: 95% CI from",
+    "diff_ci_high": "Difference: 95% CI to", "pvalue": "p", "qvalue": "q (adjusted)", "positive": "Positive",
+    "answered": "Answered", "not_applicable": "Not applicable",
 })
 SHARE_SUFFIXES = ("_share", "_rate", "share", "target")
 
@@ -68,6 +82,15 @@ def pct(x: float, digits: int = 0) -> str:
     return fmt.pct(x, digits)
 
 
+#: Agreement coefficients and their chance terms: always 2 decimal places, as their intervals (issue 19).
+COEFFICIENT_PREFIXES = ("kappa", "ac1", "ac2", "fleiss_kappa", "alpha_", "conger", "brennan", "scott", "p_o", "p_e")
+
+
+def _is_pvalue(column: object) -> bool:
+    c = str(column)
+    return c in ("p_value", "q_value") or c.endswith(("_p", "_q"))
+
+
 def format_cell(value: object, column: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -75,6 +98,11 @@ def format_cell(value: object, column: object) -> str:
         return "Yes" if value else "No"
     if is_share(column) and isinstance(value, (int, float, np.integer, np.floating)):
         return pct(value)
+    if isinstance(value, (float, np.floating)) and _is_pvalue(column):
+        return "<0.001" if value < 0.001 else fmt.number(value, 3)  # one p format: 3 decimals
+    if isinstance(value, (float, np.floating)) and str(column).startswith(COEFFICIENT_PREFIXES) \
+            and not str(column).endswith("_se"):
+        return fmt.number(value, 2)
     if isinstance(value, (float, np.floating)):
         return fmt.significant(value, 3) if abs(value) < 1 else fmt.number(value, 2)
     if isinstance(value, (int, np.integer)):
@@ -83,6 +111,8 @@ def format_cell(value: object, column: object) -> str:
 
 
 SMALL_N_MARK = "†"
+#: above this many columns a table prints on a landscape page
+WIDE_COLUMNS = 8
 
 
 def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | None:
@@ -100,17 +130,48 @@ def _interval_partners(frame: pd.DataFrame, column: str) -> tuple[str, str] | No
 def _with_range(value: object, low: object, high: object, column: str) -> str:
     shown = format_cell(value, column)
     numbers = [v for v in (low, high) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)]
-    if len(numbers) < 2 or shown in ("–", "c"):
+    if len(numbers) < 2 or shown == "–" or isinstance(value, str):  # a suppression mark (any symbol) stands alone
         return shown
     if is_share(column):
         return f"{shown} ({fmt.pct_range(low, high)})"
     return f"{fmt.number(value)} ({fmt.number_range(low, high)})"
 
 
-def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def small_n_flags(frame: pd.DataFrame) -> np.ndarray | None:
+    """The rows of ``frame`` that get the † mark: its ``small_n`` column (made from the real n by
+    :mod:`qa_lib.sections.change` and :mod:`qa_lib.sections.reliability`), as booleans; ``None`` when
+    the table has no such column.
+
+    Only a real ``True`` counts. After disclosure control the column may hold the suppression
+    mark (``c``) instead; that is *not* a flag (issue 14: ``"c"`` used to read as True and put †
+    on rows with n = 27). Take the flags from the table before suppression and pass them to
+    :func:`compact` / :func:`html_table` as ``small=``.
+    """
+    if "small_n" not in frame.columns:
+        return None
+    return np.array([isinstance(v, (bool, np.bool_)) and bool(v) for v in frame["small_n"]], dtype=bool)
+
+
+def _shown(value: object) -> bool:
+    """True for an estimate that is printed as a number (not missing, not a suppression mark)."""
+    if isinstance(value, str) or value is None or value is pd.NA:
+        return False
+    return not (isinstance(value, (float, np.floating)) and math.isnan(value))
+
+
+def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The reader's view of a full table: each estimate merged with its 95% interval in one cell
     ("60% (53–68%)"), text summaries that repeat those numbers dropped, and the small-sample flag
     shown as a † marker with a footnote. The CSV keeps every column at full precision.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    small : sequence of bool, optional
+        Which rows (by position) have fewer audits than the minimum: the † marks. Default: the
+        table's own ``small_n`` column (:func:`small_n_flags`). A published table passes the
+        flags of its unsuppressed version, so the marks come from the real n and agree with the
+        internal report (a hidden estimate never gets a mark).
 
     Returns the formatted (text) frame and its footnotes.
     """
@@ -123,7 +184,12 @@ def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if pair:
             used.update(pair)
             merged_stems.append(str(col)[: -len("_share")] if str(col).endswith("_share") else str(col))
-    small = frame["small_n"].fillna(False).astype(bool) if "small_n" in frame.columns else None
+    if small is None:
+        small = small_n_flags(frame)
+    else:
+        small = np.asarray(small, dtype=bool)
+        if len(small) != len(frame):
+            raise ValueError(f"small= has {len(small)} flags for a table of {len(frame)} rows")
     for col in frame.columns:
         name = str(col)
         if name in used or name == "small_n" or (name.endswith("_summary") and merged_stems):
@@ -132,7 +198,8 @@ def compact(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if pair:
             values = [_with_range(v, lo, hi, name) for v, lo, hi in zip(frame[col], frame[pair[0]], frame[pair[1]])]
             if small is not None and is_share(name):
-                values = [v + SMALL_N_MARK if flag and v not in ("–", "c") else v for v, flag in zip(values, small)]
+                values = [v + SMALL_N_MARK if flag and _shown(frame[col].iloc[i]) else v
+                          for i, (v, flag) in enumerate(zip(values, small))]
             cells[label(col) + " (95% range)"] = values
         else:
             cells[label(col)] = [format_cell(v, col) for v in frame[col]]
@@ -151,9 +218,31 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return compact(frame)[0]
 
 
-def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
-    """Accessible HTML table: caption, header cells with scope, every value escaped."""
-    shown, notes = compact(frame)
+def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True,
+               small: Sequence[bool] | np.ndarray | None = None) -> str:
+    """Accessible HTML table of a full-precision table: :func:`compact`, then :func:`render_table`."""
+    shown, notes = compact(frame, small=small)
+    return render_table(shown, caption=caption, index=index, notes=notes)
+
+
+def render_table(shown: pd.DataFrame, *, caption: str, index: bool = True, notes: Sequence[str] = (),
+                 table_class: str = "qa-table") -> str:
+    """The one HTML table renderer (reports and explorer): caption, header cells with scope, every
+    value escaped, text columns marked for left alignment, a ``Total`` row marked, and the
+    keyboard-scrollable region wrapper (WCAG 2.1.1).
+
+    Parameters
+    ----------
+    shown : DataFrame
+        The reader's text (e.g. from :func:`compact` or the explorer's ``display_table``).
+    caption : str
+    index : bool
+        Show the index as row header cells.
+    notes : sequence of str
+        Footnotes printed under the table.
+    table_class : str
+        CSS classes of the ``<table>`` (``qa-table`` is styled by the report CSS).
+    """
     heads = []
     index_names = [n for n in shown.index.names] if index else []
     if index:
@@ -163,12 +252,12 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
     # do not start like a number ("60% (53–68%)", "–", "c" and "-3" all count as numbers)
     numeric_start = re.compile(r"^[\d+\-−–.]|^c$|^<")
     text_cols = []
-    for col in shown.columns:
-        cells_ = [str(v) for v in shown[col] if str(v) not in ("", "–")]
+    for col in range(shown.shape[1]):
+        cells_ = [str(v) for v in shown.iloc[:, col] if str(v) not in ("", "–")]
         text_cols.append(bool(cells_) and sum(not numeric_start.match(v) for v in cells_) > len(cells_) / 2)
     td = ['<td class="text">' if t else "<td>" for t in text_cols]
     body = []
-    for idx, row in shown.iterrows():
+    for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = []
         if index:
             keys = idx if isinstance(idx, tuple) else (idx,)
@@ -178,7 +267,9 @@ def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True) -> str:
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     # a wide table scrolls: the region is focusable and named so keyboard users can scroll it (axe
     # scrollable-region-focusable, WCAG 2.1.1)
-    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
-            f'<table class="qa-table"><caption>{html.escape(caption)}</caption>'
+    # printed, a table of more than WIDE_COLUMNS columns gets a landscape page (templates/report.css)
+    wide = " wide" if len(heads) > WIDE_COLUMNS else ""
+    return (f'<div class="table-wrap{wide}" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
+            f'<table class="{html.escape(table_class, quote=True)}"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{''.join(heads)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
             + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))

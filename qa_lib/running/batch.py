@@ -42,8 +42,9 @@ from qa_lib.inputs.data import DATA_CACHE_ENV
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.params import REPORTS, TABLES, Params, load_params, sha256_file
 from qa_lib.core.atomic import atomic_write_text
-from qa_lib.running.render import (STAGING, JobResult, check_inputs, environ, notebooks_dir, run_job,
-                                  staging_prefix, write_manifest)
+from qa_lib.running.render import (SHARED_OUTPUTS, STAGING, JobResult, check_inputs, check_output_dir, environ,
+                                  file_sha256, make_stamp, notebooks_dir, os_error_text, period_lock, run_job,
+                                  stamp_describes_disk, stamp_path, write_manifest)
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
 #: A temporary file older than this (seconds) belongs to a run that died: writes take milliseconds.
@@ -104,14 +105,11 @@ class _Hasher:
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
-        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes()),
+        # the file as written and the values it resolves to: a change to a file it extends counts too
+        values = json.dumps(params.as_dict(), sort_keys=True, default=str).encode("utf-8")
+        return {"inputs": inputs, "params": _sha256_bytes(params.path.read_bytes() + b"\0" + values),
                 "notebook": _sha256_bytes(notebook.read_bytes()) if notebook.is_file() else "missing",
                 "qa_lib_version": qa_lib.__version__, "qa_lib_source": self.source}
-
-
-def stamp_path(output_dir: Path, report: str) -> Path:
-    """``outputs/<period>/.<report>.stamp.json``: the last run of this report for this period."""
-    return Path(output_dir) / f".{report}.stamp.json"
 
 
 def read_stamp(output_dir: Path, report: str) -> dict | None:
@@ -122,10 +120,12 @@ def read_stamp(output_dir: Path, report: str) -> dict | None:
 
 
 def is_current(job: Job, key: dict) -> bool:
-    """True when the job's last run succeeded with this very key and its HTML is still there."""
+    """True when the job's last run succeeded with this very key and the files it wrote are still on
+    disk with the SHA-256 its stamp records (issue 15: an HTML moved into place by a killed run's
+    worker after its stamp was written does not match, so the report is rendered again)."""
     stamp = read_stamp(Path(job.output_dir), job.report)
     return bool(stamp and stamp.get("status") == "ok" and stamp.get("key") == key
-                and (Path(job.output_dir) / f"{job.report}.html").is_file())
+                and stamp_describes_disk(Path(job.output_dir), stamp))
 
 
 def data_freshness(params: Params) -> str:
@@ -137,11 +137,18 @@ def data_freshness(params: Params) -> str:
 
 
 def write_stamp(job: Job, result, key: dict | None, freshness: str) -> None:
-
-    stamp = {"report": job.report, "period": job.period, "params_file": job.params_file, "status": result.status,
-             "key": key if result.status == "ok" else None, "seconds": round(result.seconds, 3),
-             "finished_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-             "data_freshness": freshness, "error": result.error, "failed_cell": result.failed_cell}
+    """The stamp of a finished job whose worker did not write its own (a failure, a crashed worker).
+    Raises OSError when the period folder cannot be written (the caller fails that params file only)."""
+    out = Path(job.output_dir)
+    previous = read_stamp(out, job.report) or {}
+    files = previous.get("files") or {}
+    if result.status == "ok":  # the files as they are on disk now
+        names = [n for n in (*(result.outputs or []), f"{job.report}.html")
+                 if not Path(n).name.startswith(".") and n not in SHARED_OUTPUTS]
+        files = {n: file_sha256(out / n) for n in dict.fromkeys(names) if (out / n).is_file()}
+    stamp = make_stamp(report=job.report, period=job.period, params_file=job.params_file, status=result.status,
+                       key=key, seconds=result.seconds, freshness=freshness, error=result.error,
+                       failed_cell=result.failed_cell, files=files)
     atomic_write_text(stamp_path(Path(job.output_dir), job.report), json.dumps(stamp, indent=1))
 
 
@@ -248,23 +255,54 @@ def default_jobs() -> int:
 
 
 # -- execution ----------------------------------------------------------------------------------
-def _run_one(params_file: str, report: str):
-    """What a worker runs: one job (module-level so it pickles for processes and Dask)."""
+def _run_one(params_file: str, report: str, key: dict | None = None, freshness: str = ""):
+    """What a worker runs: one job (module-level so it pickles for processes and Dask). With ``key``
+    the job writes its own stamp and manifest as it moves its files (see :func:`run_job`)."""
 
-    return run_job(params_file, report)
+    return run_job(params_file, report, stamp_key=key, freshness=freshness)
 
 
-def _worker_init() -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Make this process die when its parent does (issue 15: a kill -9 of the CLI alone must not leave
+    workers rendering on). Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` through ctypes; everywhere, a
+    daemon thread that ends the process when its parent pid changes (the parent died and the process
+    was re-parented). A report kernel started by the worker watches the worker the same way (ipykernel's
+    parent poller, through ``JPY_PARENT_PID``), so it ends within a second of it."""
+    parent_pid = parent_pid or os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes  # deferred: Linux only
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below still acts
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+    threading.Thread(target=watch, name="qa-workbook-parent-watch", daemon=True).start()
+
+
+def _worker_init(parent_pid: int | None = None) -> None:
     # a worker dies with the default action on SIGTERM/SIGINT; its staging folder is then stale
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
 
 
 class _Terminated(BaseException):
     """SIGTERM arrived: a BaseException, so no ``except Exception`` in a job can swallow it."""
 
 
-def _raise_terminated(signum, frame):  # noqa: ARG001
+def _raise_terminated(signum, frame):
     raise _Terminated(signum)
 
 
@@ -308,29 +346,31 @@ class Progress:
             self.bar.close()
 
 
-def _execute_local(jobs: list[Job], n: int, progress: Progress) -> list:
+def _execute_local(jobs: list[Job], n: int, progress: Progress, stamp_args: dict | None = None) -> list:
+    stamp_args = stamp_args or {}
     results = []
     if n <= 1 or len(jobs) <= 1:
         for i, job in enumerate(jobs):
             progress.started(i, job.name)
-            res = _run_one(job.params_file, job.report)
+            res = _run_one(job.params_file, job.report, *stamp_args.get(job, (None, "")))
             progress.finished(i, res)
             results.append((job, res))
         return results
 
 
-    import nbconvert.exporters  # deferred: heavy; imported once here so the forked workers inherit it
-    import papermill  # deferred: heavy; as above
+    import nbconvert.exporters  # deferred: heavy; imported once here so the forked workers inherit it  # noqa: F401
+    import papermill  # deferred: heavy; as above  # noqa: F401
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(),))
     pending = list(enumerate(jobs))
     running = {}
     try:
         while pending or running:
             while pending and len(running) < n:
                 i, job = pending.pop(0)
-                running[pool.submit(_run_one, job.params_file, job.report)] = (i, job)
+                running[pool.submit(_run_one, job.params_file, job.report, *stamp_args.get(job, (None, "")))] = (i, job)
                 progress.started(i, job.name)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -356,7 +396,7 @@ def _execute_local(jobs: list[Job], n: int, progress: Progress) -> list:
     return results
 
 
-def _execute_dask(jobs: list[Job], scheduler: str | object, progress: Progress) -> list:
+def _execute_dask(jobs: list[Job], scheduler: str | object, progress: Progress, stamp_args: dict | None = None) -> list:
     try:
         from distributed import Client, as_completed  # deferred: heavy optional executor (--executor dask)
     except ImportError as exc:  # pragma: no cover - distributed is a dependency
@@ -365,7 +405,7 @@ def _execute_dask(jobs: list[Job], scheduler: str | object, progress: Progress) 
     try:
         futures = {}
         for i, job in enumerate(jobs):
-            fut = client.submit(_run_one, job.params_file, job.report, pure=False,
+            fut = client.submit(_run_one, job.params_file, job.report, *(stamp_args or {}).get(job, (None, "")), pure=False,
                                 key=f"qa-workbook-{job.period_slug}-{job.report}-{os.getpid()}-{time.time_ns()}")
             futures[fut] = (i, job)
             progress.started(i, job.name)
@@ -383,6 +423,12 @@ def _execute_dask(jobs: list[Job], scheduler: str | object, progress: Progress) 
                 results.append((job, res))
         return results
     finally:
+        # jobs not yet finished are cancelled when this client stops (an error, Ctrl-C); a client that is
+        # killed outright is dropped by the scheduler, which releases its queued jobs the same way
+        pending = [f for f in futures if not f.done()] if "futures" in locals() else []
+        if pending:
+            with contextlib.suppress(Exception):
+                client.cancel(pending)
         if client is not scheduler:
             client.close()
 
@@ -444,13 +490,26 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
         raise problem(QAError, "--executor dask", received="no --scheduler",
                       expected="the scheduler address, e.g. --scheduler tcp://10.0.0.5:8786")
     planned, by_file, failures = plan(params_paths, reports=reports)
-    for root in sorted({j.output_root for j in planned}):
+    # issue 15: an output folder that cannot be written (read-only, a file, a full disk) fails that params
+    # file's jobs with one line; the rest of the batch runs and gets its stamps, manifests and index
+    unusable: dict[str, str] = {}
+    for name, params in by_file.items():
+        try:
+            check_output_dir(params)
+        except QAError as exc:
+            unusable[name] = str(exc)
+    writable_roots = sorted({j.output_root for j in planned if j.params_file not in unusable})
+    for root in writable_roots:
         clean_stale(Path(root))
 
     hasher = _Hasher()
     keys, fresh, results, todo = {}, {}, {}, []
     for job in planned:
         params = by_file[job.params_file]
+        if job.params_file in unusable:
+            results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
+                                     status="failed", error=unusable[job.params_file])
+            continue
         try:
             keys[job] = hasher.job_key(params, job.report)
             fresh[job] = data_freshness(params)
@@ -475,21 +534,27 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
         on_plan(len(planned), len(todo))
 
     todo = run_order(todo)
+    stamp_args = {job: (keys.get(job), fresh.get(job, "")) for job in todo}
     bar = Progress(len(todo), enabled=progress)
     old_handler = signal.signal(signal.SIGTERM, _raise_terminated) if _main_thread() else None
     # local workers share a private folder (0700) that lives as long as this call; dask workers may
     # be other machines, so each of their jobs loads its own data
     clean_stale_caches()
     cache_dir = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-") if executor == "local" else None
+    # kernel connection files go in the run's private folder too: removed with it, or by the next run
+    # when this one is killed (issue 15: they were left in the temporary folder for good)
+    runtime_dir = os.path.join(cache_dir, "jupyter-runtime") if cache_dir else None
+    if runtime_dir:
+        os.makedirs(runtime_dir, mode=0o700, exist_ok=True)
     try:
-        with environ(DATA_CACHE_ENV, cache_dir):
+        with environ(DATA_CACHE_ENV, cache_dir), environ("JUPYTER_RUNTIME_DIR", runtime_dir):
             if executor == "dask":
-                finished = _execute_dask(todo, scheduler, bar)
+                finished = _execute_dask(todo, scheduler, bar, stamp_args)
             else:
-                finished = _execute_local(todo, jobs or default_jobs(), bar)
+                finished = _execute_local(todo, jobs or default_jobs(), bar, stamp_args)
     except _Terminated:
         bar.close()
-        for root in sorted({j.output_root for j in planned}):
+        for root in writable_roots:
             clean_stale(Path(root))
         raise KeyboardInterrupt("terminated") from None
     finally:
@@ -498,19 +563,34 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
             shutil.rmtree(cache_dir, ignore_errors=True)
         if old_handler is not None:
             signal.signal(signal.SIGTERM, old_handler)
+    broken: dict[str, str] = {}  # params file -> why its folder could not take its stamps or manifest
     for job, res in finished:
         results[job] = res
-        if res.status in ("ok", "failed"):
-            write_stamp(job, res, keys.get(job), fresh.get(job, ""))
+        if res.status in ("ok", "failed") and not res.stamped:
+            try:
+                write_stamp(job, res, keys.get(job), fresh.get(job, ""))
+            except OSError as exc:
+                broken.setdefault(job.params_file, os_error_text(exc, job.output_dir))
 
-    for params in by_file.values():
+    for name, params in by_file.items():
+        if name in unusable:
+            continue
         try:
-            write_manifest(params)
-        except (QAError, OSError) as exc:  # pragma: no cover - a manifest problem must not hide the results
-            failures.append(JobResult(params_file=str(params.path), period=params.period.label, report="manifest",
-                                      status="failed", error=str(exc)))
-    for root in sorted({j.output_root for j in planned}):
-        write_index(Path(root))
+            params.output_dir.mkdir(parents=True, exist_ok=True)
+            with period_lock(params.output_dir):
+                write_manifest(params)
+        except (QAError, OSError) as exc:
+            text = os_error_text(exc, params.output_dir) if isinstance(exc, OSError) else str(exc)
+            broken.setdefault(name, text)
+    for name, text in broken.items():
+        failures.append(JobResult(params_file=name, period=by_file[name].period.label, report="manifest",
+                                  status="failed", error=text))
+    for root in writable_roots:
+        try:
+            write_index(Path(root))
+        except OSError as exc:
+            failures.append(JobResult(params_file="*", period="*", report="index", status="failed",
+                                      error=os_error_text(exc, Path(root) / "index.html")))
     return failures + [results[j] for j in planned]
 
 
@@ -550,7 +630,8 @@ padding:0 1rem;color:#0b0c0c;line-height:1.45}table{border-collapse:collapse;wid
 caption{text-align:left;font-weight:700;font-size:1.15rem;padding:.4rem 0}th,td{border-bottom:1px solid #b1b4b6;
 padding:.4rem .6rem;text-align:left;vertical-align:top}thead th{border-bottom:2px solid #0b0c0c}
 a{color:#1d70b8}a:focus{outline:3px solid #fd0;background:#fd0;color:#0b0c0c}.failed{color:#d4351c;font-weight:700}
-.ok{color:#00703c}.meta{color:#505a5f}"""
+.ok{color:#00703c}.meta{color:#505a5f}.table-wrap{overflow-x:auto;max-width:100%}
+.table-wrap:focus{outline:3px solid #fd0}td a{display:inline-block;min-height:24px;padding:.1rem 0}"""
 
 
 def _index_rows(root: Path) -> list[dict]:
@@ -613,10 +694,11 @@ def write_index(output_root: Path) -> Path:
             took = f" ({r['seconds']:.1f} s)" if isinstance(r["seconds"], (int, float)) else ""
             body.append(f'<tr><th scope="row">{link}</th><td>{status}</td><td>{e(r["finished_at"])}{e(took)}</td>'
                         f'<td>{e(r["freshness"] or "–")}</td></tr>')
-        sections.append(f'<table><caption>{e(period)}</caption><thead><tr><th scope="col">Report</th>'
+        sections.append(f'<div class="table-wrap" role="region" tabindex="0" aria-label="{e(period)}">'
+                        f'<table><caption>{e(period)}</caption><thead><tr><th scope="col">Report</th>'
                         f'<th scope="col">Status</th><th scope="col">Last run (UTC)</th>'
                         f'<th scope="col">Data as of (latest input file change)</th></tr></thead>'
-                        f'<tbody>{"".join(body)}</tbody></table>')
+                        f'<tbody>{"".join(body)}</tbody></table></div>')
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     content = "".join(sections) or "<p>No reports have been rendered yet.</p>"
     page = (
@@ -631,5 +713,6 @@ def write_index(output_root: Path) -> Path:
     return path
 
 
-__all__ = ["Job", "run_batch", "plan", "summary", "write_index", "clean_stale", "check_inputs", "is_current",
+__all__ = ["Job", "run_batch", "plan", "summary", "write_index", "clean_stale", "check_inputs", "is_current", "stamp_path",
+           "die_with_parent",
            "qa_lib_source_hash", "default_jobs"]

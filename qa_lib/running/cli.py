@@ -3,28 +3,55 @@
     qa-workbook run PARAMS... [--jobs N] [--only REPORT...] [--force] [--executor dask --scheduler ADDRESS]
                                      render every report of each params file into outputs/, in parallel,
                                      skipping jobs whose inputs are unchanged
-    qa-workbook validate PARAMS...   print the input issues table; exit 1 when there are any
+    qa-workbook validate PARAMS...   check the params (as run does) and print the input issues table;
+                                     exit 1 when there are issues, 2 when a params file is unusable
+    qa-workbook params-help          every params key with its type, default, choices and help
+    qa-workbook params-schema [--write]
+                                     the params JSON Schema (for YAML editors); --write updates
+                                     params/params.schema.json
     qa-workbook demo                 render the demo period (what `make demo` runs)
     qa-workbook sample --cases CASES.csv --history AUDITS.csv --month 2022-11
                                      draw next month's audit allocation (qa_lib.inputs.sampling)
+
+Exit codes (every command; see EXIT_CODES):
+    0  clean: every report rendered or skipped, no input issue
+    1  data issues found (validate), or reports failed (run)
+    2  unusable params or arguments (a missing params or input file, a bad key or value)
+    3  internal error: a bug in QA Workbook; the message asks you to report it and names the log
+       file beside the outputs that keeps the traceback
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as _dt
+import os
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import pandas as pd
 
-from qa_lib.core.errors import QAError
+from qa_lib.core.errors import ParamsError, QAError
 from qa_lib.inputs import sampling
-from qa_lib.inputs.data import load_dataset
-from qa_lib.inputs.params import load_params
+from qa_lib.inputs.data import load_dataset, rejects_path
+from qa_lib.inputs.params import SCHEMA_FILE, json_schema_text, load_params, params_help
 from qa_lib.running.batch import default_jobs, run_batch, summary
+from qa_lib.running.render import WHOLE_FILE_RULES, output_dir_problem
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: qa_lib/running/ -> ../..
+#: What the exit status means (README "Exit codes" and ``--help`` say the same).
+EXIT_OK, EXIT_ISSUES, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CODES = {EXIT_OK: "clean: every report rendered or skipped, no input issue",
+              EXIT_ISSUES: "data issues found (validate), or reports failed (run)",
+              EXIT_UNUSABLE: "unusable params or arguments (a missing params or input file, a bad key or value)",
+              EXIT_INTERNAL: "internal error: a bug in QA Workbook; the message names a log file with the traceback "
+                             "(beside the outputs) to send with your report"}
+#: Name of the log an internal error leaves beside the outputs.
+ERROR_LOG = "qa-workbook-error.log"
 DEMO_PARAMS = ROOT / "params" / "demo.yaml"
 
 
@@ -57,12 +84,44 @@ def cmd_run(args) -> int:
         elif r.status == "skipped":
             print(f"  skipped {r.period:<12} {r.report:<12} inputs, params, notebook and qa_lib unchanged "
                   "since the last run (--force to re-run)")
+    for note in sorted({n for r in results for n in r.notes}):
+        print(f"  note: {note}")
     text = summary(results)
     print("\n" + text, file=sys.stderr if any(r.status == "failed" for r in results) else sys.stdout)
     roots = sorted({str(Path(r.html).parent.parent) for r in results if r.html})
     for root in roots:
         print(f"Index of reports: {Path(root) / 'index.html'}")
-    return 1 if any(r.status == "failed" for r in results) else 0
+    set_aside = rows_set_aside(results)
+    for path, n in set_aside.items():
+        print(f"{n} input row(s) set aside for {path.parent.name}: listed with file, row and reason in {path} "
+              "(a working file: never published)")
+    return run_exit_code(results, set_aside)
+
+
+def rows_set_aside(results) -> dict[Path, int]:
+    """Rejected input rows per params file of the rendered (or skipped) reports, from its rejects file
+    (``qa-working/<period>/rejects.csv``, outside the published output folder), keyed by that file."""
+    out: dict[Path, int] = {}
+    for params_file in sorted({r.params_file for r in results if r.html and r.status in ("ok", "skipped")}):
+        try:
+            path = rejects_path(load_params(params_file))
+            rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (QAError, OSError, ValueError):
+            continue
+        n = int((rejects.get("severity", pd.Series(dtype=str)) == "rejected").sum()) if len(rejects) else 0
+        if n:
+            out[path] = n
+    return out
+
+
+def run_exit_code(results, set_aside: dict | None = None) -> int:
+    """2 when a params file could not be used at all (it failed to load: the same error ``validate``
+    exits 2 for, or its output folder cannot be written); else 1 when any job failed or any input row
+    was set aside (the data issues ``validate`` exits 1 for); else 0."""
+    failed = [r for r in results if r.status == "failed"]
+    if any(r.report == "*" or str(r.error).startswith(f"{Path(r.params_file).name} output_dir:") for r in failed):
+        return EXIT_UNUSABLE
+    return EXIT_ISSUES if failed or set_aside else EXIT_OK
 
 
 def cmd_validate(args) -> int:
@@ -71,20 +130,50 @@ def cmd_validate(args) -> int:
     for path in args.params:
         try:
             params = load_params(path)
-            ds = load_dataset(params.__class__({**params._values, "strict": False}, path=params.path))
+            where = output_dir_problem(params)  # a run would fail every report of this params file
+            if where:
+                raise ParamsError(where)
+            ds = load_dataset(params.replace(strict=False))
         except QAError as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
-            worst = 2
+            text = str(exc)
+            print(text if Path(path).name in text.split(":")[0] else f"{path}: {text}", file=sys.stderr)
+            worst = max(worst, EXIT_UNUSABLE)
             continue
         issues = ds.issues
         if issues.empty:
             print(f"{path}: no issues ({', '.join(f'{t} {n}' for t, n in ds.read_counts.items())} rows read)")
             continue
-        worst = max(worst, 1)
-        print(f"{path}: {len(issues)} issue(s)")
+        rejected = int((issues["severity"] == "rejected").sum())
+        # a warning keeps its row (as a run does): exit 1 only when rows or files are set aside, so
+        # validate and run agree on the same inputs
+        worst = max(worst, EXIT_ISSUES if rejected else EXIT_OK)
+        # issue 15: a file that fails as a whole (unreadable, column check) is said first: its reports will fail
+        whole = issues[issues["rule"].isin(WHOLE_FILE_RULES)]
+        for message in whole["message"]:
+            print(f"{path}: FILE SET ASIDE, its reports will fail: {message}")
+        issues = pd.concat([whole, issues.drop(whole.index)], ignore_index=True) if len(whole) else issues
+        print(f"{path}: {len(issues)} issue(s), {rejected} setting rows aside"
+              + ("" if rejected else " (warnings only: every row is used)"))
         with pd.option_context("display.max_rows", 200, "display.max_colwidth", 200, "display.width", 200):
             print(issues[["table", "rule", "severity", "file", "row", "column", "message"]].to_string(index=False))
     return worst
+
+
+def cmd_params_help(args) -> int:
+
+    print(params_help(), end="")
+    return 0
+
+
+def cmd_params_schema(args) -> int:
+
+    text = json_schema_text()
+    if args.write:
+        SCHEMA_FILE.write_text(text, encoding="utf-8")
+        print(f"wrote {SCHEMA_FILE}")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -93,8 +182,12 @@ def cmd_demo(args) -> int:
     print(f"Rendering the demo period's reports from the bundled synthetic data ({DEMO_PARAMS.relative_to(ROOT)}) ...")
     published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
 
-    results = run_batch([DEMO_PARAMS, *([published] if published.is_file() else [])], jobs=default_jobs())
+    monthly = ROOT / "params" / "demo-highlight.yaml"  # issue 16: the monthly highlight report
+    extra = [p for p in (published, monthly) if p.is_file()]
+    results = run_batch([DEMO_PARAMS, *extra], jobs=default_jobs())
     code = _print_results(results)
+    for note in sorted({n for r in results for n in r.notes}):
+        print(f"  note: {note}")
     ok = [r for r in results if r.status == "ok"]
     if ok:
         print(f"\nReports written in {time.perf_counter() - t0:.1f}s:")
@@ -117,9 +210,12 @@ def cmd_sample(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa-workbook", description="QA Workbook: quarterly case-file audit reports.")
+    epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(prog="qa-workbook", description="QA Workbook: quarterly case-file audit reports.",
+                                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="render the reports of each params file into outputs/")
+    p = sub.add_parser("run", help="render the reports of each params file into outputs/", epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("params", nargs="+", help="params YAML file(s)")
     p.add_argument("--only", nargs="+", metavar="REPORT", help="render only these reports")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
@@ -130,9 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("validate", help="print the input issues table; exit 1 when there are issues")
+    p = sub.add_parser("validate", help="check the params as run does and print the input issues table; "
+                       "exit 1 when there are issues, 2 when a params file is unusable", epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("params", nargs="+", help="params YAML file(s)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("params-help", help="list every params key with its type, default, choices and help")
+    p.set_defaults(func=cmd_params_help)
+    p = sub.add_parser("params-schema", help="print the params JSON Schema (for YAML editors)")
+    p.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.parent.name}/{SCHEMA_FILE.name}")
+    p.set_defaults(func=cmd_params_schema)
     p = sub.add_parser("demo", help="render the demo period's reports")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sample", help="draw next month's audit allocation from an open-caseload extract")
@@ -150,16 +253,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_log_folder(args) -> Path:
+    """Beside the outputs of the first params file that names them; else the working folder; else temp."""
+    for path in getattr(args, "params", None) or []:
+        try:
+            folder = load_params(path).output_root
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except Exception:  # noqa: BLE001 - any failure here just means: look elsewhere
+            continue
+    cwd = Path.cwd()
+    return cwd if os.access(cwd, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def internal_error(args, exc: BaseException) -> int:
+    """Keep the traceback in a log file beside the outputs and say, in one message, that this is a bug."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    stamp = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    log = None
+    try:
+        log = _error_log_folder(args) / ERROR_LOG
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {stamp} qa-workbook {' '.join(sys.argv[1:])}\n{text}\n")
+    except OSError:
+        log = None
+    where = f"The traceback is in {log}." if log else "The traceback follows:\n" + text
+    print(f"qa-workbook: internal error ({type(exc).__name__}: {str(exc)[:200]}). This is a bug in QA Workbook, "
+          f"not a problem with your data or params: please report it, attaching the log. {where}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except QAError as exc:
         print(f"qa-workbook: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE
+    except BrokenPipeError:  # the output went to a pager or `head` that stopped reading: not a bug
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ISSUES
     except KeyboardInterrupt:
         print("qa-workbook: interrupted; outputs already in place are complete, nothing half-written was kept.", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes exit 3 and a log
+        return internal_error(args, exc)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
         n_alloc = int(rng.integers(66, 104))
         per_service = rng.multinomial(n_alloc, SERVICE_SHARE)
         days_in_month = ((_month(i + 1) - month).days)
-        for s_idx, (service, k) in enumerate(zip(services, per_service)):
+        for service, k in zip(services, per_service):
             base_return = 0.62 + 0.02 * q_index + (0.1 if service in ("Care Leavers", "Disabled Children") else 0)
             base_return -= 0.12 if service == "Front Door" and q_index >= 8 else 0
             chosen = rng.choice(practitioners[service], size=min(k, len(practitioners[service])), replace=False)
@@ -351,5 +351,5 @@ def write(directory: Path = DEMO_DIR, seed: int = DEFAULT_SEED) -> dict[str, Pat
 
 
 if __name__ == "__main__":  # python -m qa_lib.running.demo regenerates the shipped files
-    for name, path in write().items():
+    for path in write().values():
         print(f"wrote {path}")

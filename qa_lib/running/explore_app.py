@@ -122,7 +122,7 @@ class ExploreServer:
                 raise problem(QAError, "voila", expected="a running server", received=f"exit code {self.process.returncode}",
                               fix="read the log: " + self.log.read_text(encoding="utf-8", errors="replace")[-3000:])
             try:
-                with urllib.request.urlopen(probe, timeout=2) as resp:  # noqa: S310 - localhost only
+                with urllib.request.urlopen(probe, timeout=2) as resp:
                     if resp.status < 500:
                         return
             except urllib.error.HTTPError as exc:
@@ -172,7 +172,7 @@ def start(params_path: str | os.PathLike = DEMO_PARAMS, *, port: int | None = No
     token = secrets.token_hex(16)
     log = folder / "voila.log"
     env = voila_env()
-    out = open(log, "w", encoding="utf-8") if quiet else None  # noqa: SIM115 - closed with the process
+    out = open(log, "w", encoding="utf-8") if quiet else None
     proc = subprocess.Popen(voila_command(notebook, port=port, token=token), cwd=str(folder), env=env,
                             stdout=out, stderr=subprocess.STDOUT if quiet else None, stdin=subprocess.DEVNULL)
     return ExploreServer(process=proc, port=port, token=token, folder=folder, log=log)

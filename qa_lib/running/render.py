@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as _dt
+import errno
 import json
 import os
 import re
@@ -31,8 +33,12 @@ import qa_lib
 from qa_lib.present.disclosure import audience_note
 from qa_lib.core.atomic import atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
-from qa_lib.inputs.params import TABLES, Params, load_params
-from qa_lib.present.report import JOB_KERNEL_ENV, REPORT_TITLES, provenance
+from qa_lib.inputs.io import detect_encoding
+from qa_lib.inputs.data import input_redactor, rejects_path
+from qa_lib.inputs.privacy import Redactor
+from qa_lib.inputs.params import sha256_file, TABLES, Params, load_params
+from qa_lib.present.report import JOB_KERNEL_ENV, provenance, report_title
+from qa_lib.running.formats import write_formats
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -60,8 +66,12 @@ class JobResult:
     seconds: float = 0.0
     html: str | None = None
     error: str = ""
+    #: one-line notes that did not fail the job (e.g. "PDF and DOCX skipped: no Chromium ...")
+    notes: list[str] = field(default_factory=list)
     failed_cell: str = ""
     outputs: list[str] = field(default_factory=list)
+    #: the job wrote its own stamp (and merged the manifest) as it moved its files into place
+    stamped: bool = False
 
 
 def load_notebook(report: str) -> nbformat.NotebookNode:
@@ -126,15 +136,21 @@ def _failed_cell(nb: nbformat.NotebookNode) -> tuple[str, str]:
     return "", ""
 
 
-def unreadable_inputs(rejects: Path) -> list[str]:
-    """Messages of the input files a job could not read at all (rule ``unreadable_file`` in its
-    rejects file): a report from a table that came out empty must not pass as rendered."""
-    if not rejects.is_file():
+#: Rules that set a whole input file aside: a report rendered without that file fails (issue 15).
+WHOLE_FILE_RULES = ("unreadable_file", "missing_column", "duplicate_column")
+
+
+def unreadable_inputs(rejects: Path, *, since: float | None = None) -> list[str]:
+    """Messages of the input files a job could not use at all (a rule of ``WHOLE_FILE_RULES`` in its
+    rejects file: unreadable, or failing its column check): a report from a table that came out
+    empty must not pass as rendered, nor "ok" with a whole file set aside. With ``since`` (a
+    ``time.time()``), a rejects file last written before then (by an earlier run) is ignored."""
+    if not rejects.is_file() or (since is not None and rejects.stat().st_mtime < since - 1):
         return []
 
     with open(rejects, newline="", encoding="utf-8") as fh:
         return [row.get("message") or row.get("file") or "?" for row in csv.DictReader(fh)
-                if row.get("rule") == "unreadable_file"]
+                if row.get("rule") in WHOLE_FILE_RULES]
 
 
 # -- input pre-flight ---------------------------------------------------------------------------
@@ -165,10 +181,33 @@ def check_inputs(params: Params) -> None:
             elif suffix in (".csv", ".txt", ""):
                 with open(f, "rb") as fh:
                     head = fh.read(1 << 16)
-                if b"\0" in head:
+                if detect_encoding(head)[0] == "binary":  # UTF-16/32 exports (MS Forms, Excel "Unicode text") are text
                     raise problem(ParamsError, where, received="binary (non-text) content",
                                   expected="a CSV text file",
                                   fix="export the table again as CSV, or point the params at the right file")
+
+
+def scrub_failure(params: Params, result: "JobResult", nb: nbformat.NotebookNode | None = None) -> None:
+    """Redact a failed job's error, failing cell and notebook outputs (issue 14): an exception message
+    may quote a value from the data, and these go into stamps, the batch summary and
+    ``<report>.failed.ipynb``. Identifiers as written, ``redact_terms`` and first names are removed."""
+    try:
+        redact = input_redactor(params)
+    except Exception:  # noqa: BLE001 - never let the scrub hide the failure itself
+        redact = Redactor(())
+    result.error = redact(result.error) if result.error else result.error
+    result.failed_cell = redact(result.failed_cell) if result.failed_cell else result.failed_cell
+    for cell in (nb.cells if nb is not None else []):
+        for out in cell.get("outputs", []):
+            if "evalue" in out:
+                out["evalue"] = redact(out["evalue"])
+            if "traceback" in out:
+                out["traceback"] = [redact(line) for line in out["traceback"]]
+            if "text" in out:
+                out["text"] = redact(out["text"] if isinstance(out["text"], str) else "".join(out["text"]))
+            for mime, value in list(out.get("data", {}).items()):
+                if mime.startswith("text/"):
+                    out["data"][mime] = redact(value if isinstance(value, str) else "".join(value))
 
 
 def staging_prefix(period_slug: str, report: str) -> str:
@@ -192,23 +231,151 @@ def environ(name: str, value: str | None):
             os.environ[name] = previous
 
 
-def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "python3") -> JobResult:
+def os_error_text(exc: OSError, where: str | os.PathLike) -> str:
+    """One line for a file-system failure, naming the place and the fix (never a bare traceback)."""
+    where = str(where)
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return f"{where}: disk full (no space left on the device). Fix: free some space and run again"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"{where}: cannot write there ({'read-only file system' if code == errno.EROFS else 'permission denied'}). "
+                "Fix: make the folder writable, or set output_dir in the params to a folder you can write")
+    if code in (errno.ENOTDIR, errno.EEXIST) or isinstance(exc, (NotADirectoryError, FileExistsError)):
+        return (f"{where}: is a file, not a folder (expected output_dir to name a folder). "
+                "Fix: set output_dir in the params to a folder, or move the file away")
+    return f"{where}: {exc.strerror or type(exc).__name__} (errno {code}). Fix: check the folder exists and is writable"
+
+
+def _disk_full(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            return True
+        if "No space left on device" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def output_dir_problem(params: Params) -> str | None:
+    """Why the params' output folder could not be written, without creating anything (``validate``):
+    the first existing folder on its path must be a writable folder. ``None`` when it looks fine."""
+    target = params.output_dir
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{params.path.name} output_dir: " + os_error_text(NotADirectoryError(errno.ENOTDIR, "Not a directory"), probe)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{params.path.name} output_dir: " + os_error_text(PermissionError(errno.EACCES, "Permission denied"), probe)
+    return None
+
+
+def check_output_dir(params: Params) -> None:
+    """Raise :class:`ParamsError` (one line, naming the folder) unless the params' output folder and
+    its staging folder can be created and written: a read-only folder, an ``output_dir`` that is a
+    file, a full disk."""
+    for folder in (params.output_dir, params.output_root / STAGING):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(folder))
+            fd, probe = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=folder)
+            try:
+                os.write(fd, b"x")
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:
+            if isinstance(exc, (NotADirectoryError, FileExistsError)) or exc.errno in (errno.ENOTDIR, errno.EEXIST):
+                where = output_dir_problem(params)  # names the file that stands where a folder should be
+                if where:
+                    raise ParamsError(where) from None
+            target = params.output_root if not params.output_root.is_dir() else folder
+            raise ParamsError(f"{params.path.name} output_dir: " + os_error_text(exc, target)) from None
+
+
+# -- stamps: what a report's last run was, and the SHA-256 of the files it wrote ----------------------
+def stamp_path(output_dir: Path, report: str) -> Path:
+    """``outputs/<period>/.<report>.stamp.json``: the last run of this report for this period."""
+    return Path(output_dir) / f".{report}.stamp.json"
+
+
+#: SHA-256 of a file's bytes (the one implementation, in qa_lib.inputs.params)
+file_sha256 = sha256_file
+
+
+#: Files every report of a period rewrites (the same content from the same inputs): not part of a
+#: report's own record, so one report's re-run never makes another look changed.
+SHARED_OUTPUTS = ("rejects.csv",)
+
+
+def make_stamp(*, report: str, period: str, params_file: str, status: str, key: dict | None, seconds: float,
+               freshness: str, error: str = "", failed_cell: str = "", files: dict[str, str] | None = None) -> dict:
+    return {"report": report, "period": period, "params_file": params_file, "status": status,
+            "key": key if status == "ok" else None, "seconds": round(seconds, 3),
+            "finished_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "data_freshness": freshness, "error": error, "failed_cell": failed_cell, "files": files or {}}
+
+
+def stamp_describes_disk(output_dir: Path, stamp: dict) -> bool:
+    """True when every file the stamp records is on disk with the SHA-256 it records (and it records
+    the HTML): a report whose HTML was replaced after its stamp (a killed run's worker) is re-run."""
+    files = stamp.get("files") or {}
+    html = f"{stamp.get('report')}.html"
+    if html not in files:
+        return False
+    for name, digest in files.items():
+        path = Path(output_dir) / name
+        try:
+            if file_sha256(path) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def period_lock(folder: Path):
+    """An exclusive lock on the period folder while a job moves its files, stamp and manifest into place."""
+    try:
+        import fcntl  # deferred: POSIX only; elsewhere the moves run unlocked
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(folder / ".lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "python3",
+            stamp_key: dict | None = None, freshness: str = "") -> JobResult:
     """Execute one report for one params file and move its outputs into place.
 
     Never raises for a failing notebook: the result says ``failed`` with the error and the
     first line of the failing cell, and ``<report>.failed.ipynb`` is kept beside the outputs.
+    With ``stamp_key`` (a batch run), the job itself writes its stamp (with the SHA-256 of every
+    file it moved) and merges the period's manifest, under the period folder's lock, right after
+    the HTML: the files, the stamp and the manifest change together, even if the batch that
+    started the job has died.
     """
     import papermill as pm  # deferred: heavy; `qa-workbook --help` and validate never need it
 
     t0 = time.perf_counter()
-    params = load_params(params_path)
-    final_dir = params.output_dir
-    final_dir.mkdir(parents=True, exist_ok=True)
-    staging_root = params.output_root / ".staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(params.period.slug, report), dir=staging_root))
-    result = JobResult(params_file=str(params.path), period=params.period.label, report=report, status="failed")
+    started = time.time()
+    result = JobResult(params_file=str(params_path), period="?", report=report, status="failed")
+    staging = None
     try:
+        params = load_params(params_path)
+        result.params_file, result.period = str(params.path), params.period.label
+        check_output_dir(params)
+        final_dir = params.output_dir
+        staging_root = params.output_root / STAGING
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(params.period.slug, report), dir=staging_root))
         check_inputs(params)  # a corrupt input fails its jobs, naming the file
         nb = load_notebook(report)
         executed_path = staging / f"{report}.ipynb"
@@ -223,48 +390,84 @@ def run_job(params_path: str | os.PathLike, report: str, *, kernel_name: str = "
                     # used to stop it) are noise to a report run; errors in cells still reach the result
                     extra_arguments=KERNEL_ARGUMENTS)
         except Exception as exc:  # noqa: BLE001 - a failing notebook is a result, not a crash
+            if _disk_full(exc):
+                result.error = os_error_text(OSError(errno.ENOSPC, "No space left on device"), staging_root)
+                return result
             result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            failed_nb = None
             if executed_path.exists():
-                failed_nb = nbformat.read(executed_path, as_version=4)
-                result.failed_cell, err = _failed_cell(failed_nb)
-                result.error = err or result.error
-                os.replace(executed_path, final_dir / f"{report}.failed.ipynb")
+                try:
+                    failed_nb = nbformat.read(executed_path, as_version=4)
+                except Exception:  # noqa: BLE001 - a truncated notebook (disk full, killed kernel) is no clue
+                    failed_nb = None
+                if failed_nb is not None:
+                    result.failed_cell, err = _failed_cell(failed_nb)
+                    result.error = err or result.error
+            scrub_failure(params, result, failed_nb)  # issue 14: no value from the data in a failure
+            if failed_nb is not None:
+                nbformat.write(failed_nb, str(final_dir / f"{report}.failed.ipynb"))
+                executed_path.unlink(missing_ok=True)
             return result
-        unreadable = unreadable_inputs(staging / "rejects.csv")
+        unreadable = unreadable_inputs(rejects_path(params), since=started)
         if unreadable:
-            result.error = "input file(s) could not be read: " + "; ".join(unreadable)
+            result.error = "input file(s) could not be used: " + "; ".join(unreadable)
+            scrub_failure(params, result, executed)
             nbformat.write(executed, str(final_dir / f"{report}.failed.ipynb"))
             return result
-        (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
-        title = REPORT_TITLES.get(report, report.title())
+        title = report_title(report, params.period)  # issue 16: the title says its cadence
         page = export_html(executed, title=title, period=params.period.long_label, authority=params.authority,
                            audience_note=audience_note(params))  # issue 8: mode and rule applied
         (staging / f"{report}.html").write_text(page, encoding="utf-8")
         executed_path.unlink(missing_ok=True)
-        # move into place: tables first, the HTML last, each with an atomic rename
-        moved = []
-        for src in sorted(staging.rglob("*")):
-            if src.is_dir() or src.name.endswith(".html"):
-                continue
-            dest = final_dir / src.relative_to(staging)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
-            moved.append(str(dest.relative_to(final_dir)))
-        os.replace(staging / f"{report}.html", final_dir / f"{report}.html")
-        result.outputs = moved + [f"{report}.html"]
-        result.html = str(final_dir / f"{report}.html")
-        result.status = "ok"
+        extra = write_formats(staging, report, formats=params.formats, title=title, period=params.period.long_label)
+        result.notes.extend(extra.skipped)
+        with period_lock(final_dir):
+            (final_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
+            # move into place: tables and committee formats first, the HTML last, each with an atomic
+            # rename; then the stamp (the SHA-256 of each) and the manifest, so they describe exactly these files
+            moved, hashes = [], {}
+            for src in sorted(staging.rglob("*")):
+                if src.is_dir() or src.name.endswith(".html"):
+                    continue
+                rel = str(src.relative_to(staging))
+                if not src.name.startswith(".") and rel not in SHARED_OUTPUTS:
+                    hashes[rel] = file_sha256(src)
+                dest = final_dir / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+                moved.append(rel)
+            hashes[f"{report}.html"] = file_sha256(staging / f"{report}.html")
+            os.replace(staging / f"{report}.html", final_dir / f"{report}.html")
+            result.outputs = moved + [f"{report}.html"]
+            result.html = str(final_dir / f"{report}.html")
+            result.status = "ok"
+            if stamp_key is not None:
+                atomic_write_text(stamp_path(final_dir, report), json.dumps(make_stamp(
+                    report=report, period=params.period.label, params_file=str(params.path), status="ok",
+                    key=stamp_key, seconds=time.perf_counter() - t0, freshness=freshness, files=hashes), indent=1))
+                write_manifest(params)
+                result.stamped = True
         return result
     except QAError as exc:
         result.error = str(exc)
+        scrub_failure(params, result)
+        return result
+    except OSError as exc:
+        result.status = "failed"
+        result.error = os_error_text(exc, getattr(exc, "filename", None) or "output folder")
         return result
     except Exception as exc:  # noqa: BLE001
+        if _disk_full(exc):
+            result.error = os_error_text(OSError(errno.ENOSPC, "No space left on device"), "output folder")
+            return result
         result.error = f"{type(exc).__name__}: {exc}"
         result.failed_cell = traceback.format_exc().strip().splitlines()[-1]
+        scrub_failure(params, result)
         return result
     finally:
         result.seconds = time.perf_counter() - t0
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_manifest(params: Params) -> Path:
@@ -275,9 +478,11 @@ def write_manifest(params: Params) -> Path:
         frag = json.loads(frag_path.read_text(encoding="utf-8"))
         html_file = out / f"{frag['report']}.html"
         if html_file.exists():
-            reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name})
+            formats = [f"{frag['report']}.{ext}" for ext in ("xlsx", "pdf", "docx") if (out / f"{frag['report']}.{ext}").exists()]
+            reports.append({"report": frag["report"], "title": frag["title"], "file": html_file.name,
+                            "sha256": file_sha256(html_file), "formats": formats})
             tables.extend(frag["tables"])
-    manifest = {"period": params.period.label, "audience": getattr(params, "audience", "internal"),
+    manifest = {"period": params.period.label, "audience": params.audience,
                 "disclosure": audience_note(params), "reports": reports, "tables": tables,
                 "provenance": provenance(params)}
     path = out / "manifest.json"

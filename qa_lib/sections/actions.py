@@ -43,7 +43,7 @@ def action_status(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame
     ctx = [c for c in ("audit_id", "service_area", "team", "period") if c in ds.audits.columns]
     a = a.merge(ds.audits[ctx].rename(columns={"period": "audit_period"}), on="audit_id", how="left")
     a = a[a["raised_date"] <= as_of].copy()
-    weeks = pd.Timedelta(weeks=int(getattr(ds.params, "action_due_weeks", 8) or 8))
+    weeks = pd.Timedelta(weeks=ds.params.action_due_weeks)
     a["due"] = a["due_date"].fillna(a["raised_date"] + weeks)
     a["beyond_standard"] = a["due"] > a["raised_date"] + weeks
     done = a["completed_date"].notna() & (a["completed_date"] <= as_of)
@@ -97,7 +97,7 @@ def review_within_weeks(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.Dat
     ``reviewed_in_time_low_share`` / ``reviewed_in_time_high_share``, ``window_open``; a ``Total`` row.
     """
     as_of = pd.Timestamp(as_of or ds.period.end)
-    weeks = pd.Timedelta(weeks=int(getattr(ds.params, "action_due_weeks", 8) or 8))
+    weeks = pd.Timedelta(weeks=ds.params.action_due_weeks)
     a = action_status(ds, as_of=as_of)
     raised_period = a["audit_period"] if "audit_period" in a.columns else pd.Series(pd.NA, index=a.index)
     a = a[raised_period.isin(periods_shown(ds))]
@@ -123,7 +123,7 @@ def review_within_weeks(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.Dat
 
 def review_note(ds: Dataset) -> str:
     """The rule of :func:`review_within_weeks`, in words."""
-    w = int(getattr(ds.params, "action_due_weeks", 8) or 8)
+    w = ds.params.action_due_weeks
     return (f"Reviewed in time = a review or completion recorded within {w} weeks of the action being raised "
             f"(params action_due_weeks). Only actions raised at least {w} weeks before the period end are counted; "
             "the others are still inside their window. Ranges are 95% Wilson intervals. An action with no due date "
@@ -148,6 +148,9 @@ def overdue_list(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame:
 
 def summary(ds: Dataset) -> str:
     """One paragraph: how many actions were overdue at the period end and how many were completed on time."""
+    if not ds.params.files("actions"):  # issue 16: a missing file is not "no actions raised"
+        return ("No actions file was given (params data.actions), so audit actions cannot be reported; this is not "
+                "the same as no actions being raised.")
     a = action_status(ds)
     if a.empty:
         return "No audit actions were raised up to the end of this period."

@@ -15,9 +15,9 @@ Conventions (fixed here, printed in the report footnotes by :func:`methods_note`
   difference. The family for Benjamini–Hochberg is the practice domains shown in the table (the
   overall grade is a single pre-specified headline test and is not adjusted). A change is called
   only when the adjusted q is below 0.05 (``ALPHA``).
-- Trend over the shown periods: Cochran–Armitage for % Good or better (period scores 1..k; exact
+- Trend over the shown periods: Cochran–Armitage for % Good or better (period scores = real positions in time; exact
   permutation p when fewer than 30 events or non-events), linear-by-linear (Mantel M²) for the
-  whole grade distribution with period scores 1..k and grade scores 1 = worst … 4 = best.
+  whole grade distribution with the same period scores and grade scores 1 = worst … 4 = best.
 - SPC: p charts (Making Data Count rules, :func:`qa_lib.stats.trend.spc`) of monthly counts over the
   months of the shown periods, drawn only from ``SPC_MIN_POINTS`` months.
 """
@@ -40,6 +40,7 @@ __all__ = [
     "ALPHA", "SPC_MIN_POINTS", "proportion_text", "with_intervals", "returns_with_intervals",
     "period_comparison", "domain_changes", "comparison_display", "trend_tests", "trend_table", "trend_footnote", "SPCView",
     "good_or_better_spc", "return_rate_spc", "methods_note", "previous_period_label",
+    "NO_EARLIER", "NO_AUDITS_NOW", "describe_comparison", "without_empty_periods", "empty_periods_note",
 ]
 
 ALPHA = 0.05  #: a change is called only when p (headline) or BH q (domains) is below this
@@ -53,6 +54,61 @@ def _pct(v: float) -> str:
 
 def _points(v: float) -> str:
     return fmt.points(v)
+
+
+#: issue 16: what a comparison says when there is nothing to compare (never "● No clear change" beside "0 of 0")
+NO_EARLIER = "no earlier data to compare"
+NO_AUDITS_NOW = "no audits this period to compare"
+
+
+def describe_comparison(x_now: int, n_now: int, x_before: int, n_before: int, *, q: float | None = None,
+                        k: int = 1, what: str = "areas", alpha: float = ALPHA) -> str:
+    """A comparison's raw direction and size beside its verdict, in words (issue 16).
+
+    ``"▲ +25 points (likely +5 to +44); p = 0.017 for this area, but across the 9 areas checked
+    (q = 0.15) this could be chance"``. ▲/▼ here is the direction of the numbers (later minus
+    earlier), not a verdict. With no earlier audits: :data:`NO_EARLIER`; none now: :data:`NO_AUDITS_NOW`.
+    ``q`` is the Benjamini–Hochberg value across the ``k`` comparisons of the family (``what``).
+    """
+    x_now, n_now, x_before, n_before = int(x_now), int(n_now), int(x_before), int(n_before)
+    if n_before == 0:
+        return NO_EARLIER
+    if n_now == 0:
+        return NO_AUDITS_NOW
+    res = compare_two(x_now, n_now, x_before, n_before)
+    d = res.extra["difference"]
+    arrow = "▲" if d > 0 else "▼" if d < 0 else "="
+    size = (f"{arrow} {fmt.points(d)} points (likely {fmt.points_range(res.extra['diff_ci_low'], res.extra['diff_ci_high'])})")
+    p = res.pvalue
+    if not math.isfinite(p):
+        return f"{size}; no test possible ({res.note.rstrip('.')})" if res.note else f"{size}; no test possible"
+    ptxt = fmt.pvalue(p)
+    if q is not None and k > 1 and math.isfinite(q):
+        qtxt = f"across the {k} {what} checked (q = {fmt.number(q, 2)})"
+        if p < alpha and q < alpha:
+            return f"{size}; {ptxt}, and {qtxt} this is unlikely to be chance"
+        if p < alpha:
+            return f"{size}; {ptxt} for this {what.rstrip('s')}, but {qtxt} this could be chance"
+        return f"{size}; {ptxt}: this could be chance"
+    return f"{size}; {ptxt}: " + ("unlikely to be chance" if p < alpha else "this could be chance")
+
+
+def without_empty_periods(frame: pd.DataFrame, n: str = "n") -> pd.DataFrame:
+    """A history table without its rows of zeros: periods with no audits are named once by
+    :func:`empty_periods_note` instead (issue 16)."""
+    if frame.empty or n not in frame.columns:
+        return frame
+    return frame[frame[n] > 0]
+
+
+def empty_periods_note(frame: pd.DataFrame, n: str = "n") -> str:
+    """``"No audits in 2023-24 Q4; left out of the table."`` for the rows of ``frame`` with no audits ("" if none)."""
+    if frame.empty or n not in frame.columns:
+        return ""
+    gone = [str(i) for i in frame.index[frame[n] == 0]]
+    if not gone:
+        return ""
+    return f"No audits in {', '.join(gone)}; {'that period is' if len(gone) == 1 else 'those periods are'} left out of the table."
 
 
 def proportion_text(x: int, n: int, *, min_n: int = 10) -> str:
@@ -179,7 +235,7 @@ def domain_changes(ds: Dataset) -> pd.DataFrame:
     counts = g.groupby(["domain", "period"])["good"].agg(["sum", "size"])
     rows = []
     for d in domains:
-        def c(p: str, k: str) -> int:
+        def c(p: str, k: str, d=d) -> int:
             return int(counts[k].get((d, p), 0))
         rows.append(_compare_row(c(ds.period.label, "sum"), c(ds.period.label, "size"), c(prev, "sum"), c(prev, "size"),
                                  ds.params.min_n))
@@ -192,6 +248,15 @@ def _verdicts(out: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
     words = [classify_change(q, d, alpha=ALPHA) for q, d in zip(out["q_value"], out["difference_share"])]
     out["change"] = [w.word for w in words]
     out["change_label"] = [w.label for w in words]
+    # issue 16: nothing to compare is said so, never "● No clear change" beside "0 of 0"
+    none_before, none_now = out["n_before"] == 0, out["n_now"] == 0
+    out.loc[none_now, ["change", "change_label"]] = NO_AUDITS_NOW
+    out.loc[none_before, ["change", "change_label"]] = NO_EARLIER
+    k = int(out["p_value"].notna().sum())
+    out["reading"] = [describe_comparison(r["good_now"], r["n_now"], r["good_before"], r["n_before"],
+                                          q=r["q_value"] if len(out) > 1 else None, k=k,
+                                          what="domains" if len(out) > 1 else "areas")
+                      for _, r in out.iterrows()]
     out["small_n"] = (out[["n_now", "n_before"]].min(axis=1) < ds.params.min_n) & (out[["n_now", "n_before"]].min(axis=1) > 0)
     return out
 
@@ -209,48 +274,64 @@ def comparison_display(frame: pd.DataFrame) -> pd.DataFrame:
     out["p_value"] = frame["p_value"]
     out["q_value"] = frame["q_value"]
     out["change_label"] = frame["change_label"]
+    if "reading" in frame.columns:  # issue 16: raw direction and size beside the verdict
+        out["reading"] = frame["reading"]
     return out
 
 
 # --------------------------------------------------------------------------------------
 # trend over the shown periods
 # --------------------------------------------------------------------------------------
+def _period_positions(ds: Dataset) -> dict[str, int]:
+    """Position of each shown period in time: 1 for the first, then quarters (or months) since it, plus 1."""
+    shown = ds.period.history(ds.params.history_periods)
+    first = shown[0]
+    return {p.label: ((p.start.year - first.start.year) * 12 + p.start.month - first.start.month) // p.n_months + 1
+            for p in shown}
+
+
 def trend_tests(ds: Dataset) -> pd.DataFrame:
     """Trend over the report period and its ``history_periods`` predecessors.
 
     Returns
     -------
     DataFrame
-        Two rows: ``% Good or better`` (Cochran–Armitage, period scores 1..k) and ``Grade
-        distribution`` (linear-by-linear, period scores 1..k, grade scores 1 = worst … 4 = best).
+        Two rows: ``% Good or better`` (Cochran–Armitage) and ``Grade distribution``
+        (linear-by-linear, grade scores 1 = worst … 4 = best). Period scores are the periods' real
+        positions in time (1 for the first period shown, then quarters — or months — since it, plus 1),
+        so a period with no audits leaves a gap in the scores rather than closing it up (issue 19, B2).
         Columns ``periods``, ``audits``, ``statistic``, ``p_value``, ``direction`` (signed z: positive =
-        better over time), ``change``, ``change_label``, ``method``, ``note``. Periods with no audits
-        are left out of the tests (and said so in ``note``); fewer than 2 periods with audits gives
+        better over time), ``change``, ``change_label``, ``method``, ``scores``, ``note``. Periods with no
+        audits are left out of the tests (and said so in ``note``); fewer than 2 periods with audits gives
         "not tested".
     """
     counts = tables.overall_by_period(ds)
     grades = list(ds.scale.grades)
+    positions = _period_positions(ds)
     used = counts[counts["n"] > 0]
     dropped = [str(p) for p in counts.index[counts["n"] == 0]]
-    gap = f"Periods with no audits left out: {', '.join(dropped)}. " if dropped else ""
+    scores = [float(positions[str(p)]) for p in used.index]
+    gap = (f"Periods with no audits left out: {', '.join(dropped)}; the others keep their real positions in time "
+           f"(scores {', '.join(fmt.number(s, 0) for s in scores)}). " if dropped else "")
     rows = []
     if len(used) < 2:
         for name in ("% Good or better", "Grade distribution"):
             rows.append({"measure": name, "periods": len(used), "audits": int(used["n"].sum()), "statistic": math.nan,
-                         "p_value": math.nan, "direction": math.nan, "method": "not tested",
+                         "p_value": math.nan, "direction": math.nan, "method": "not tested", "scores": "",
                          "note": gap + "Fewer than 2 periods with audits: no trend can be tested."})
     else:
         x, n = used["good_or_better"].to_numpy(), used["n"].to_numpy()
         few = min(x.sum(), (n - x).sum())
-        ca = cochran_armitage(x, n, exact=bool(few < EXACT_BELOW))
+        ca = cochran_armitage(x, n, scores=scores, exact=bool(few < EXACT_BELOW))
+        shown_scores = ", ".join(fmt.number(s, 0) for s in scores)
         rows.append({"measure": "% Good or better", "periods": len(used), "audits": int(n.sum()), "statistic": ca.statistic,
                      "p_value": ca.pvalue, "direction": ca.extra.get("z", math.nan), "method": ca.method,
-                     "note": gap + ca.note})
+                     "scores": shown_scores, "note": gap + ca.note})
         table = used[grades[::-1]].to_numpy()  # worst grade first so column scores 1..4 run worst → best
-        lbl = linear_by_linear(table)
+        lbl = linear_by_linear(table, row_scores=scores)
         rows.append({"measure": "Grade distribution", "periods": len(used), "audits": int(n.sum()), "statistic": lbl.statistic,
                      "p_value": lbl.pvalue, "direction": lbl.extra.get("z", math.nan), "method": lbl.method,
-                     "note": gap + lbl.note})
+                     "scores": shown_scores, "note": gap + lbl.note})
     out = pd.DataFrame(rows).set_index("measure")
     words = [classify_change(p, d, alpha=ALPHA) for p, d in zip(out["p_value"], out["direction"])]
     out["change"] = [w.word for w in words]
@@ -266,15 +347,19 @@ def trend_table(ds: Dataset) -> pd.DataFrame:
 
 def trend_footnote(ds: Dataset) -> str:
     """The fixed conventions of :func:`trend_tests`, with the scores used."""
-    periods = [str(p) for p in tables.periods_shown(ds)]
+    positions = _period_positions(ds)
+    unit = "months" if ds.period.kind == "month" else "quarters"
     grades = list(ds.scale.grades)[::-1]
-    pscores = ", ".join(f"{p} = {i}" for i, p in enumerate(periods, 1))
+    pscores = ", ".join(f"{p} = {i}" for p, i in positions.items())
     gscores = ", ".join(f"{g} = {i}" for i, g in enumerate(grades, 1))
-    return (f"Trend tests use period scores {pscores} and, for the grade distribution, grade scores {gscores}. "
+    return (f"Trend tests use period scores from each period's real position in time ({unit} since the first period "
+            f"shown, plus 1): "
+            f"{pscores}; a period with no audits is left out but the others keep their scores, so gaps in time are "
+            f"kept. For the grade distribution, grade scores {gscores}. "
             "% Good or better: Cochran–Armitage test (chi-squared form of R prop.trend.test, two-sided; exact "
             f"permutation p when fewer than {EXACT_BELOW} audits are, or are not, Good or better). Grade distribution: "
             "linear-by-linear association (Mantel M² = (N−1)r², 1 df, two-sided). A trend is called Improving or "
-            f"Worsening only when p < {ALPHA}; otherwise No clear change. Periods with no audits are left out.")
+            f"Worsening only when p < {ALPHA}; otherwise No clear change.")
 
 
 # --------------------------------------------------------------------------------------

@@ -33,13 +33,8 @@ Conventions are those of the quarterly report (:mod:`qa_lib.sections.tables`):
 
 from __future__ import annotations
 
-import datetime as _dt
-import html
 import math
-import os
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

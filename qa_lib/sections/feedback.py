@@ -20,10 +20,7 @@ Conventions
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,11 +31,10 @@ from qa_lib.inputs.privacy import Redactor
 from qa_lib.sections import themes
 from qa_lib.stats import trend
 from qa_lib.core.labels import key as _key
-from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # re-exported for qa_lib.feedback users
+from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # noqa: F401 - re-exported for qa_lib.feedback users
 
 if TYPE_CHECKING:  # pragma: no cover
     from qa_lib.inputs.data import Dataset
-    from qa_lib.inputs.params import Params
 
 # ----------------------------------------------------------------------------------------------
 # tables
@@ -51,6 +47,12 @@ def _order(ds: "Dataset", frame: pd.DataFrame) -> tuple[list[str], dict[str, lis
     surveys = list(dict.fromkeys(ds.feedback["survey"].dropna()))
     questions = {s: list(dict.fromkeys(ds.feedback.loc[ds.feedback["survey"] == s, "question"].dropna())) for s in surveys}
     return surveys, questions
+
+
+def positive_note(ds: "Dataset") -> str:
+    """The note under a '% positive' table, in the params' own answer labels
+    (:meth:`~qa_lib.inputs.feedback_checks.FeedbackSettings.positive_note`)."""
+    return FeedbackSettings.from_params(ds.params).positive_note()
 
 
 def answer_counts(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
@@ -306,7 +308,7 @@ def family_voice_themes(ds: "Dataset", *, periods: list[str] | None = None) -> p
     t = t[t["period"].isin(periods)]
     if t.empty:
         return pd.DataFrame()
-    pats = themes.compile_themes(getattr(ds.params, "themes", None))
+    pats = themes.compile_themes(ds.params.themes)
     text = t["text"].fillna("").astype(str)
     rows = []
     for s in dict.fromkeys(t["survey"]):
@@ -327,7 +329,7 @@ def family_quotes(ds: "Dataset", *, per_question: int = 3) -> pd.DataFrame:
     """Up to ``per_question`` free-text answers per survey and question this period, redacted
     (identifiers and long numbers), for internal reports only: empty under ``audience: published``."""
     t = getattr(ds, "feedback_text", None)
-    if getattr(ds.params, "audience", "internal") == "published" or t is None or t.empty:
+    if ds.params.audience == "published" or t is None or t.empty:
         return pd.DataFrame()
     t = t[(t["period"] == ds.period.label) & t["text"].notna() & (t["text"].str.strip() != "")]
     if t.empty:

@@ -33,7 +33,6 @@ Conventions
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -456,8 +455,11 @@ def _suggestion(ds: Dataset, r: IndicatorResult, kind: str, target: str) -> str:
         by = by[by["size"] >= ds.params.min_n]
         if len(by):
             worst = by.sort_values(["mean", "size"], ascending=[True, False]).index[0]
-            cohort_note = (f", starting with the {worst} cohort (lowest % Good or better in {target} this period: "
-                           f"{fmt.pct(by.loc[worst, 'mean'])} of {int(by.loc[worst, 'size'])})")
+            # issue 14: the domain × cohort cell is published nowhere else; a published report names the cohort only
+            figures = ("" if ds.params.audience == "published" else
+                       f": {fmt.pct(by.loc[worst, 'mean'])} of {int(by.loc[worst, 'size'])}")
+            cohort_note = (f", starting with the {worst} cohort (lowest % Good or better in {target} this period"
+                           f"{figures})")
     return (f"Suggest a thematic audit of {target}{cohort_note}, sampling the cases behind '{r.indicator}'.")
 
 

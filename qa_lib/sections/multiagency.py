@@ -91,7 +91,7 @@ def agencies(ds: Dataset, r: pd.DataFrame | None = None) -> list[str]:
 
 def caseworker(ds: Dataset) -> str | None:
     """The agency whose grade is the LA caseworker's (params ``forms.caseworker``), as spelt in the data."""
-    name = (getattr(ds.params, "forms", None) or {}).get("caseworker")
+    name = (ds.params.forms or {}).get("caseworker")
     if not name or "agency" not in ds.ratings.columns:
         return None
     seen = ds.ratings["agency"].dropna().unique().tolist()
@@ -162,7 +162,7 @@ def agreement_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None, n_
         return pd.DataFrame()
     grades = list(ds.scale.grades)
     names = agencies(ds, r)
-    min_plans = int(getattr(ds.params, "multiagency_min_plans", 5) or 5)
+    min_plans = ds.params.multiagency_min_plans
     min_n = int(ds.params.min_n)
     r = r.assign(grade_text=r["grade"].astype(object))
     rows = {}
@@ -180,9 +180,11 @@ def agreement_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None, n_
                 for j in range(i + 1, len(vals)):
                     pairs += 1
                     same += vals[i] == vals[j]
-        ests = {"fleiss_kappa": ag.fleiss_kappa(w, categories=grades),
-                "ac1": ag.gwet_ac(w, categories=grades),
-                "alpha_ordinal": ag.krippendorff_alpha(w, level="ordinal", categories=grades, n_boot=n_boot, seed=seed)}
+        grid_ = "units x raters"  # rows = plans, columns = agencies
+        ests = {"fleiss_kappa": ag.fleiss_kappa(w, categories=grades, layout=grid_),
+                "ac1": ag.gwet_ac(w, categories=grades, layout=grid_),
+                "alpha_ordinal": ag.krippendorff_alpha(w, level="ordinal", categories=grades, n_boot=n_boot, seed=seed,
+                                                       layout=grid_)}
         out = {"plans": n, "agencies": int(k.max()), "agreement_share": same / pairs if pairs else math.nan}
         for m, e in ests.items():
             why = _interval_ok(e, n, min_plans)
@@ -294,7 +296,7 @@ def summary(ds: Dataset, *, periods: Sequence[str] | None = None) -> list[str]:
     if len(diff) and flagged.empty:
         lines.append("No agency grades clearly differently from the others (BH q ≥ 0.05 for every agency).")
     agree = agreement_by_domain(ds, periods=periods, n_boot=0)
-    if len(agree) and agree["plans"].max() < int(getattr(ds.params, "multiagency_min_plans", 5) or 5):
+    if len(agree) and agree["plans"].max() < ds.params.multiagency_min_plans:
         lines.append(f"Agreement coefficients rest on {int(agree['plans'].max())} plan(s): no interval is estimated, "
                      "so read them as a description of these plans, not of the agencies' grading in general.")
     return lines

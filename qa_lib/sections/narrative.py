@@ -83,9 +83,21 @@ def _domains(ds: Dataset) -> list[Statement]:
                              f"({change._pct(r['good_before'] / r['n_before'])}) {change.previous_period_label(ds)} (unlikely to be chance after checking all {k} domains, "
                              f"q = {fmt.number(r['q_value'], 3)})."))
     raw_only = d[(d["p_value"] < change.ALPHA) & ~d["change"].isin(["Improving", "Worsening"])]
-    quiet = [str(n) for n in d.index if n not in called.index]
+    # issue 16: a domain with no audits in one of the two periods has nothing to compare: said so, never "No clear change"
+    nothing = d[(d["n_before"] == 0) | (d["n_now"] == 0)]
+    if len(nothing):
+        before = [str(n) for n in nothing.index if nothing.loc[n, "n_before"] == 0]
+        now = [str(n) for n in nothing.index if nothing.loc[n, "n_before"] > 0]
+        parts = []
+        if before:
+            parts.append(f"{change.NO_EARLIER.capitalize()} for {', '.join(before)}: no audits graded "
+                         f"{'it' if len(before) == 1 else 'them'} {change.previous_period_label(ds)}.")
+        if now:
+            parts.append(f"No audits graded {', '.join(now)} this period, so there is nothing to compare.")
+        out.append(Statement("Not compared", "", " ".join(parts)))
+    quiet = [str(n) for n in d.index if n not in called.index and n not in nothing.index]
     if quiet:
-        text = (f"No clear change in the other {len(quiet)} practice domain(s)" if len(called) else
+        text = (f"No clear change in the other {len(quiet)} practice domain(s)" if len(called) or len(nothing) else
                 f"No clear change in any of the {len(d)} practice domains") + f": {', '.join(quiet)}."
         if len(raw_only):
             names = ", ".join(str(n) for n in raw_only.index)
@@ -112,7 +124,7 @@ def _trend(ds: Dataset) -> list[Statement]:
     for measure, r in t.iterrows():
         subject = f"Trend: {measure}"
         if not math.isfinite(r["p_value"]):
-            out.append(Statement(subject, "No clear change", f"{measure} over the last {k} period(s): not tested. "
+            out.append(Statement(subject, "", f"{measure} over the last {k} period(s): not tested. "
                                                                f"{r['note'].strip()}"))
             continue
         word = r["change"]

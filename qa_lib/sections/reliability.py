@@ -61,6 +61,19 @@ __all__ = [
     "drift_by_domain",
     "kappa_paradox",
     "paradox_text",
+    "ac2_text",
+    "drift_direction",
+    "drift_tests",
+    "paradox_coefficients",
+    "grade_mix",
+    "auditor_bias",
+    "bias_text",
+    "agreement_comparison",
+    "comparison_text",
+    "sample_planning",
+    "BIAS_NOTE",
+    "COMPARISON_NOTE",
+    "PLANNING_NOTE",
     "multirater",
     "summary",
 ]
@@ -87,7 +100,10 @@ AUDITOR_NOTE = ("Auditors are shown by pseudonym, numbered by how many of their 
                 "whom to calibrate with, not to rank people. " + TABLE_NOTE)
 DRIFT_NOTE = ("Mean grade change: moderator minus auditor in grade steps (positive = moderator lower), t 95% CI. "
               "Stuart–Maxwell tests whether the two grade distributions differ, Bowker whether the table is "
-              "symmetric (grades or pairs of grades without disagreement are dropped and df reduced); McNemar "
+              "symmetric (grades or pairs of grades without disagreement are dropped and df reduced; Bowker p with "
+              "the full q(q−1)/2 df, as statsmodels and SAS print it, is shown beside it). Exact p: the "
+              "permutation distribution of swapping the two grades within case files (as R coin), enumerated for "
+              "small tables, otherwise 20,000 seeded Monte Carlo draws. McNemar "
               "compares downgrades with upgrades (exact binomial). q = Benjamini–Hochberg adjusted across the rows "
               "of this table; the direction is stated when McNemar q < 0.05.")
 MULTIRATER_NOTE = ("Raters: the auditor and the peers of each case file (moderators left out). Fleiss' kappa, AC1 "
@@ -100,8 +116,10 @@ METHODS = ("Agreement is measured on pairs of grades given to the same audit by 
            "or quadratic weights). Gwet's AC1 and AC2 use a chance term that does not balloon when one grade "
            "dominates, so they stay stable where kappa shows the 'kappa paradox'. Every coefficient has a 95% "
            "confidence interval; moderated samples are small, so read the interval, not the point.\n\n"
-           "Statements that agreement is 'at least' a value use Gwet's benchmarking probability (at least 95% "
-           "probability that the coefficient is above that value), never a label read off a point estimate. "
+           "Statements that agreement is 'at least' a value use the lower end of the printed 95% confidence "
+           "interval (so the sentence and the table always agree), never a label read off a point estimate. That "
+           "lower end is a one-sided 97.5% bound; Gwet's benchmarking probability at 95% uses a one-sided 95% "
+           "normal bound, which sits a little higher, so it is not used for these statements. "
            "Tests of direction are adjusted for testing many domains at once (Benjamini–Hochberg).")
 
 _MEASURES = ("kappa", "kappa_linear", "kappa_quadratic", "ac1", "ac2_quadratic")
@@ -118,7 +136,7 @@ def _grades(ds: Dataset) -> list[str]:
 
 
 def _min_n(ds: Dataset) -> int:
-    return int(getattr(ds.params, "min_n", ag.TINY_N) or ag.TINY_N)
+    return ds.params.min_n
 
 
 def pairs(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -338,20 +356,27 @@ def drift_by_domain(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.
     conf = confusion_by_domain(ds, periods=periods)
     cols = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "mean_difference", "mean_difference_ci_low",
             "mean_difference_ci_high", "stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_q",
-            "bowker", "bowker_df", "bowker_p", "bowker_q", "mcnemar_p", "mcnemar_q", "direction"]
+            "bowker", "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_q", "stuart_maxwell_exact_p",
+            "bowker_exact_p", "mcnemar_p", "mcnemar_q", "direction"]
     if conf.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
     rows = {}
     for d in conf.index.get_level_values("domain").unique():
         t = conf.loc[d].to_numpy(dtype=float)
-        dd = ag.direction_of_disagreement(t)
-        sm, bw, mc = ag.stuart_maxwell(t), ag.bowker_symmetry(t), ag.mcnemar(t, exact=True)
+        grades = _grades(ds)
+        dd = ag.direction_of_disagreement(t, categories=grades)
+        sm, bw = ag.stuart_maxwell(t, categories=grades), ag.bowker_symmetry(t, categories=grades)
+        mc = ag.mcnemar(t, categories=grades, exact=True)
         md = _mean_difference(t)
+        ex = ag.symmetry_exact(t, categories=grades, n_mc=20_000)
         rows[d] = {"n": dd["n"], "n_downgraded": dd["n_downgraded"], "n_upgraded": dd["n_upgraded"],
                    "net_downgraded_share": dd["net_downgraded"], "mean_difference": md[0],
                    "mean_difference_ci_low": md[1], "mean_difference_ci_high": md[2],
                    "stuart_maxwell": sm.statistic, "stuart_maxwell_df": sm.df, "stuart_maxwell_p": sm.pvalue,
-                   "bowker": bw.statistic, "bowker_df": bw.df, "bowker_p": bw.pvalue, "mcnemar_p": mc.pvalue}
+                   "bowker": bw.statistic, "bowker_df": bw.df, "bowker_p": bw.pvalue,
+                   "bowker_full_df_p": bw.extra.get("pvalue_full_df", math.nan), "mcnemar_p": mc.pvalue,
+                   "stuart_maxwell_exact_p": ex["stuart_maxwell_pvalue_exact"],
+                   "bowker_exact_p": ex["bowker_pvalue_exact"]}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "domain"
     for test in ("stuart_maxwell", "bowker", "mcnemar"):
@@ -391,8 +416,8 @@ def kappa_paradox(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.Da
     rows = {}
     for d in conf.index.get_level_values("domain").unique():
         t = conf.loc[d].to_numpy(dtype=float)
-        k = ag.cohen_kappa(t, ci="t")
-        a = ag.gwet_ac_table(t)
+        k = ag.cohen_kappa(t, categories=grades, ci="t")
+        a = ag.gwet_ac_table(t, categories=grades)
         n = t.sum()
         pi = (t.sum(1) + t.sum(0)) / (2 * n)
         top = int(np.argmax(pi))
@@ -414,28 +439,56 @@ def _pct(x: float) -> str:
 
 
 def paradox_text(table: pd.DataFrame) -> str:
-    """One or two sentences explaining kappa vs AC1 from a :func:`kappa_paradox` table."""
+    """One consistent paragraph explaining kappa vs AC1 from a :func:`kappa_paradox` table.
+
+    When some domain's grades are concentrated (one grade ≥ :data:`SKEWED_PREVALENCE`), it
+    explains the kappa paradox on the most affected of them; otherwise it says that no
+    domain is skewed and explains the gap by the two chance models — never both at once.
+    """
     if table.empty:
         return "No audits were moderated, so there is no kappa to explain."
+    needed = ["ac1", "kappa", "p_e", "p_o", "ac1_p_e", "most_common_grade"]
+    shown = table.dropna(subset=[c for c in needed if c in table.columns])  # a published view hides some rows
+    shown = shown[[pd.notna(r.get(f"{r['most_common_grade']} share")) for _, r in shown.iterrows()]] if len(shown) else shown
+    if shown.empty:
+        return ("Kappa and AC1 are not shown for domains whose moderation counts are hidden to protect "
+                "confidentiality, so the gap between them is not explained here.")
+    table = shown
     gap = (table["ac1"] - table["kappa"]).astype(float)
-    skewed = table[table["skewed"].astype(bool)]
+    skewed = table[table["skewed"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)]
     focus = skewed if len(skewed) else table
     d = gap.loc[focus.index].fillna(-np.inf).idxmax()
     r = table.loc[d]
     share = float(r[f"{r['most_common_grade']} share"])
-    lead = (f"In {d}, {_pct(share)} of all grades were {r['most_common_grade']}, so raters would often agree by "
-            f"chance: kappa's chance agreement is {_num(r['p_e'])} against observed agreement of {_num(r['p_o'])}, "
-            f"which leaves kappa at {_num(r['kappa'])} while AC1, whose chance term ({_num(r['ac1_p_e'])}) shrinks "
-            f"when one grade dominates, is {_num(r['ac1'])}.")
+    numbers = (f"kappa's chance agreement is {_num(r['p_e'])} against observed agreement of {_num(r['p_o'])}, which "
+               f"leaves kappa at {_num(r['kappa'])}, while AC1's chance agreement is {_num(r['ac1_p_e'])} and AC1 is "
+               f"{_num(r['ac1'])}")
     if len(skewed):
         names = ", ".join(map(str, skewed.index))
-        tail = (f" Grades are concentrated (one grade holds at least {fmt.pct(SKEWED_PREVALENCE)} of them) in: {names}; "
-                "there a low kappa with high agreement is the kappa paradox, not poor grading, so read AC1 "
-                "and percent agreement beside kappa.")
-    else:
-        tail = (f" No domain has one grade holding {fmt.pct(SKEWED_PREVALENCE)} or more of the grades, so the gap between "
-                "kappa and AC1 comes mostly from their different chance models, not from a skewed grade mix.")
-    return lead + tail
+        return (f"In {d}, {_pct(share)} of all grades were {r['most_common_grade']}, so raters would often agree by "
+                f"chance: {numbers}. Grades are concentrated (one grade holds at least {fmt.pct(SKEWED_PREVALENCE)} of "
+                f"them) in: {names}; there a low kappa with high agreement is the kappa paradox, not poor grading, so "
+                "read AC1 and percent agreement beside kappa.")
+    return (f"No domain has one grade holding {fmt.pct(SKEWED_PREVALENCE)} or more of the grades (the most common "
+            f"grade's share is at most {_pct(float(table[[c for c in table.columns if c.endswith(' share')]].max().max()))}), "
+            f"so this is not the kappa paradox. The gap between kappa and AC1 is largest in {d}: {numbers}. "
+            "Kappa's chance term comes from each rater's own grade mix, AC1's from how far the grades are from an "
+            "even spread, so AC1 sits above kappa whenever grades cluster in two or three of the four grades.")
+
+
+def ac2_text(table: pd.DataFrame, q: int) -> str:
+    """Why AC2 (quadratic) runs high beside kappa, from an :func:`agreement_by_domain` table."""
+    t = table[(table["n"] > 0) & table["ac2_quadratic"].notna() & table["kappa"].notna()]
+    if t.empty or q < 3:
+        return ""
+    w1 = 1 - 1 / (q - 1) ** 2
+    w2 = 1 - 4 / (q - 1) ** 2
+    return (f"AC2 with quadratic weights runs from {_num(t['ac2_quadratic'].min())} to {_num(t['ac2_quadratic'].max())} "
+            f"while kappa runs from {_num(t['kappa'].min())} to {_num(t['kappa'].max())}. That is expected, not a "
+            f"contradiction: on a {q}-grade scale quadratic weights give a grade one step away {_num(w1)} of full "
+            f"credit (two steps {_num(w2)}), and most disagreements are one step, so weighted agreement is close to 1; "
+            "AC2's chance term also stays small. Read AC2 as 'grades are rarely far apart', and kappa or AC1 as "
+            "'grades are often not the same'.")
 
 
 def _wide_ratings(r: pd.DataFrame) -> pd.DataFrame:
@@ -497,11 +550,12 @@ def multirater(ds: Dataset, *, periods: Sequence[str] | None = None, n_boot: int
             if rd.empty:
                 continue
             wide = _wide_ratings(rd)
-            ests = {"fleiss_kappa": ag.fleiss_kappa(wide, categories=grades),
-                    "ac1": ag.gwet_ac(wide, categories=grades),
-                    "ac2_quadratic": ag.gwet_ac(wide, categories=grades, weights="quadratic"),
+            lay = "units x raters"  # _wide_ratings: one row per case file, one column per rater slot
+            ests = {"fleiss_kappa": ag.fleiss_kappa(wide, categories=grades, layout=lay),
+                    "ac1": ag.gwet_ac(wide, categories=grades, layout=lay),
+                    "ac2_quadratic": ag.gwet_ac(wide, categories=grades, weights="quadratic", layout=lay),
                     "alpha_ordinal": ag.krippendorff_alpha(wide, level="ordinal", categories=grades,
-                                                           n_boot=n_boot, seed=seed)}
+                                                           n_boot=n_boot, seed=seed, layout=lay)}
             n = int((wide.notna().sum(axis=1) >= 2).sum())
             row: dict[str, Any] = {"n": n, "raters": int(wide.notna().sum(axis=1).max())}
             notes = []
@@ -525,11 +579,11 @@ def _interval_words(row: pd.Series, m: str) -> str:
     return f"{fmt.number(row[m])}, 95% CI {fmt.number_range(row[f'{m}_ci_low'], row[f'{m}_ci_high'])}"
 
 
-def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
+def summary(ds: Dataset, *, weakest: int = 3, byd: pd.DataFrame | None = None) -> list[str]:
     """Plain-English findings on reliability, generated from the numbers of this period.
 
     Names the ``weakest`` domains by AC1 with their 95% intervals, says which domains are
-    shown to be reliable using Gwet's benchmarking probability (thresholds, never a
+    shown to be reliable from the lower end of AC1's printed 95% CI (thresholds, never a
     Landis–Koch label read off a point estimate), and reports the direction of
     disagreement after Benjamini–Hochberg adjustment.
 
@@ -538,13 +592,15 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
     list of str
         Sentences; one sentence saying so when nothing was moderated.
     """
-    byd = agreement_by_domain(ds)
+    # byd: the published view of agreement_by_domain (hidden cells missing) when a published report passes it
+    byd = agreement_by_domain(ds) if byd is None else byd
     period = ds.period.label
     if byd.empty or int(byd["n"].sum()) == 0:
         return [f"No audits were moderated in {period}, so agreement between auditors and moderators "
                 "cannot be estimated for this period."]
     lines = []
-    if OVERALL in byd.index and byd.loc[OVERALL, "n"] > 0:
+    if OVERALL in byd.index and byd.loc[OVERALL, "n"] > 0 and pd.notna(byd.loc[OVERALL, "agreement_share"]) \
+            and pd.notna(byd.loc[OVERALL, "ac1"]) and pd.notna(byd.loc[OVERALL, "kappa_quadratic"]):
         o = byd.loc[OVERALL]
         lines.append(
             f"{int(o['n'])} audits were moderated in {period}. Auditor and moderator gave the same overall grade "
@@ -552,31 +608,35 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
             f"{_pct(o['agreement_high_share'])}); AC1 {_interval_words(o, 'ac1')}; quadratic weighted kappa "
             f"{_interval_words(o, 'kappa_quadratic')}.")
     dom = byd.drop(index=[OVERALL], errors="ignore")
-    dom = dom[(dom["n"] > 0) & dom["ac1"].notna()]
+    dom = dom[(pd.to_numeric(dom["n"], errors="coerce") > 0) & pd.to_numeric(dom["ac1"], errors="coerce").notna()]
     if len(dom):
         low = dom.sort_values("ac1", kind="stable").head(weakest)
         names = [f"{d} (AC1 {_interval_words(r, 'ac1')}; n = {int(r['n'])})" for d, r in low.iterrows()]
         lines.append("Agreement on the same grade is weakest in " + _and(names) + ".")
-        conf = confusion_by_domain(ds)
-        at_least = {}
-        for d in dom.index:
-            bp = ag.benchmark_probability(ag.gwet_ac_table(conf.loc[d].to_numpy(dtype=float)))
-            sel = bp[bp["selected"]]
-            at_least[d] = float(sel["lower"].iloc[0]) if len(sel) else -1.0
+        # one bound for statement and table: the lower end of the printed two-sided 95% CI of AC1
+        # (t(n-1), truncated), i.e. a one-sided 97.5% lower bound; a zero SE is a point mass (issue 19, B1)
+        at_least = {d: float(r["ac1_ci_low"]) if math.isfinite(r["ac1_ci_low"]) else float(r["ac1"])
+                    for d, r in dom.iterrows()}
         good = [d for d, v in at_least.items() if v >= 0.6]
         weak = [d for d, v in at_least.items() if v < 0.4]
         if good:
-            lines.append("With at least 95% probability (Gwet's benchmarking of AC1), agreement is 0.6 or higher in "
-                         + _and(good) + ": grades in these domains can be compared across teams with some confidence.")
+            lines.append("The 95% CI of AC1 starts at 0.6 or higher in " + _and(good) + ": grades in these domains "
+                         "can be compared across teams with some confidence.")
         else:
-            lines.append("No domain is shown, with 95% probability, to reach an AC1 of 0.6 or higher.")
+            lines.append("In no domain does the 95% CI of AC1 start at 0.6 or higher.")
         if weak:
-            lines.append("For " + _and(weak) + " an AC1 below 0.4 cannot be ruled out, so these grades are not yet "
-                         "reliable enough to compare teams without moderation or calibration.")
+            lines.append("For " + _and(weak) + " the 95% CI of AC1 reaches below 0.4, so an AC1 below 0.4 cannot be "
+                         "ruled out: these grades are not yet reliable enough to compare teams without moderation or "
+                         "calibration.")
         middle = [d for d, v in at_least.items() if 0.4 <= v < 0.6]
         if middle:
-            lines.append("In " + _and(middle) + " agreement is at least 0.4 with 95% probability, but 0.6 or "
-                         "higher is not established.")
+            lines.append("In " + _and(middle) + " the 95% CI of AC1 starts at 0.4 or higher, but 0.6 or higher is not "
+                         "established.")
+        perfect = [f"{d} ({int(r['n'])} of {int(r['n'])})" for d, r in dom.iterrows()
+                   if r["agreement_share"] == 1 and r["ac1_ci_low"] == r["ac1_ci_high"]]
+        if perfect:
+            lines.append("Auditor and moderator agreed on every moderated audit in " + _and(perfect) + ", so the "
+                         "interval is a single point; with few audits, true agreement may still be lower.")
     drift = drift_by_domain(ds)
     name = {OVERALL: "the overall grade"}
     lower = [name.get(d, d) for d, r in drift.iterrows() if r["direction"].startswith("Moderators lower")]
@@ -588,7 +648,7 @@ def summary(ds: Dataset, *, weakest: int = 3) -> list[str]:
         lines.append("Moderators graded higher than auditors more often than lower (q < 0.05) in " + _and(higher) + ".")
     if not lower and not higher:
         lines.append("No domain shows a systematic direction of disagreement after Benjamini–Hochberg adjustment.")
-    small = [name.get(d, d) for d, r in byd.iterrows() if 0 < r["n"] < _min_n(ds)]
+    small = [name.get(d, d) for d, r in byd.iterrows() if pd.notna(r["n"]) and 0 < r["n"] < _min_n(ds)]
     if small:
         lines.append("Fewer than " + str(_min_n(ds)) + " moderated audits in " + _and(small)
                      + ": treat those figures as indicative.")
@@ -600,3 +660,214 @@ def _and(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------------------------
+# issue 19: per-auditor bias, agreement compared, how many to moderate
+# --------------------------------------------------------------------------------------
+BIAS_NOTE = ("Net downgrading = (audits the moderator graded lower − audits graded higher) / moderated audits. "
+             "Exact 95% CI: Clopper–Pearson interval of the downgraded share of the disagreements, rescaled. "
+             "p: exact two-sided sign test on the disagreements (agreements say nothing about direction); "
+             "q: Benjamini–Hochberg across the auditors shown. 'Calibrate' marks auditors whose grades moderators "
+             "lower more often than chance would (q < 0.05). Auditors by pseudonym only.")
+COMPARISON_NOTE = ("AC1 this period against the previous period, per domain: difference with a 95% CI and a Wald z "
+                   "test for independent samples (Fleiss 1981 §13.2), Benjamini–Hochberg q across the domains. "
+                   "A blank test means a coefficient or its SE is missing (for example no moderation last period).")
+PLANNING_NOTE = ("Case files to moderate next period for AC1 (or quadratic weighted kappa) to have a 95% CI no wider "
+                 "than ± the half-width shown, carrying over this period's SE per case file (n·SE² ÷ half-width² × "
+                 "1.96²), with the finite-population correction for sampling from the period's audits (irrCAC's N). "
+                 "A blank means this period gives no basis (SE 0 or fewer than 2 moderated audits).")
+#: Target half-widths of the sample-planning table.
+HALF_WIDTHS = (0.1, 0.15, 0.2)
+
+
+def auditor_bias(ds: Dataset, *, domain: str = OVERALL, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-auditor systematic bias: net downgrading with an exact CI, sign test and BH q.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``auditor`` (pseudonym, as :func:`agreement_by_auditor`), columns ``n``,
+        ``n_downgraded``, ``n_upgraded``, ``net_downgraded_share`` with ``_low_share`` /
+        ``_high_share`` (exact), ``p_value`` (exact sign test), ``q_value`` (BH across
+        auditors), ``calibrate`` (words) and ``note``. Never holds an auditor id.
+    """
+    cols = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "net_downgraded_low_share",
+            "net_downgraded_high_share", "p_value", "q_value", "calibrate", "note"]
+    p = pairs(ds, periods=periods or tables.periods_shown(ds))
+    p = p[p["domain"] == domain]
+    if p.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="auditor"))
+    labels = auditor_labels(p)
+    p = p.assign(auditor=p["auditor_id"].astype(str).map(labels))
+    grades = _grades(ds)
+    t = ag.agreement_table(p, by="auditor", categories=grades).set_index("auditor").reindex(list(labels))
+    rows = {}
+    for who, r in t.iterrows():
+        e = ag.downgrade_bias(int(r["n_downgraded"]), int(r["n_upgraded"]), int(r["n"]))
+        rows[who] = {"n": int(r["n"]), "n_downgraded": int(r["n_downgraded"]), "n_upgraded": int(r["n_upgraded"]),
+                     "net_downgraded_share": e.estimate, "net_downgraded_low_share": e.ci_low,
+                     "net_downgraded_high_share": e.ci_high, "p_value": e.pvalue, "note": e.note}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "auditor"
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["calibrate"] = ["Calibrate: moderators lower their grades more often than chance"
+                        if (math.isfinite(q) and q < Q_LEVEL and d > 0) else
+                        ("Calibrate: moderators raise their grades more often than chance"
+                         if (math.isfinite(q) and q < Q_LEVEL and d < 0) else "No clear direction")
+                        for q, d in zip(out["q_value"], out["net_downgraded_share"])]
+    return out[cols]
+
+
+def bias_text(table: pd.DataFrame) -> str:
+    """One sentence naming the auditors to calibrate with (by pseudonym), from :func:`auditor_bias`."""
+    if table.empty:
+        return "No audits were moderated in the periods shown, so no auditor can be assessed."
+    lower = [str(a) for a, r in table.iterrows() if r["calibrate"].startswith("Calibrate: moderators lower")]
+    higher = [str(a) for a, r in table.iterrows() if r["calibrate"].startswith("Calibrate: moderators raise")]
+    parts = []
+    if lower:
+        parts.append("Moderators lowered the grades of " + _and(lower) + " more often than chance would "
+                     "(exact sign test, Benjamini–Hochberg q < 0.05): start calibration with them.")
+    if higher:
+        parts.append("Moderators raised the grades of " + _and(higher) + " more often than chance would (q < 0.05).")
+    if not parts:
+        parts.append(f"No auditor's grades are lowered (or raised) by moderators more often than chance would, after "
+                     f"Benjamini–Hochberg adjustment across the {len(table)} auditors; with few moderated audits each, "
+                     "this is weak evidence of no bias, not proof.")
+    return " ".join(parts)
+
+
+def agreement_comparison(ds: Dataset) -> pd.DataFrame:
+    """AC1 this period against the previous period, per domain, with a difference test and BH q.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``domain`` (Overall first, domains moderated in either period). Columns ``n``,
+        ``ac1``, ``previous_n``, ``previous_ac1``, ``ac1_difference`` with ``_ci_low``/``_ci_high``,
+        ``z``, ``p_value``, ``q_value`` (BH across the rows) and ``differs`` (words).
+    """
+    cols = ["n", "ac1", "previous_n", "previous_ac1", "ac1_difference", "ac1_difference_ci_low",
+            "ac1_difference_ci_high", "z", "p_value", "q_value", "differs"]
+    prev = ds.period.shift(-1).label
+    now_conf = confusion_by_domain(ds)
+    prev_conf = confusion_by_domain(ds, periods=[prev])
+    grades = _grades(ds)
+    doms = [d for d in [OVERALL, *ds.domains]
+            if d in now_conf.index.get_level_values("domain") or d in prev_conf.index.get_level_values("domain")]
+    if not doms:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
+    empty = ag.Estimate(math.nan)
+    rows = {}
+    for d in doms:
+        a = (ag.gwet_ac_table(now_conf.loc[d].to_numpy(dtype=float), categories=grades)
+             if d in now_conf.index.get_level_values("domain") else empty)
+        b = (ag.gwet_ac_table(prev_conf.loc[d].to_numpy(dtype=float), categories=grades)
+             if d in prev_conf.index.get_level_values("domain") else empty)
+        test = ag.compare_agreement(a, b, what="AC1")
+        rows[d] = {"n": a.n, "ac1": a.estimate, "previous_n": b.n, "previous_ac1": b.estimate,
+                   "ac1_difference": test.extra.get("difference", math.nan),
+                   "ac1_difference_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_difference_ci_high": test.extra.get("ci_high", math.nan), "z": test.statistic,
+                   "p_value": test.pvalue}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "domain"
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["differs"] = ["Higher this period" if (math.isfinite(q) and q < Q_LEVEL and z > 0) else
+                      "Lower this period" if (math.isfinite(q) and q < Q_LEVEL and z < 0) else
+                      ("Not tested" if not math.isfinite(q) else "No clear difference")
+                      for q, z in zip(out["q_value"], out["z"])]
+    return out[cols]
+
+
+def comparison_text(table: pd.DataFrame, ds: Dataset) -> str:
+    """A sentence saying in which domains AC1 differs from the previous period (BH q < 0.05)."""
+    prev = ds.period.shift(-1).label
+    if table.empty or table["p_value"].notna().sum() == 0:
+        return f"Agreement cannot be compared with {prev}: one of the two periods has no moderated audits."
+    higher = [str(d) for d, r in table.iterrows() if r["differs"] == "Higher this period"]
+    lower = [str(d) for d, r in table.iterrows() if r["differs"] == "Lower this period"]
+    parts = []
+    if higher:
+        parts.append("AC1 is higher than in " + prev + " in " + _and(higher) + ".")
+    if lower:
+        parts.append("AC1 is lower than in " + prev + " in " + _and(lower) + ".")
+    if not parts:
+        parts.append(f"AC1 does not differ from {prev} in any domain after Benjamini–Hochberg adjustment across "
+                     f"the {int(table['p_value'].notna().sum())} domains tested.")
+    return " ".join(parts)
+
+
+def sample_planning(ds: Dataset, *, half_widths: Sequence[float] = HALF_WIDTHS) -> pd.DataFrame:
+    """How many case files to moderate next period for a target CI half-width, per domain.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``domain`` (Overall first, domains moderated this period). Columns ``n`` (moderated
+        this period), ``audits`` (audits this period, the population N), ``ac1``, ``ac1_se``,
+        then ``ac1_n_<h>`` and ``kappa_quadratic_n_<h>`` for each half-width h (e.g.
+        ``ac1_n_0.1``): case files needed, with the finite-population correction for N audits,
+        or ``<NA>`` when this period gives no basis.
+    """
+    byd = agreement_by_domain(ds)
+    conf = confusion_by_domain(ds)
+    grades = _grades(ds)
+    audits = int(len(tables.audits_in(ds)))
+    hcols = [f"{m}_n_{h:g}" for m in ("ac1", "kappa_quadratic") for h in half_widths]
+    cols = ["n", "audits", "ac1", "ac1_se", *hcols]
+    domains = [d for d in byd.index if d in conf.index.get_level_values("domain")]
+    if not domains:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
+    rows = {}
+    for d in domains:
+        t = conf.loc[d].to_numpy(dtype=float)
+        ests = {"ac1": ag.gwet_ac_table(t, categories=grades),
+                "kappa_quadratic": ag.cohen_kappa(t, categories=grades, weights="quadratic", ci="t")}
+        row: dict[str, Any] = {"n": int(t.sum()), "audits": audits, "ac1": ests["ac1"].estimate,
+                               "ac1_se": ests["ac1"].se}
+        for m, e in ests.items():
+            for h in half_widths:
+                k = ag.sample_size_for_precision(e.se, e.n, h, population=max(audits, e.n))
+                row[f"{m}_n_{h:g}"] = k if k > 0 else pd.NA
+        rows[d] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "domain"
+    for c in hcols:
+        out[c] = out[c].astype("Int64")
+    return out[cols]
+
+
+#: Columns of the two halves of :func:`drift_by_domain` shown in the report (each fits 1,280 px).
+DRIFT_DIRECTION_COLUMNS = ["n", "n_downgraded", "n_upgraded", "net_downgraded_share", "mean_difference",
+                           "mean_difference_ci_low", "mean_difference_ci_high", "mcnemar_p", "mcnemar_q", "direction"]
+DRIFT_TEST_COLUMNS = ["stuart_maxwell", "stuart_maxwell_df", "stuart_maxwell_p", "stuart_maxwell_exact_p",
+                      "stuart_maxwell_q", "bowker", "bowker_df", "bowker_p", "bowker_full_df_p", "bowker_exact_p",
+                      "bowker_q"]
+
+
+def drift_direction(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The direction half of :func:`drift_by_domain`: counts, net downgrading, mean change, McNemar."""
+    return drift_by_domain(ds, periods=periods)[DRIFT_DIRECTION_COLUMNS]
+
+
+def drift_tests(ds: Dataset, *, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The symmetry half of :func:`drift_by_domain`: Stuart–Maxwell and Bowker (reduced and full df)."""
+    return drift_by_domain(ds, periods=periods)[DRIFT_TEST_COLUMNS]
+
+
+def paradox_coefficients(table: pd.DataFrame) -> pd.DataFrame:
+    """The coefficient half of a :func:`kappa_paradox` table (n, p_o, both chance terms, kappa, AC1, skew)."""
+    return table[[c for c in table.columns if not c.endswith(" share")]]
+
+
+def paradox_join(coefficients: pd.DataFrame, mix: pd.DataFrame) -> pd.DataFrame:
+    """The two halves of a :func:`kappa_paradox` table together again (e.g. each as a published report
+    shows it, so :func:`paradox_text` says nothing either table hides)."""
+    return coefficients.join(mix.drop(columns=["n"], errors="ignore"))
+
+
+def grade_mix(table: pd.DataFrame) -> pd.DataFrame:
+    """The grade-mix half of a :func:`kappa_paradox` table: each grade's share of all grades given."""
+    return table[["n", *[c for c in table.columns if c.endswith(" share")]]]

@@ -182,8 +182,10 @@ def summary(ds: Dataset) -> str:
         areas = p.drop(index=tables.TOTAL, errors="ignore").dropna(subset=["participation_rate"])
         if len(areas):
             best = areas["participation_rate"].idxmax()
-            parts.append(f"No service area reached 100% participation this period; the highest was {best} "
-                         f"({int(areas.loc[best, 'took_part'])} of {int(areas.loc[best, 'recorded'])}).")
+            # issue 14: a published report quotes no "x of n" here (27 of 28 gives a hidden complement away)
+            figures = ("" if ds.params.audience == "published" else
+                       f" ({int(areas.loc[best, 'took_part'])} of {int(areas.loc[best, 'recorded'])})")
+            parts.append(f"No service area reached 100% participation this period; the highest was {best}{figures}.")
     tr = return_trend(ds)
     if math.isfinite(tr.pvalue):
         periods = tr.extra["periods"]

@@ -43,17 +43,18 @@ AUDIT_GRADE_RULES = {
 }
 
 
-def audit_grade_rule(ds: Dataset) -> str:
-    """Issue 17: the params rule ``audit_grade`` in words, to name under every table that uses it."""
-    rule = getattr(ds.params, "audit_grade", "auditor") or "auditor"
-    return f"Audit grade = {AUDIT_GRADE_RULES[rule]} (params audit_grade: {rule})."
+def audit_grade_rule(ds: Dataset, *more: str) -> str:
+    """Issue 17: the params rule ``audit_grade`` in words, to name under every table that uses it;
+    ``more`` are further notes of the table, appended when not empty."""
+    rule = ds.params.audit_grade
+    return " ".join([f"Audit grade = {AUDIT_GRADE_RULES[rule]} (params audit_grade: {rule}).", *(m for m in more if m)])
 
 
 def audit_grades(ds: Dataset, *, domain: str = "Overall", periods: list[str] | None = None) -> pd.DataFrame:
     """One row per audit with its grade for ``domain``, by the params rule ``audit_grade``
     (:data:`AUDIT_GRADE_RULES`; default the auditor's, a peer's where no auditor graded)."""
     periods = periods or [ds.period.label]
-    rule = getattr(ds.params, "audit_grade", "auditor") or "auditor"
+    rule = ds.params.audit_grade
     r = ds.ratings
     r = r[(r["domain"] == domain) & r["period"].isin(periods)]
     first = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")  # "auditor" before "peer"

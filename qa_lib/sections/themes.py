@@ -4,11 +4,12 @@ Each theme is a list of keywords or regular expressions (case-insensitive) in pa
 (default :data:`DEFAULT_THEMES`); a comment counts once for each theme it matches. Counts are
 by kind (strength / learning), domain and period of the audit.
 
-Quotes appear only in internal reports, and only after redaction: every value of the run's
-identifier columns (:data:`qa_lib.inputs.io.IDENTIFIER_COLUMNS`, as written in the input files and as
-pseudonymised in the Dataset — e.g. a case id typed into the text) and any run of six or more
-digits becomes ``[redacted]``. The report renders them escaped
-through ``rpt.table``.
+Quotes appear only in internal reports, and only after redaction by the run's
+:func:`qa_lib.inputs.data.redactor`: every identifier of the run (as written in the input files and
+as pseudonymised) in any case, spacing, hyphen or apostrophe form and with possessives, each part
+of a person's name, capitalised first names from the dictionary, the params' ``redact_terms``,
+e-mail addresses and runs of six or more digits become ``[redacted]`` (issue 14). The report
+renders them escaped through ``rpt.table``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Mapping
 import pandas as pd
 
 from qa_lib.inputs.data import Dataset
-from qa_lib.core.errors import ParamsError, problem
-from qa_lib.inputs.data import identifier_values
-from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # re-exported: qa_lib.themes.redact
+from qa_lib.inputs.params import check_themes
+from qa_lib.inputs.data import identifier_values, identifier_values_as_written  # noqa: F401 - identifier_values re-exported
+from qa_lib.inputs.privacy import REDACTED, Redactor, redact  # noqa: F401 - REDACTED, redact re-exported: qa_lib.themes.redact
 from qa_lib.sections.tables import periods_shown
 
 DEFAULT_THEMES: dict[str, list[str]] = {
@@ -49,22 +50,9 @@ def compile_themes(themes: Mapping[str, list[str]] | None) -> dict[str, re.Patte
         A theme whose keywords are not a list of text, or a keyword that is not a valid regular expression.
     """
     themes = DEFAULT_THEMES if not themes else themes
-    out = {}
-    for name, words in themes.items():
-        if isinstance(words, str):
-            words = [words]
-        if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w for w in words):
-            raise problem(ParamsError, f"params themes.{name}", received=repr(words),
-                          expected="a list of keywords or regular expressions, e.g. [chronolog, timeline]")
-        for w in words:
-            try:
-                re.compile(w)
-            except re.error as exc:
-                raise problem(ParamsError, f"params themes.{name}", received=repr(w),
-                              expected=f"a valid regular expression ({exc})",
-                              fix="escape special characters such as ( ) [ ] + ? with a backslash") from None
-        out[str(name)] = re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
-    return out
+    check_themes(themes, "params themes")  # the check load_params makes: one rule for both
+    return {str(name): re.compile("|".join(f"(?:{w})" for w in ([words] if isinstance(words, str) else words)),
+                                  re.IGNORECASE) for name, words in themes.items()}
 
 
 def _comments(ds: Dataset) -> pd.DataFrame:
@@ -75,7 +63,7 @@ def _comments(ds: Dataset) -> pd.DataFrame:
 
 def tagged(ds: Dataset) -> pd.DataFrame:
     """Comments of the shown periods, one row per (comment, matched theme); unmatched comments get theme NA."""
-    themes = compile_themes(getattr(ds.params, "themes", None))
+    themes = compile_themes(ds.params.themes)
     c = _comments(ds)
     c = c[c["period"].isin(periods_shown(ds))].reset_index(drop=True)
     text = c["text"].fillna("").astype(str)
@@ -95,7 +83,7 @@ def counts_by_period(ds: Dataset) -> pd.DataFrame:
     """
     t = tagged(ds)
     periods = periods_shown(ds)
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     if t.empty:
         return pd.DataFrame()
     t = t.assign(theme=t["theme"].fillna("No theme matched"))
@@ -130,17 +118,18 @@ def example_quotes(ds: Dataset, *, per_theme: int = 1) -> pd.DataFrame:
     Returns an empty frame when the params say ``audience: published``. Columns ``theme``,
     ``kind``, ``domain``, ``quote`` (no identifiers: the text is redacted and no id column is kept).
     """
-    if getattr(ds.params, "audience", "internal") == "published":
+    if ds.params.audience == "published":
         return pd.DataFrame()
     t = tagged(ds)
     t = t[(t["period"] == ds.period.label) & t["theme"].notna()]
     if t.empty:
         return pd.DataFrame()
-    redactor = Redactor(identifier_values(ds))
-    names = list(compile_themes(getattr(ds.params, "themes", None)))
+    names = list(compile_themes(ds.params.themes))
     t = t.assign(theme=pd.Categorical(t["theme"], categories=names, ordered=True),
                  kind=pd.Categorical(t["kind"], categories=["strength", "learning"], ordered=True))
     t = t.sort_values(["theme", "kind", "domain", "text"], kind="stable").drop_duplicates(["theme", "kind", "text"])
     t = t.groupby(["theme", "kind"], observed=True, sort=True).head(per_theme)
+    redactor = Redactor.for_texts(identifier_values_as_written(ds), t["text"].dropna().unique(),
+                                  terms=ds.params.redact_terms)
     return pd.DataFrame({"theme": t["theme"].astype(str), "kind": t["kind"].astype(str), "domain": t["domain"],
                          "quote": [redactor(x) for x in t["text"]]}).reset_index(drop=True)

@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -443,10 +442,15 @@ def linear_by_linear(table: Any, *, row_scores: Any = None, col_scores: Any = No
     Parameters
     ----------
     table : array-like or DataFrame, shape (r, c)
-        Counts, e.g. periods (rows) × grades in scale order (columns). All four grades must be
-        columns even when one was unused this period (pass the scale, never infer it).
+        Counts, e.g. periods (rows) × grades (columns). All four grades must be columns even
+        when one was unused this period (pass the scale, never infer it).
     row_scores, col_scores : sequence of float, optional
-        Default 1..r and 1..c (for grades: 1 = Inadequate … 4 = Outstanding).
+        Default 1..r and 1..c **in the column order given**: with the grades in scale order
+        (best first) score 1 is Outstanding and 4 Inadequate, so a positive association means
+        *worse* grades later. Pass the columns worst first (as
+        :func:`qa_lib.sections.change.trend_tests` does) or ``col_scores=[4, 3, 2, 1]`` for
+        1 = Inadequate … 4 = Outstanding. Row scores: use the periods' real positions in time
+        when a period is missing.
 
     Returns
     -------
@@ -503,7 +507,24 @@ def linear_by_linear(table: Any, *, row_scores: Any = None, col_scores: Any = No
 # --------------------------------------------------------------------------------------
 # Mann-Kendall
 # --------------------------------------------------------------------------------------
-def mann_kendall(values: Sequence[float], *, times: Sequence[float] | None = None) -> TestResult:
+def _kendall_exact_pvalue(S: float, n: int) -> float:
+    """Exact two-sided P(|S| ≥ |s|) for Mann–Kendall S without ties: S = n(n−1)/2 − 2·inversions, and the
+    number of inversions of a random permutation has the Mahonian distribution (built by convolution)."""
+    dist = np.array([1.0])
+    for k in range(1, n + 1):
+        dist = np.convolve(dist, np.ones(k))
+    dist /= dist.sum()  # P(inversions = 0..n(n−1)/2)
+    m = n * (n - 1) // 2
+    s_values = m - 2 * np.arange(m + 1)
+    return float(min(1.0, dist[np.abs(s_values) >= abs(S) - 1e-9].sum()))
+
+
+#: Up to this many points (and no ties) Mann–Kendall also gets its exact permutation p-value.
+MK_EXACT_MAX_N = 10
+
+
+def mann_kendall(values: Sequence[float], *, times: Sequence[float] | None = None,
+                 exact: bool = False) -> TestResult:
     """Mann–Kendall test for a monotone trend, with Sen's slope.
 
     Parameters
@@ -512,6 +533,9 @@ def mann_kendall(values: Sequence[float], *, times: Sequence[float] | None = Non
         The series in time order (rates or scores without denominators). No missing values.
     times : sequence of float, optional
         Time of each value for Sen's slope (default 1..n, so the slope is per period).
+    exact : bool, optional
+        Report the exact permutation p (n ≤ 10, no ties) as ``pvalue``. It is always in
+        ``extra["exact_pvalue"]`` when it exists (issue 19).
 
     Returns
     -------
@@ -569,6 +593,13 @@ def mann_kendall(values: Sequence[float], *, times: Sequence[float] | None = Non
                 f"2/{n}! = {2 / math.factorial(n):.3g}).")
     extra.update(z=float(z), p_increasing=p_inc, p_decreasing=p_dec,
                  p_one_sided=p_inc if S > 0 else p_dec if S < 0 else 0.5)
+    if n <= MK_EXACT_MAX_N and not len(ties):
+        extra["exact_pvalue"] = _kendall_exact_pvalue(S, n)
+        if exact:
+            p = extra["exact_pvalue"]
+            method = method.replace("two-sided normal p", "two-sided exact permutation p (Mahonian distribution)")
+    elif exact:
+        note = (note + " " if note else "") + (f"Exact p needs n ≤ {MK_EXACT_MAX_N} and no ties: normal p shown.")
     return TestResult(S, p, n=n, method=method, note=note, extra=extra)
 
 

@@ -10,13 +10,11 @@ screened once), four rules with precedence outside limits > 7-point trend > 2 of
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from qa_lib.core.errors import StatisticsError, problem
 from qa_lib.stats.proportions import _counts

@@ -9,12 +9,12 @@ lives in three modules:
 - :mod:`qa_lib.stats.verdicts`: ``classify_change`` and ``describe_proportion``.
 """
 
-from qa_lib.stats.proportions import *  # noqa: F401,F403
+from qa_lib.stats.proportions import *  # noqa: F403
 from qa_lib.stats.proportions import __all__ as _proportions
 from qa_lib.stats.proportions import _counts, _z  # noqa: F401 - used by tests of the internals
-from qa_lib.stats.spc import *  # noqa: F401,F403
+from qa_lib.stats.spc import *  # noqa: F403
 from qa_lib.stats.spc import __all__ as _spc
-from qa_lib.stats.verdicts import *  # noqa: F401,F403
+from qa_lib.stats.verdicts import *  # noqa: F403
 from qa_lib.stats.verdicts import __all__ as _verdicts
 
 __all__ = [*_proportions, *_spc, *_verdicts]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -112,7 +112,9 @@ def test_no_input_identifier_in_any_output_of_a_full_demo_run(which, request):
     out = run["out"]
     files = [f for f in out.rglob("*") if f.is_file()]
     names = {f.name for f in files}
-    assert {"manifest.json", "rejects.csv"} <= names and any(n.endswith(".html") for n in names)
+    assert "manifest.json" in names and any(n.endswith(".html") for n in names)
+    assert "rejects.csv" not in names  # issue 14: a working file beside the outputs, never in the pack
+    assert (out.parent.parent / "qa-working" / out.name / "rejects.csv").is_file()
     assert sum(f.suffix == ".csv" for f in files) >= 10
     assert not _scan(out, ids)
 
@@ -128,3 +130,55 @@ def test_the_scan_finds_a_planted_identifier(tmp_path):
     (tmp_path / "x.html").write_text("<td>AUD011</td>")
     (tmp_path / "y.csv").write_text("a,b\nAUD0111,1\n")  # a longer token is not that id
     assert _scan(tmp_path, {"AUD011"}) == {"x.html": ["AUD011"]}
+
+
+# -- issue 14: redaction that matches identifiers in every written form ------------------------------
+def test_redactor_matches_multi_word_names_in_every_form():
+    r = privacy.Redactor(["Jane Smith", "Tobias Vasquez-Thorne", "Siobhan O'Neill", "CASE-ZX0001"], first_names=False)
+    cases = {
+        "Jane Smith met the family.": "[redacted] met the family.",
+        "JANE SMITH; jane smith, Smith's plan": "[redacted]; [redacted], [redacted]'s plan",
+        "Vasquez-Thorne’s visit and vasquez thorne and VasquezThorne": "[redacted]’s visit and [redacted] and [redacted]",
+        "siobhan o’neill, O'NEILL, ONeill and Neill": "[redacted], [redacted], [redacted] and [redacted]",
+        "case zx0001 (CASE-ZX0001) and ZX0001": "[redacted] ([redacted]) and [redacted]",
+        "the case was reviewed": "the case was reviewed",  # the word CASE alone is not an identifier
+    }
+    for text, want in cases.items():
+        assert r(text) == want, text
+
+
+def test_first_name_dictionary_catches_capitalised_childrens_names_only():
+    r = privacy.Redactor([])
+    assert r("Grace's case worker saw Oliver and AMELIA.") == "[redacted]'s case worker saw [redacted] and [redacted]."
+    assert r("we will do it by grace and may review") == "we will do it by grace and may review"
+    names = privacy.first_name_dictionary()
+    assert len(names) > 20_000 and {"grace", "oliver", "muhammad", "siobhan", "zoe"} <= names
+    assert "case" not in names and "the" not in names
+
+
+def test_redact_terms_from_the_params_reach_quotes_and_the_cache(make_dataset):
+    comments = ("audit_id,domain,kind,text\nA1,Overall,strength,Lovely work at Acorn Nursery with Bluebell's dad.\n")
+    ds = make_dataset(audits=AUDITS, ratings=RATINGS, comments=comments,
+                      extra={"redact_terms": ["Acorn Nursery", "bluebell"]})
+    from qa_lib.inputs.data import redactor
+    assert redactor(ds)(ds.comments["text"].iloc[0]) == "Lovely work at [redacted] with [redacted]'s dad."
+    import pickle
+    cached = pickle.loads(pickle.dumps(ds))
+    assert "Acorn" not in cached.comments["text"].iloc[0] and "Bluebell" not in cached.comments["text"].iloc[0]
+
+
+def test_messages_describe_free_text_and_reasons_are_redacted(make_dataset):
+    feedback = ("response_id,response_date,survey,question,answer\n"
+                "R1,2024-08-01,S,Did you feel listened to?,Yes\nR2,2024-08-01,S,Did you feel listened to?,"
+                "Jane Smith was lovely to Grace\n")
+    allocations = ("allocation_id,month,service_area,status,practitioner_id,practitioner_took_part,reason\n"
+                   "AL1,2024-08,SEND,returned,Jane Smith,No,Jane Smith on leave\n"
+                   "AL2,2024-08,SEND,Jane Smith,P2,Yes,\n")
+    ds = make_dataset(audits=AUDITS, ratings=RATINGS, feedback=feedback, allocations=allocations)
+    text = " ".join(ds.issues["message"].astype(str)) + " ".join(ds.issues["value"].dropna().astype(str))
+    assert "Jane" not in text and "Smith" not in text and "Grace" not in text
+    assert "an answer of 30 characters (letters) that is not one of Yes, Partly, No" in text
+    assert "allocations.csv row 3, column status: a value of 10 characters (letters) is not valid" in text
+    assert ds.allocations["reason"].dropna().tolist() == ["[redacted] on leave"]
+    example = " ".join(ds.rejected_summary()["example"])
+    assert "Jane" not in example and "answer of 30 characters" in example

@@ -110,7 +110,7 @@ def test_published_demo_renders_and_states_its_rule(demo_published_run):
     assert "<td>c</td>" in page and "c = not shown to protect confidentiality" in page
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["audience"] == "published" and "Counts from 1 to 4" in manifest["disclosure"]
-    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5, "symbol": "c"}
+    assert manifest["provenance"]["params"]["suppression"] == {"threshold": 5, "symbol": "c", "scope": "pack"}
 
 
 @pytest.mark.slow
@@ -252,3 +252,36 @@ def test_chart_alt_text_judged_for_small_counts():
     assert not d.chart_discloses("Stacked bar chart of x. A: Good 90%, Inadequate 10% (n = 150).", RULE)
     assert d.chart_discloses("Stacked bar chart of x. A: Good 100% (n = 4); B: Good 50%, RI 50% (n = 40).", RULE)
     assert not d.chart_discloses("A p-chart of the return rate by month.", RULE)
+
+
+# -- issue 14: pack-level protection over a linear system of named counts ---------------------------------
+
+def test_protect_links_two_tables_hand_worked():
+    """Table 1: a + b = 12 (a = 2 primary, b = 10); table 2 prints b again (b2 = 10) beside c = 7, total 17.
+    Per table, hiding a and b protects a. Across the pack b2 = b pins b, so b2's table must hide b2 and a
+    partner: c (the only other member; 7 >= 5). Every hidden range then spans >= 5 values."""
+    values = {"a": 2, "b": 10, "t1": 12, "b2": 10, "c": 7, "t2": 17}
+    rels = [d.Relation(("a", "b"), "t1"), d.Relation(("b",), "b2"), d.Relation(("b2", "c"), "t2")]
+    got = d.protect(values, rels, 5)
+    assert got.primary == {"a"}
+    assert got.hidden == {"a", "b", "b2", "c"}
+    # a in [0, 12]: a = 12 − b, b = b2 = 17 − c with c >= 0 and b <= 12 (a >= 0)
+    assert got.intervals["a"] == (0.0, 12.0)
+    assert all(hi - lo >= 4 for lo, hi in got.intervals.values())
+
+
+def test_protect_widens_a_range_that_is_too_narrow():
+    """a = 1 and b = 2 hidden in a + b = 3: each is bounded to [0, 3], four values, fewer than 5, so a
+    third cell of their relations (here the total, the only one left) is hidden too."""
+    got = d.protect({"a": 1, "b": 2, "t": 3, "u": 20, "s": 23}, [d.Relation(("a", "b"), "t"),
+                                                                 d.Relation(("t", "u"), "s")], 5)
+    assert {"a", "b"} <= got.hidden and "t" in got.hidden
+    assert all(hi - lo >= 4 for lo, hi in got.intervals.values())
+
+
+def test_guard_text_hides_small_counts_and_small_complements():
+    rule = d.SuppressionRule(threshold=5)
+    assert d.guard_text("Latest 2024-09: 15.4% (4 of 26).", rule) == "Latest 2024-09: c."
+    assert d.guard_text("the highest was Children in Care (27 of 28).", rule) == "the highest was Children in Care (c)."
+    assert d.guard_text("96 of 159 (60%)", rule) == "96 of 159 (60%)"
+    assert d.quotes_small("2023-24 Q2: 5/11 (45%)", 5) is False and d.quotes_small("18 of 21", 5) is True

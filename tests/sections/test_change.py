@@ -202,3 +202,29 @@ def test_demo_spc_charts_decode_and_summary_exists(demo_run):
         assert spc_imgs.count() == 2
         for i in range(2):
             assert spc_imgs.nth(i).evaluate("img => img.complete ? img.naturalWidth : 0") > 0, "an SPC chart did not decode"
+
+
+def test_trend_scores_keep_real_positions_when_a_period_is_empty(make_dataset):
+    # Issue 19 B2: 10, 12, 19, 20 of 20 in quarters 1, 2, 4, 5 (2023-24 Q4 has no audits).
+    # Cochran–Armitage X² = T²/[p̄(1−p̄)Σn(s−s̄)²] (Armitage 1955; R prop.trend.test):
+    # scores 1,2,4,5: s̄ = 3, T = 10(−2)+12(−1)+19(1)+20(2) = 27, Σn(s−s̄)² = 20·10 = 200,
+    # p̄ = 61/80 → X² = 729/(0.7625·0.2375·200) = 20.128 (R: prop.trend.test(c(10,12,19,20), rep(20,4),
+    # score = c(1,2,4,5)) gives X-squared = 20.128). Closed up to 1..4: T = 18.5, Σ = 100 → 18.900.
+    audits, ratings = _audits_with_overall([("2023-07", 10, 20), ("2023-10", 12, 20), ("2024-04", 19, 20),
+                                            ("2024-07", 20, 20)])
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"history_periods": 4})
+    t = change.trend_tests(ds)
+    pbar = 61 / 80
+    assert t.loc["% Good or better", "statistic"] == pytest.approx(729 / (pbar * (1 - pbar) * 200), rel=1e-9)
+    assert t.loc["% Good or better", "statistic"] == pytest.approx(20.13, abs=5e-3)
+    assert t.loc["% Good or better", "statistic"] != pytest.approx(18.90, abs=5e-3)
+    assert t.loc["% Good or better", "scores"] == "1, 2, 4, 5"
+    assert "2023-24 Q4" in t.loc["% Good or better", "note"] and "real positions" in t.loc["% Good or better", "note"]
+    # linear-by-linear on the same scores: M² = (N−1)r²; r computed here from the 80 units directly
+    rows = np.repeat([1, 2, 4, 5], 20)
+    good = np.concatenate([np.r_[np.ones(g), np.zeros(20 - g)] for g in (10, 12, 19, 20)])
+    grade_score = np.where(good == 1, 3, 2)  # Good = 3, Requires improvement = 2 (worst = 1)
+    r = np.corrcoef(rows, grade_score)[0, 1]
+    assert t.loc["Grade distribution", "statistic"] == pytest.approx(79 * r * r, rel=1e-9)
+    note = change.trend_footnote(ds)
+    assert "quarters since the first period" in note and "2023-24 Q4 = 3" in note and "2024-25 Q2 = 5" in note

@@ -71,7 +71,7 @@ def test_bad_numbers_periods_polarity_and_duplicates_are_issues(tmp_path):
             "Re-referrals,2024-25 Q2,22.5,,,lower is better,21\n")         # row 8 quarter in a monthly series
     ds = _load(tmp_path, indicators_csv=text)
     issues = ds.issues[ds.issues["table"] == "indicators"].set_index("row")
-    assert issues.loc[3, "rule"] == "bad_period" and "'Apr-2024x' is not a period" in issues.loc[3, "message"]
+    assert issues.loc[3, "rule"] == "bad_period" and "9 characters (letters and digits) is not a period" in issues.loc[3, "message"]
     assert issues.loc[4, "rule"] == "bad_number" and issues.loc[4, "column"] == "value"
     assert issues.loc[5, "rule"] == "bad_polarity" and "higher is better, lower is better" in issues.loc[5, "message"]
     assert issues.loc[6, "rule"] == "duplicate" and "first seen at row 2" in issues.loc[6, "message"]
@@ -94,7 +94,8 @@ def test_benchmark_names_and_periods_that_do_not_match_are_listed_with_a_hint(tm
     issues = ds.issues[ds.issues["table"] == "benchmarks"].set_index("row")
     typo = issues.loc[3]
     assert typo["rule"] == "unmatched_indicator" and typo["severity"] == "rejected"
-    assert "'Rereferals in 12 months' is not an indicator in the indicators file" in typo["message"]
+    assert "a value of 23 characters (letters and digits) is not an indicator in the indicators file" in typo["message"]
+    assert "Rereferals" not in typo["message"] and pd.isna(typo["value"])  # issue 14: described, not quoted
     assert "did you mean 'Re-referrals within 12 months'?" in typo["message"]
     assert issues.loc[5, "rule"] == "unmatched_indicator"
     assert "'Re-referrals within 12 months'" in issues.loc[5, "message"]  # the hint lists the known names

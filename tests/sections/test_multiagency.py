@@ -3,13 +3,11 @@ built to grade every unit one grade better than the others' base grade)."""
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa as sm_fleiss
 from statsmodels.stats.multitest import multipletests
 
@@ -65,7 +63,7 @@ def test_agreement_is_checked_against_statsmodels_and_gives_no_interval_on_three
 
 
 def test_an_interval_is_shown_only_when_it_has_width(ds):
-    ds.params._values["multiagency_min_plans"] = 2
+    ds.params = ds.params.replace(multiagency_min_plans=2)
     a = ma.agreement_by_domain(ds, n_boot=200)
     for m in ("fleiss_kappa", "ac1"):
         shown = a[f"{m}_interval"] == ""

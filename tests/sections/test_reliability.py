@@ -326,3 +326,77 @@ def test_moderation_report_names_weakest_domains_with_intervals(demo_run):
         assert not found, f"{f.name} contains identifiers {sorted(set(found))[:5]}"
     quarterly = (out / "quarterly.html").read_text(encoding="utf-8")
     assert "quadratic weighted kappa" in quarterly and (out / "tables" / "quarterly-moderation_agreement.csv").is_file()
+
+
+def test_b1_perfect_agreement_domain_is_not_called_unreliable(make_dataset):
+    # Issue 19 B1: 83 of 83 agree on Chronology -> AC1 = 1, SE 0. The summary must not say an AC1
+    # below 0.4 "cannot be ruled out" there; it must say every moderated audit agreed.
+    chrono = [(G, G)] * 50 + [(R, R)] * 33
+    overall = _expand({(G, G): 40, (R, R): 30, (G, R): 8, (R, G): 5})
+    overall += [(G, G)] * (83 - len(overall))
+    audits, ratings = _inputs({"Overall": overall, "Chronology": chrono, "Voice of the child": overall})
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    lines = reliability.summary(ds)
+    text = " ".join(lines)
+    ruled_out = [s for s in lines if "cannot be" in s and "ruled out" in s]
+    assert all("Chronology" not in s for s in ruled_out)
+    assert any("0.6 or higher in" in s and "Chronology" in s for s in lines)
+    assert "Chronology (83 of 83)" in text
+    # statement and table use the same bound: the printed AC1 CI lower limit of each domain
+    byd = reliability.agreement_by_domain(ds)
+    for d in DOMAINS:
+        low = byd.loc[d, "ac1_ci_low"]
+        if low >= 0.6:
+            assert any("0.6 or higher in" in s and d in s for s in lines)
+
+
+def test_auditor_bias_bh_matches_statsmodels_and_flags_calibration(make_dataset):
+    # Two auditors: A downgraded on 9 of 10 disagreements (binom.test(9, 10) p = 22/1024), B 2 vs 2.
+    from statsmodels.stats.multitest import multipletests
+    a_pairs = [(G, R)] * 9 + [(R, G)] + [(G, G)] * 5
+    b_pairs = [(G, R)] * 2 + [(R, G)] * 2 + [(G, G)] * 6
+    prs = a_pairs + b_pairs
+    auditors = ["AUDA"] * len(a_pairs) + ["AUDB"] * len(b_pairs)
+    audits, ratings = _inputs({"Overall": prs}, auditors=auditors)
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.auditor_bias(ds)
+    assert list(t.index) == ["Auditor 01", "Auditor 02"]  # most moderated first; ids never shown
+    assert not any("AUD" in str(v) for v in t.to_numpy().ravel())
+    p = [22 / 1024, 1.0]
+    assert t["p_value"].tolist() == pytest.approx(p, rel=1e-12)
+    assert t["q_value"].tolist() == pytest.approx(multipletests(p, method="fdr_bh")[1].tolist(), rel=1e-12)
+    assert t.loc["Auditor 01", "calibrate"].startswith("Calibrate: moderators lower")
+    assert t.loc["Auditor 02", "calibrate"] == "No clear direction"
+    assert t.loc["Auditor 01", "net_downgraded_share"] == pytest.approx(8 / 15)
+    assert "Auditor 01" in reliability.bias_text(t)
+
+
+def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
+    html = (demo_run["out"] / "moderation.html").read_text(encoding="utf-8")
+    for heading in ("Systematic bias by auditor", "Agreement compared with the previous period",
+                    "How many to moderate next period"):
+        assert heading in html
+    tables_dir = demo_run["out"] / "tables"
+    for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv"):
+        assert (tables_dir / name).exists(), name
+    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0)
+    assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
+    assert "AC2 with quadratic weights runs from" in html
+    assert "Bowker p (full df)" in html
+
+
+@pytest.mark.browser
+def test_moderation_tables_fit_1280px(demo_run):
+    # Issue 19 item 5: every column of every moderation table is visible at 1,280 px (no sideways scroll).
+    from browser import browser_page
+
+    page_file = demo_run["out"] / "moderation.html"
+    with browser_page(viewport={"width": 1280, "height": 900}) as page:
+        page.goto(page_file.as_uri())
+        wide = page.evaluate("""() => [...document.querySelectorAll('table')].map(t => {
+            const cap = t.querySelector('caption');
+            const box = t.parentElement;
+            return {caption: cap ? cap.textContent.slice(0, 70) : '', table: t.scrollWidth,
+                    box: box.clientWidth, right: t.getBoundingClientRect().right};
+        }).filter(r => r.table > r.box + 1 || r.right > 1280)""")
+    assert wide == [], wide

@@ -10,7 +10,6 @@ import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pytest
 
 from qa_lib.core import fmt
 from qa_lib.inputs.data import load_dataset
@@ -102,5 +101,5 @@ def test_undeclared_free_text_is_detected_with_a_warning(tmp_path):
 
 def test_quotes_are_not_shown_in_published_reports(tmp_path):
     ds = _load(tmp_path, "quarters")
-    ds.params._values["audience"] = "published"
+    ds.params = ds.params.replace(audience="published")
     assert feedback.family_quotes(ds).empty

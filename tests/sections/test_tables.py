@@ -1,6 +1,5 @@
 """Report tables on small hand-written data where every count can be checked by eye."""
 
-import pandas as pd
 import pytest
 
 from qa_lib.sections import tables as T

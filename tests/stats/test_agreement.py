@@ -32,8 +32,17 @@ def case(cid: str) -> dict:
 
 
 def table_of(cid: str) -> pd.DataFrame:
-    """Contingency-table CSV: first column = rows (rater A), header = rater B."""
-    return pd.read_csv(REF / case(cid)["file"], index_col=0)
+    """Contingency-table CSV: first column = rows (rater A), header = rater B; the scale is the
+    published table's own row order, declared explicitly (issue 19: never guessed)."""
+    t = pd.read_csv(REF / case(cid)["file"], index_col=0)
+    return ag.count_table(t.set_axis([str(c) for c in t.index], axis=0), categories=[str(c) for c in t.index])
+
+
+def D(arr) -> pd.DataFrame:
+    """An unlabelled q x q array with its scale declared as positions 0..q-1 (issue 19: an
+    unlabelled table must come with its categories)."""
+    arr = np.asarray(arr)
+    return ag.count_table(arr, categories=list(range(arr.shape[0])))
 
 
 def wide_of(cid: str) -> pd.DataFrame:
@@ -235,9 +244,10 @@ def test_sy_bowker_and_stuart_maxwell(cid):
 def test_unused_grade_padding_moves_ac1_not_kappa_methods_md():
     # methods.md §4: "Padding one unused category moves AC1 from 0.849 to 0.866. kappa and
     # Fleiss kappa do not move." (cont3x3abstractors table of WK-02, padded to q = 4).
-    t = table_of("WK-02").to_numpy()
+    t = D(table_of("WK-02").to_numpy())
     padded = np.zeros((4, 4))
     padded[:3, :3] = t
+    padded = D(padded)
     assert ag.gwet_ac_table(t).estimate == pytest.approx(0.849, abs=6e-4)
     assert ag.gwet_ac_table(padded).estimate == pytest.approx(0.866, abs=6e-4)
     assert ag.cohen_kappa(padded).estimate == pytest.approx(ag.cohen_kappa(t).estimate, abs=1e-12)
@@ -259,14 +269,14 @@ def _random_tables(seed: int, count: int):
             t[j, :] = 0
             t[:, j] = 0
         if t.sum() > 0 and (t.sum(0) > 0).sum() + (t.sum(1) > 0).sum() > 2:
-            yield t
+            yield D(t)
 
 
 @pytest.mark.parametrize("weights,wt", [(None, None), ("linear", "linear"), ("quadratic", "quadratic")])
 def test_cohen_kappa_matches_statsmodels(weights, wt):
     for t in _random_tables(20240401, 200):
         ours = ag.cohen_kappa(t, weights=weights)
-        sm = sm_cohens_kappa(t, wt=wt) if wt else sm_cohens_kappa(t)
+        sm = sm_cohens_kappa(t.to_numpy(), wt=wt) if wt else sm_cohens_kappa(t.to_numpy())
         if not math.isfinite(sm.kappa):
             continue
         assert ours.estimate == pytest.approx(sm.kappa, abs=1e-9)
@@ -294,11 +304,11 @@ def test_fleiss_kappa_matches_statsmodels_on_complete_data():
 
 def test_stuart_maxwell_and_bowker_match_statsmodels_when_nonsingular():
     for t in _random_tables(99, 100):
-        off = t + t.T
+        off = t.to_numpy() + t.to_numpy().T
         np.fill_diagonal(off, 0)
         if (off.sum(1) == 0).any() or (np.triu(off, 1)[np.triu_indices(len(t), 1)] == 0).any():
             continue
-        st = SquareTable(t, shift_zeros=False)
+        st = SquareTable(t.to_numpy(), shift_zeros=False)
         h, s = st.homogeneity(), st.symmetry()
         assert ag.stuart_maxwell(t).statistic == pytest.approx(h.statistic, rel=1e-9)
         assert ag.stuart_maxwell(t).df == h.df
@@ -313,7 +323,7 @@ def test_stuart_maxwell_and_bowker_match_statsmodels_when_nonsingular():
 
 def test_perfect_agreement():
     # Hand arithmetic: all pairs on the diagonal -> p_o = 1, kappa = AC1 = 1.
-    t = np.diag([6.0, 9.0, 0.0, 5.0])  # 20 pairs, grade 3 unused
+    t = D(np.diag([6.0, 9.0, 0.0, 5.0]))  # 20 pairs, grade 3 unused
     for wt in (None, "linear", "quadratic"):
         k = ag.cohen_kappa(t, weights=wt)
         assert k.estimate == pytest.approx(1.0, abs=1e-12)
@@ -330,6 +340,7 @@ def test_one_grade_only_kappa_undefined_ac1_defined():
     # AC1: pi = (0, 0, 1, 0), p_e = sum pi(1 - pi)/(q - 1) = 0, so AC1 = p_a = 1.
     t = pd.DataFrame(0, index=OFSTED, columns=OFSTED)
     t.loc["Requires improvement", "Requires improvement"] = 15
+    t = ag.count_table(t, categories=OFSTED)
     for wt in (None, "linear", "quadratic"):
         k = ag.cohen_kappa(t, weights=wt)
         assert math.isnan(k.estimate) and not k.defined
@@ -350,8 +361,8 @@ def test_unused_grade_changes_ac1_by_declared_q():
     # q = 2: p_e = (0.25 + 0.25)/1 = 0.5 -> AC1 = 0.3/0.5 = 0.6.
     # q = 3 (third grade unused): p_e = 0.5/2 = 0.25 -> AC1 = 0.55/0.75 = 0.7333...
     # kappa: p_e = 0.5 both ways -> kappa = 0.6.
-    t2 = np.array([[4, 1], [1, 4]])
-    t3 = np.array([[4, 1, 0], [1, 4, 0], [0, 0, 0]])
+    t2 = D(np.array([[4, 1], [1, 4]]))
+    t3 = D(np.array([[4, 1, 0], [1, 4, 0], [0, 0, 0]]))
     assert ag.gwet_ac_table(t2).estimate == pytest.approx(0.6, abs=1e-12)
     assert ag.gwet_ac_table(t3).estimate == pytest.approx(0.55 / 0.75, abs=1e-12)
     assert ag.cohen_kappa(t2).estimate == pytest.approx(0.6, abs=1e-12)
@@ -371,8 +382,8 @@ def test_unused_grade_between_used_ones_changes_weighted_kappa():
     # q = 3 (middle unused): w(1,3) = 0 too -> still 0.6 (weights 1 - |i-j|/2 give 0 off).
     # With the unused grade at the END instead, positions 1, 2 of 3: w(1,2) = 0.5:
     # p_o = 0.8 + 0.2*0.5 = 0.9; p_e = 0.25*(1 + 0.5 + 0.5 + 1) = 0.75 -> kappa_w = 0.6.
-    t_end = np.array([[4, 1, 0], [1, 4, 0], [0, 0, 0]])
-    t_mid = np.array([[4, 0, 1], [0, 0, 0], [1, 0, 4]])
+    t_end = D(np.array([[4, 1, 0], [1, 4, 0], [0, 0, 0]]))
+    t_mid = D(np.array([[4, 0, 1], [0, 0, 0], [1, 0, 4]]))
     assert ag.cohen_kappa(t_end, weights="linear").extra["p_o"] == pytest.approx(0.9, abs=1e-12)
     assert ag.cohen_kappa(t_end, weights="linear").extra["p_e"] == pytest.approx(0.75, abs=1e-12)
     assert ag.cohen_kappa(t_mid, weights="linear").extra["p_o"] == pytest.approx(0.8, abs=1e-12)
@@ -398,29 +409,30 @@ def test_missing_ratings_fleiss_and_gwet():
 
 
 def test_tiny_n_flagged_and_empty_table_undefined():
-    t = np.array([[3, 1], [0, 2]])
+    t = D(np.array([[3, 1], [0, 2]]))
     for e in (ag.cohen_kappa(t), ag.gwet_ac_table(t), ag.percent_agreement(t)):
         assert "tiny n" in e.note
-    e = ag.cohen_kappa(np.zeros((4, 4)))
+    e = ag.cohen_kappa(np.zeros((4, 4)), categories=OFSTED)
     assert math.isnan(e.estimate) and "empty" in e.note and e.n == 0
-    e = ag.gwet_ac_table(np.zeros((4, 4)))
+    e = ag.gwet_ac_table(np.zeros((4, 4)), categories=OFSTED)
     assert math.isnan(e.estimate) and "empty" in e.note
 
 
 def test_non_square_and_bad_input_raise_statistics_error():
     with pytest.raises(StatisticsError, match="square"):
-        ag.cohen_kappa(np.ones((3, 4)))
+        ag.cohen_kappa(np.ones((3, 4)), categories=[0, 1, 2])
     with pytest.raises(StatisticsError, match="square"):
-        ag.gwet_ac_table(np.ones((2, 3)))
+        ag.gwet_ac_table(np.ones((2, 3)), categories=[0, 1])
     with pytest.raises(StatisticsError, match="square"):
-        ag.bowker_symmetry(np.ones(4))
+        ag.bowker_symmetry(np.ones(4), categories=[0, 1, 2, 3])
+    # a labelled table without a declared scale is refused, naming the fix
     bad = pd.DataFrame(np.eye(3), index=["a", "b", "c"], columns=["a", "c", "b"])
-    with pytest.raises(StatisticsError, match="same categories"):
+    with pytest.raises(StatisticsError, match="categories="):
         ag.cohen_kappa(bad)
     with pytest.raises(StatisticsError, match="non-negative"):
-        ag.cohen_kappa(np.array([[1, -1], [0, 2]]))
+        ag.cohen_kappa(np.array([[1, -1], [0, 2]]), categories=[0, 1])
     with pytest.raises(StatisticsError, match="weights"):
-        ag.cohen_kappa(np.eye(3), weights="cubic")
+        ag.cohen_kappa(D(np.eye(3)), weights="cubic")
     with pytest.raises(StatisticsError, match="categories"):
         ag.gwet_ac(pd.DataFrame({"a": ["Good"], "b": ["Good"]}), categories=None)
     with pytest.raises(StatisticsError, match="'Gd'"):
@@ -437,7 +449,7 @@ def test_non_square_and_bad_input_raise_statistics_error():
 def test_mcnemar_2x2_and_collapsed():
     # Hand arithmetic: b = 10 (moderator lower), c = 4 (higher):
     # X2 = (10 - 4)^2/14 = 36/14; Edwards: (6 - 1)^2/14 = 25/14; exact = binom(14, 1/2).
-    t = np.array([[20, 10], [4, 30]])
+    t = D(np.array([[20, 10], [4, 30]]))
     m = ag.mcnemar(t)
     assert m.statistic == pytest.approx(36 / 14, rel=1e-12) and m.df == 1
     assert ag.mcnemar(t, correction=True).statistic == pytest.approx(25 / 14, rel=1e-12)
@@ -447,7 +459,7 @@ def test_mcnemar_2x2_and_collapsed():
     # 4x4 Ofsted table: above the diagonal (moderator worse) = 2 + 1 + 3 = 6 downgrades,
     # below = 1 + 1 = 2 upgrades -> X2 = (6 - 2)^2 / 8 = 2; n = 5+2+1+10+1+1+8+3+2 = 33,
     # net = (6 - 2)/33.
-    t4 = np.array([[5, 2, 0, 0], [1, 10, 1, 0], [0, 1, 8, 3], [0, 0, 0, 2]])
+    t4 = D(np.array([[5, 2, 0, 0], [1, 10, 1, 0], [0, 1, 8, 3], [0, 0, 0, 2]]))
     m4 = ag.mcnemar(t4)
     assert m4.extra["n_downgraded"] == 6 and m4.extra["n_upgraded"] == 2
     assert m4.statistic == pytest.approx(2.0, rel=1e-12)
@@ -456,7 +468,7 @@ def test_mcnemar_2x2_and_collapsed():
 
 def test_bowker_drops_empty_pairs_and_reduces_df():
     # Pairs (1,2): 3 vs 1 -> (2)^2/4 = 1; (2,3): 0 vs 4 -> 16/4 = 4; (1,3): empty -> dropped.
-    t = np.array([[5, 3, 0], [1, 6, 0], [0, 4, 7]])
+    t = D(np.array([[5, 3, 0], [1, 6, 0], [0, 4, 7]]))
     b = ag.bowker_symmetry(t)
     assert b.statistic == pytest.approx(5.0, rel=1e-12)
     assert b.df == 2 and b.extra["n_pairs_dropped"] == 1
@@ -468,12 +480,12 @@ def test_stuart_maxwell_drops_singular_category():
     t3 = table_of("SY-02").to_numpy()
     t4 = np.zeros((4, 4))
     t4[:3, :3] = t3
-    s = ag.stuart_maxwell(t4)
+    s = ag.stuart_maxwell(D(t4))
     assert s.statistic == pytest.approx(case("SY-02")["expected"]["stuart_maxwell"]["stat"], rel=1e-9)
     assert s.df == 2 and s.extra["categories_dropped"] == [3]
     # Hand arithmetic, 2 categories (reduces to McNemar): [[5, 6], [2, 5]]:
     # d = 6 - 2 = 4, S = 6 + 2 = 8 -> X2 = 16/8 = 2.
-    assert ag.stuart_maxwell(np.array([[5, 6], [2, 5]])).statistic == pytest.approx(2.0, rel=1e-12)
+    assert ag.stuart_maxwell(D([[5, 6], [2, 5]])).statistic == pytest.approx(2.0, rel=1e-12)
 
 
 def test_gwet_raw_two_raters_matches_table_form():
