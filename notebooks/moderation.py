@@ -20,7 +20,7 @@ output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in
 
 # %%
 from qa_lib.present import charts_reliability
-from qa_lib.sections import reliability
+from qa_lib.sections import reliability, tables
 from qa_lib.present.report import Report
 
 rpt = Report.start(params_path, report="moderation", output_dir=output_dir)
@@ -37,6 +37,9 @@ rpt.show_provenance()
 
 # %%
 rpt.bullets(reliability.summary(ds, byd=rpt.view(reliability.agreement_by_domain(ds), "agreement_by_domain")))
+
+# %%
+rpt.text(tables.review_sentence(ds))
 
 # %% [markdown]
 # ## Data quality

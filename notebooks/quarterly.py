@@ -64,6 +64,9 @@ rpt.table(tables.audit_volume(ds).set_index(["period", "month"]), "audit_volume"
 rpt.text(quarters.activity_sentence(ds))
 
 # %%
+rpt.text(tables.review_sentence(ds))
+
+# %%
 rpt.table(quarters.audit_activity(ds), "audit_activity", "Audits and pieces of audit activity (audits × raters) by period",
           empty="No audits in these periods.")
 
@@ -87,7 +90,8 @@ rpt.text(quarters.grade_across_quarters(ds, ds.scale.grades[-1]))
 
 # %%
 rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_change",
-          "Overall % Good or better: this period vs the previous one, tested", note=change.methods_note(ds),
+          "Overall % Good or better: this period vs the previous one, tested",
+          note=tables.audit_grade_rule(ds, change.methods_note(ds)),
           empty="No graded audits in these periods.")
 
 # %% [markdown]
@@ -119,7 +123,7 @@ rpt.table(quarters.domain_by_quarter(ds), "domain_by_quarter", "Grades by practi
 # %%
 rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes",
           "% Good or better by practice domain: this period vs the previous one, tested across all domains shown",
-          note=change.methods_note(ds), empty="No domain grades in this or the previous period.")
+          note=tables.audit_grade_rule(ds, change.methods_note(ds)), empty="No domain grades in this or the previous period.")
 
 # %% [markdown]
 # ## Trend over time
@@ -128,7 +132,7 @@ rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes"
 
 # %%
 rpt.table(change.trend_table(ds), "trend_tests", "Trend over the periods shown: % Good or better and the grade distribution",
-          note=change.trend_footnote(ds), empty="No graded audits in these periods.")
+          note=tables.audit_grade_rule(ds, change.trend_footnote(ds)), empty="No graded audits in these periods.")
 
 # %%
 spc_good = change.good_or_better_spc(ds)
@@ -153,7 +157,7 @@ rpt.text(spc_returns.reading)
 
 # %%
 rpt.table(change.with_intervals(tables.grades_by(ds, "cohort"), ds), "grades_by_cohort", "Overall grade by cohort this period",
-          empty="No cohort recorded on this period's audits.")
+          note=tables.audit_grade_rule(ds), empty="No cohort recorded on this period's audits.")
 
 # %% [markdown]
 # ## Returns against target and practitioner participation

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.inputs.data import Dataset
+from qa_lib.core import fmt
 
 TOTAL = "Total"
 
@@ -113,6 +114,30 @@ def grade_counts(frame: pd.DataFrame, ds: Dataset, *, by: str | list[str] | None
     return counts
 
 
+def review_counts(ds: Dataset, *, periods: list[str] | None = None) -> dict[str, int]:
+    """Issue 17: how this period's audits (or ``periods``') were checked, from the ratings' roles, the one
+    count every summary uses: ``audits``, ``moderated`` (a moderator graded it), ``peer_reviewed`` (a peer
+    graded it), ``both`` and ``neither``."""
+    periods = periods or [ds.period.label]
+    ids = set(audits_in(ds, periods)["audit_id"])
+    r = ds.ratings[ds.ratings["audit_id"].isin(ids)]
+    mod = set(r.loc[r["role"] == "moderator", "audit_id"])
+    peer = set(r.loc[r["role"] == "peer", "audit_id"])
+    return {"audits": len(ids), "moderated": len(mod), "peer_reviewed": len(peer), "both": len(mod & peer),
+            "neither": len(ids - mod - peer)}
+
+
+def review_sentence(ds: Dataset) -> str:
+    """"Of 26 audits in 2024-25 Q2, 0 were moderated and 26 peer-reviewed (0 both); …" with the audit grade rule:
+    the quarterly and moderation reports say the same thing about moderation and peer review."""
+    c = review_counts(ds)
+    if c["audits"] == 0:
+        return f"No audits in {ds.period.label}."
+    return (f"Of {fmt.count(c['audits'])} audits in {ds.period.label}, {fmt.count(c['moderated'])} were moderated and "
+            f"{fmt.count(c['peer_reviewed'])} peer-reviewed ({fmt.count(c['both'])} both, {fmt.count(c['neither'])} "
+            f"neither). {audit_grade_rule(ds)}")
+
+
 def audit_volume(ds: Dataset) -> pd.DataFrame:
     """Audits completed and moderated per month of the shown periods."""
     periods = periods_shown(ds)
@@ -140,10 +165,21 @@ def grades_by(ds: Dataset, by: str, *, domain: str = "Overall") -> pd.DataFrame:
     return grade_counts(g.dropna(subset=[by]), ds, by=by)
 
 
+def domain_audit_grades(ds: Dataset, *, periods: list[str] | None = None) -> pd.DataFrame:
+    """One row per audit and practice domain (Overall excluded) with the audit's grade for that domain by
+    the params rule ``audit_grade`` (:func:`audit_grades`), in ``periods`` (default the report period)."""
+    frames = [audit_grades(ds, domain=d, periods=periods) for d in ds.domains if d != "Overall"]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        r = ds.ratings
+        return r.iloc[0:0]
+    return pd.concat(frames, ignore_index=True)
+
+
 def grades_by_domain(ds: Dataset) -> pd.DataFrame:
-    """Grade counts per practice domain (auditor grades) for the report period, domains in report order."""
-    r = ds.ratings
-    r = r[(r["period"] == ds.period.label) & (r["role"] == "auditor") & (r["domain"] != "Overall")]
+    """Grade counts per practice domain for the report period (the audit grade by the params rule
+    ``audit_grade``, as every grade table), domains in report order."""
+    r = domain_audit_grades(ds)
     counts = grade_counts(r, ds, by="domain", totals=False)
     order = [d for d in ds.domains if d in counts.index]
     return counts.reindex(order)
