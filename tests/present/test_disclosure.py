@@ -285,3 +285,37 @@ def test_guard_text_hides_small_counts_and_small_complements():
     assert d.guard_text("the highest was Children in Care (27 of 28).", rule) == "the highest was Children in Care (c)."
     assert d.guard_text("96 of 159 (60%)", rule) == "96 of 159 (60%)"
     assert d.quotes_small("2023-24 Q2: 5/11 (45%)", 5) is False and d.quotes_small("18 of 21", 5) is True
+
+
+# --------------------------------------------------------------------------- fail closed (issue 17)
+def test_published_pack_withholds_a_table_with_counts_it_does_not_control(make_dataset, tmp_path):
+    """A table with counts that is not one of the pack's (PACK_TABLES) is withheld from a published report,
+    with a note saying so and why, not published under per-table suppression; internal reports, tables
+    without counts and per-table scope are unaffected."""
+    from qa_lib.present.pack import PACK_TABLES
+    from qa_lib.present.report import Report
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-02,Front Door,X1\n"
+    ratings = "audit_id,rater_id,role,domain,grade\nA1,X1,auditor,Overall,Good\n"
+    counts = pd.DataFrame({"audits": [12, 3], "moderated": [6, 1]}, index=pd.Index(["Front Door", "Assessment"],
+                                                                                 name="service_area"))
+    words = pd.DataFrame({"theme": ["Chronology", "Voice"], "example": ["a theme", "another"]}).set_index("theme")
+    assert "quarterly-new_counts" not in PACK_TABLES
+
+    def render(audience, frame, *, scope="pack"):
+        ds = make_dataset(audits=audits, ratings=ratings,
+                          extra={"audience": audience, "suppression": {"threshold": 5, "symbol": "c", "scope": scope}})
+        rpt = Report(ds.params, "quarterly", output_dir=tmp_path / f"{audience}-{scope}-{len(frame.columns)}")
+        rpt._dataset = ds
+        markup = rpt.table(frame, "new_counts", "New counts").markup
+        return markup, (rpt.tables_dir / "quarterly-new_counts.csv").is_file()
+
+    markup, written = render("published", counts)
+    assert "withheld in the published version" in markup and "PACK_TABLES" in markup and not written
+    assert "<table" not in markup and ">12<" not in markup
+    markup, written = render("internal", counts)
+    assert "<table" in markup and ">3<" in markup and written
+    markup, written = render("published", words)  # no counts: nothing to protect
+    assert "<table" in markup and written
+    markup, written = render("published", counts, scope="table")  # per-table scope: the old behaviour
+    assert "<table" in markup and ">c<" in markup and written

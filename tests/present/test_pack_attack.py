@@ -48,7 +48,8 @@ SMALL_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: index columns of each CSV (default 1)
 INDEX = {"quarterly-audit_volume": 2, "moderation-confusion_by_domain": 2, "feedback-feedback_answers": 3,
          "feedback-feedback_intervals": 3, "feedback-feedback_by_question": 2, "quarterly-feedback_by_question": 2,
-         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2}
+         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2,
+         "quarterly-domain_by_quarter": 2, "feedback-feedback_to_date": 2, "feedback-family_voice_themes": 2}
 
 
 class Attack:
@@ -364,7 +365,74 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.eq(t(name, sq, f"{when}_answered"), answered)
                         A.eq(t(name, sq, f"{when}_positive"), yes)
                         A.ratio(t(name, sq, f"{when}_share"), yes, answered)
+    _send_tables(A, period)
     return A
+
+
+def _send_tables(A: Attack, period: str) -> None:
+    """Issue 17's published tables, from their CSV layouts (qa_lib/sections/quarters.py, feedback.py,
+    actions.py, multiagency.py): what a reader can write down about them."""
+    t = A.get
+    per, dom = "quarterly-overall_by_period", "quarterly-grades_by_domain"
+    # domain x quarter: each row's grades sum to n, each share x n is its grade; this period's rows are the
+    # domain table's, the Overall rows are the overall-by-period table's
+    dbq = "quarterly-domain_by_quarter"
+    for r in A.t.get(dbq, pd.DataFrame()).index:
+        d, p = r
+        A.total([t(dbq, r, g) for g in GRADES], t(dbq, r, "n"))
+        for g in GRADES:
+            A.ratio(t(dbq, r, f"{g} share"), t(dbq, r, g), t(dbq, r, "n"))
+        for col in [*GRADES, "n"]:
+            if p == period:
+                A.eq(t(dbq, r, col), t(dom, d, col))
+            if d == "Overall":
+                A.eq(t(dbq, r, col), t(per, p, col))
+    # audits and pieces of audit activity: periods sum to Total; a period's audits = its graded audits
+    act = "quarterly-audit_activity"
+    f = A.t.get(act)
+    if f is not None:
+        for col in ("audits", "pieces_of_activity"):
+            A.total([t(act, r, col) for r in f.index if r != "Total"], t(act, "Total", col))
+        for r in f.index:
+            if r != "Total":
+                A.eq(t(act, r, "audits"), t(per, r, "n"))
+    # the 8-week review: service areas sum to Total; the share x actions whose window closed = reviewed in time
+    rv = "quarterly-actions_review_in_time"
+    f = A.t.get(rv)
+    if f is not None:
+        for col in ("window_closed", "reviewed_in_time", "window_open"):
+            A.total([t(rv, r, col) for r in f.index if r != "Total"], t(rv, "Total", col))
+        for r in f.index:
+            A.ratio(t(rv, r, "reviewed_in_time_share"), t(rv, r, "reviewed_in_time"), t(rv, r, "window_closed"))
+    # families who responded: to date = the periods shown + the responses before them (unknown, >= 0)
+    fam = "feedback-families_responded"
+    f = A.t.get(fam)
+    if f is not None:
+        shown = [c for c in f.columns if c != "to date"]
+        for r in f.index:
+            A.total([*(t(fam, r, c) for c in shown), A.unknown(f"{fam}|{r}|before the periods shown")],
+                    t(fam, r, "to date"))
+    # answers to date: each option's share x n is its count to date, the counts sum to n, and each count is the
+    # answers table's count for that option over the periods shown + the answers before them (unknown, >= 0)
+    td, ans = "feedback-feedback_to_date", "feedback-feedback_answers"
+    f = A.t.get(td)
+    if f is not None:
+        ans_cols = [c for c in A.t.get(ans, pd.DataFrame()).columns if c.endswith(" n")]
+        for r in f.index:
+            opts = [c[: -len(" share")] for c in f.columns if c.endswith(" share")]
+            xs = []
+            for opt in opts:
+                x = A.unknown(f"{td}|{r}|{opt} count")
+                A.ratio(t(td, r, f"{opt} share"), x, t(td, r, "n"))
+                xs.append(x)
+                if ans_cols and (*r, opt) in A.pos.get(ans, {}):
+                    A.total([*(t(ans, (*r, opt), c) for c in ans_cols), A.unknown(f"{td}|{r}|{opt} before")], x)
+            A.total(xs, t(td, r, "n"))
+    # multi-agency comparisons: units = higher + same + lower; share same x units = same
+    for name in ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker"):
+        for r in A.t.get(name, pd.DataFrame()).index:
+            A.total([t(name, r, c) for c in ("higher", "same", "lower")], t(name, r, "units"))
+            A.ratio(t(name, r, "same_share"), t(name, r, "same"), t(name, r, "units"))
 
 
 def _quoted(A: Attack, text, numerator, denominator) -> None:
