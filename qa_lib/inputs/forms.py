@@ -176,7 +176,7 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
         ids.update(plan.dropna().tolist())
         date = _dates(df[date_col])
         order = params.date_format
-        if order == "auto":  # as validation infers it per file: month first only when the values show it
+        if order == "auto":  # only to find each plan's earliest submission; validation then checks the order
             day_first, month_first = date_order_evidence(date)
             order = "month-first" if month_first.any() and not day_first.any() else "day-first"
         is_cw = agency.map(lambda a: cfg.caseworker is not None and pd.notna(a) and label_key(a) == label_key(cfg.caseworker))
@@ -219,7 +219,10 @@ def read_forms(params, files: list[Path], grades: list[str]) -> tuple[dict[str, 
         | {"is_cw": pd.Series(dtype=bool), "_row": pd.Series(dtype="int64"), "_date": pd.Series(dtype="datetime64[ns]")})
     a = a[a["audit_id"].notna() & (a["audit_id"] != "")]
     a = a.assign(_cw=(~a["is_cw"].astype(bool)).astype(int)).sort_values(["audit_id", "_cw", "_file", "_row"], kind="stable")
-    first_date = a.groupby("audit_id")["_date"].min().dt.strftime("%Y-%m-%d")
+    # the audit's date is the earliest submission's completion time as written (time of day dropped), so the
+    # audits are validated like the ratings: a file that writes dates month first is named, never misread
+    earliest = a.sort_values(["audit_id", "_date"], kind="stable", na_position="last").drop_duplicates("audit_id")
+    first_date = earliest.set_index("audit_id")["rating_date"]
     a = a.drop_duplicates("audit_id", keep="first")
     audit_frame = pd.DataFrame({"audit_id": a["audit_id"].to_numpy(), "case_id": a["case_id"].to_numpy(),
                                 "audit_date": a["audit_id"].map(first_date).to_numpy(),

@@ -109,3 +109,22 @@ def test_agency_column_of_a_ratings_file_is_kept(make_dataset):
                "A1,P1,peer,Overall,Good,health\nA1,P2,peer,Section A,Good,Health \n")
     ds = make_dataset(audits=audits, ratings=ratings)
     assert ds.ratings["agency"].tolist() == ["SEN team", "health", "health"]  # one spelling per agency: the first seen
+
+
+def test_a_month_first_export_is_named_not_misread(forms_params, tmp_path):
+    """An export from a US-locale form writes 01/14/2025: with date_format auto the file is named in the issues
+    (the plans' audits are set aside, so their ratings are too) and no date is misread; with date_format: month-first it reads as 14 January."""
+    import re
+
+    text = EXPORT.read_text(encoding="utf-8-sig")
+    us = re.sub(r"(\d{2})/(\d{2})/(\d{4})", r"\2/\1/\3", text)
+    assert "01/14/2025" in us
+    params = forms_params()
+    (tmp_path / EXPORT.name).write_text(us, encoding="utf-8-sig")
+    ds = load_dataset(params)
+    refused = ds.issues[ds.issues["message"].str.contains("month first", regex=False)]
+    assert "audits" in set(refused["table"]) and ds.audits.empty and ds.ratings.empty
+    assert refused["message"].str.contains(EXPORT.name, regex=False).all()
+    ds = load_dataset(params.replace(date_format="month-first"))
+    assert ds.issues.empty, ds.issues["message"].tolist()[:3]
+    assert str(ds.audits["audit_date"].min().date()) == "2025-01-14" and len(ds.audits) == 3
