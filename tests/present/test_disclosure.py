@@ -319,3 +319,25 @@ def test_published_pack_withholds_a_table_with_counts_it_does_not_control(make_d
     assert "<table" in markup and written
     markup, written = render("published", counts, scope="table")  # per-table scope: the old behaviour
     assert "<table" in markup and ">c<" in markup and written
+
+
+def test_grade_shares_are_hidden_only_where_their_grade_is():
+    """Issue 17: the domain x quarter table's "<grade> share" is that grade's count / n: a row whose counts
+    are all shown keeps its shares (they add nothing), a row with a hidden grade loses that grade's share."""
+    counts = pd.DataFrame({"Good": [3, 40], "Inadequate": [30, 10]}, index=["Q1", "Q2"])
+    frame = counts.assign(n=counts.sum(axis=1))
+    for g in ("Good", "Inadequate"):
+        frame[f"{g} share"] = frame[g] / frame["n"]
+    out = d.suppress(frame, RULE, grades=["Good", "Inadequate"]).frame
+    assert out.loc["Q1", "Good"] == "c" and out.loc["Q1", "Good share"] == "c"
+    assert out.loc["Q2", "Good share"] == pytest.approx(0.8) and out.loc["Q2", "Inadequate share"] == pytest.approx(0.2)
+
+
+def test_a_blank_text_cell_is_not_an_error():
+    """A published table whose text column has a blank (a domain with strengths but no learning comment) used to
+    stop the report (ArrowInvalid on the string array); a blank quotes nothing."""
+    frame = pd.DataFrame({"comments": [12, 3], "most frequent learning theme": pd.array(["Voice", pd.NA], dtype="string"),
+                          "summary": pd.array(["2 of 12", pd.NA], dtype="string")}, index=["A", "B"])
+    out = d.suppress(frame, RULE).frame
+    assert out.loc["B", "comments"] == "c" and out.loc["A", "summary"] == "c"  # quotes a count of 2
+    assert out.loc["A", "most frequent learning theme"] == "Voice"

@@ -552,3 +552,33 @@ def test_attack_model_on_a_hand_made_pack(tmp_path):
     got = build(tmp_path, "P", "P0", 5).bounds(5)
     assert got["quarterly-grades_by_service_area|A|n"] == (11, 11)
     assert got["quarterly-grades_by_domain|D|Outstanding"] == (3, 3)
+
+
+@pytest.mark.slow
+def test_attack_on_a_published_send_forms_programme(tmp_path):
+    """Issue 17: the same attack on a published forms-only programme (3 plans x 4 agencies,
+    tests/fixtures/handmade/send-forms), whose pack holds the multi-agency comparison tables and the SEND
+    quarterly tables: nothing pinned or narrowed, and the plan x agency grid is not published."""
+    import shutil
+
+    import yaml
+
+    from qa_lib.running.batch import run_batch as run
+
+    src = ROOT / "tests" / "fixtures" / "handmade" / "send-forms"
+    for f in src.glob("*.*"):
+        shutil.copy(f, tmp_path)
+    values = yaml.safe_load((tmp_path / "params.yaml").read_text(encoding="utf-8"))
+    values.update(audience="published", formats=["html", "csv"])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    results = run([tmp_path / "params.yaml"], reports=["quarterly", "moderation"])
+    assert all(r.status == "ok" for r in results), [(r.report, r.error) for r in results]
+    params = load_params(tmp_path / "params.yaml")
+    out = tmp_path / "out" / params.period.slug
+    stems = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert {"moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker",
+            "quarterly-domain_by_quarter", "quarterly-audit_activity"} <= stems
+    assert "moderation-multiagency_grid" not in stems
+    got = build(out, params.period.label, params.period.shift(-1).label, 5).bounds(5)
+    assert any(k.startswith("moderation-multiagency_") for k in got)  # small agency counts really are hidden
+    assert [k for k, (lo, hi) in got.items() if hi - lo < 4] == []
