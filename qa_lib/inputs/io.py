@@ -41,17 +41,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ratings": ("audit_id", "rater_id", "role", "domain", "grade"),
     "allocations": ("allocation_id", "month", "service_area", "status"),
     "feedback": ("response_id", "response_date", "survey", "question", "answer"),
-    "actions": ("action_id", "audit_id", "raised_date", "due_date"),
+    "actions": ("action_id", "audit_id", "raised_date"),
     "comments": ("audit_id", "domain", "kind", "text"),
     "indicators": ("indicator", "period", "value", "polarity"),
     "benchmarks": ("indicator", "period", "comparator", "value"),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "audits": ("team", "cohort", "practitioner_id", "audit_type", "theme"),  # issue 16: audit_type, theme
-    "ratings": ("rating_date",),
+    "ratings": ("rating_date", "agency"),  # issue 17: the rater's agency (Education, Health, ...)
     "allocations": ("practitioner_id", "practitioner_took_part", "reason", "team"),
     "feedback": (),
-    "actions": ("completed_date", "domain", "theme"),  # issue 16: theme
+    "actions": ("due_date", "completed_date", "reviewed_date", "domain", "theme"),  # issue 16: theme; 17: due_date optional
     "comments": (),
     "indicators": ("numerator", "denominator", "target"),
     "benchmarks": ("numerator", "denominator"),

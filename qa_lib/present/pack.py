@@ -42,13 +42,15 @@ from qa_lib.inputs.data import Dataset
 from qa_lib.inputs.periods import parse_period
 from qa_lib.present import disclosure
 from qa_lib.present.disclosure import Protection, Relation, SuppressionRule
-from qa_lib.sections import change, feedback, highlight, reliability, returns, tables, themes, actions
+from qa_lib.sections import actions, change, feedback, highlight, multiagency, quarters, reliability, returns, tables, themes
 
 #: "<report>-<name>" -> the frame the notebook passes to ``rpt.table`` (keep in step with notebooks/*.py;
 #: ``tests/present/test_pack_attack.py`` checks that every published CSV with counts is listed here).
 PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "quarterly-audit_volume": lambda ds: tables.audit_volume(ds).set_index(["period", "month"]),
-    "quarterly-overall_by_period": lambda ds: change.with_intervals(tables.overall_by_period(ds), ds),
+    # as the notebook passes it: periods with no audits left out (a SEND programme's first quarters)
+    "quarterly-overall_by_period": lambda ds: change.with_intervals(change.without_empty_periods(
+        tables.overall_by_period(ds)), ds),
     "quarterly-grades_by_service_area": lambda ds: change.with_intervals(tables.grades_by(ds, "service_area"), ds),
     "quarterly-grades_by_domain": lambda ds: change.with_intervals(tables.grades_by_domain(ds), ds),
     "quarterly-grades_by_cohort": lambda ds: change.with_intervals(tables.grades_by(ds, "cohort"), ds),
@@ -94,7 +96,29 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "highlight-key_themes": lambda ds: highlight.key_themes(ds),
     "highlight-themes_and_actions": lambda ds: highlight.themes_and_actions(ds),
     "highlight-other_audits": lambda ds: highlight.other_audits(ds),
+    # issue 17: SEND quarterly content, family voice, the 8-week review, multi-agency QA (the plan x agency grid
+    # is person-level: withheld from published reports, so never part of the pack)
+    "quarterly-domain_by_quarter": lambda ds: quarters.domain_by_quarter(ds),
+    "quarterly-audit_activity": lambda ds: quarters.audit_activity(ds),
+    "quarterly-actions_review_in_time": lambda ds: actions.review_within_weeks(ds),
+    "feedback-families_responded": lambda ds: feedback.families_responded(ds),
+    "feedback-feedback_to_date": lambda ds: feedback.to_date_table(ds),
+    "feedback-family_voice_themes": lambda ds: feedback.family_voice_themes(ds),
+    "moderation-multiagency_agreement": lambda ds: multiagency.agreement_by_domain(ds),
+    "moderation-multiagency_agency_differs": lambda ds: multiagency.agency_differs(ds),
+    "moderation-multiagency_vs_caseworker": lambda ds: multiagency.versus_caseworker(ds),
 }
+
+#: Published tables with counts that are deliberately outside the pack's linear system, each protected on its
+#: own: no count in them is printed in another table (indicator values are checked as text), or their
+#: counts are degrees of freedom. Any other published table with counts that is not in :data:`PACK_TABLES`
+#: is withheld (fail closed, see :func:`unregistered`): a new table must be added to the pack first.
+OUTSIDE_PACK = frozenset({
+    "indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
+    "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests", "quarterly-overall_change",
+    "quarterly-domain_changes", "quarterly-indicators_need_a_look"})
+#: the multi-agency comparison tables: units = higher + same + lower
+MULTIAGENCY_COMPARE = ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker")
 
 #: statistics of an agreement table: hidden in a row whose n or agreement count is hidden
 AGREEMENT_STATS = re.compile(r"^(agreement|kappa|ac1|ac2|alpha|p_o|p_e|ac1_p_e|net_downgraded|mean_difference|"
@@ -335,6 +359,59 @@ def _links(b: _Builder) -> None:
                         b.same(b.cell(key, sq, f"{when}_answered"), answered)
                         if len(posv) == 1:
                             b.same(b.cell(key, sq, f"{when}_positive"), posv[0])
+    _send_links(b)
+
+
+def _send_links(b: _Builder) -> None:
+    """Issue 17's tables: the domain x quarter grades, audit activity, families responded, answers to date and
+    the multi-agency comparisons, tied to the tables that print the same counts."""
+    ds = b.ds
+    grades = list(ds.scale.grades)
+    period = ds.period.label
+    dbq, dom, per = "quarterly-domain_by_quarter", "quarterly-grades_by_domain", "quarterly-overall_by_period"
+    if dbq in b.frames:
+        for d, p in b.frames[dbq].index:
+            for col in [*grades, "n"]:
+                if p == period:
+                    b.same(b.cell(dbq, (d, p), col), b.cell(dom, d, col))
+                if d == "Overall":
+                    b.same(b.cell(dbq, (d, p), col), b.cell(per, p, col))
+            b.same(b.cell(dbq, (d, p), "n"), b.cell(per, p, "n"))
+    act = "quarterly-audit_activity"
+    if act in b.frames:
+        for p in b.frames[act].index:
+            b.same(b.cell(act, p, "audits"), b.cell(per, p, "n"))
+    fam = "feedback-families_responded"
+    if fam in b.frames:  # to date = the periods shown, when no response came earlier
+        f = b.frames[fam]
+        shown = [c for c in b.counts[fam] if c != "to date"]
+        for s in f.index:
+            b.sums([b.cell(fam, s, c) for c in shown], b.cell(fam, s, "to date"))
+    td, ans = "feedback-feedback_to_date", "feedback-feedback_answers"
+    if td in b.frames:  # each option's count to date = its share x n (public without being printed)
+        f = b.frames[td]
+        for sq in f.index:
+            if not b.has(td, sq, "n"):
+                continue
+            n = b.cell(td, sq, "n")
+            opts = []
+            for c in f.columns:
+                if str(c).endswith(" share") and pd.notna(f.loc[sq, c]):
+                    v = f"virtual|{td}|{row_label(sq)}|{str(c)[: -len(' share')]}"
+                    b.values[v] = float(round(float(f.loc[sq, c]) * b.values[n]))
+                    opts.append(v)
+            if not opts:
+                continue
+            b.sums(opts, n)
+            if ans in b.frames:  # and the per-period answers, when the periods shown hold every answer to date
+                cols = [c for c in b.counts.get(ans, []) if str(c).endswith(" n")]
+                for v in opts:
+                    opt = v.rsplit("|", 1)[1]
+                    if (*sq, opt) in b.frames[ans].index:
+                        b.sums([b.cell(ans, (*sq, opt), c) for c in cols], v)
+    for key in MULTIAGENCY_COMPARE:
+        for a in b.frames.get(key, pd.DataFrame()).index:
+            b.sums([b.cell(key, a, c) for c in ("higher", "same", "lower")], b.cell(key, a, "units"))
 
 
 def _highlight_links(b: _Builder) -> None:
@@ -527,6 +604,20 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
                     if any(d in hidden for d in deps):
                         out.add((i, c))
         return out
+    if key == "feedback-feedback_to_date":  # an option's share = its count to date / n
+        for i, idx in enumerate(frame.index):
+            n_hidden = var(key, idx, "n") in hidden
+            for c in frame.columns:
+                if str(c).endswith(" share") and (
+                        n_hidden or f"virtual|{key}|{row_label(idx)}|{str(c)[: -len(' share')]}" in hidden):
+                    out.add((i, c))
+        return out
+    if key.startswith("moderation-multiagency_"):  # every statistic of a row rests on its counts
+        counts = pat.counts.get(key, [])
+        for i, idx in enumerate(frame.index):
+            if any(var(key, idx, c) in hidden for c in counts):
+                out |= {(i, c) for c in frame.columns if c not in counts}
+        return out
     stats = [c for c in frame.columns if c not in pat.counts.get(key, []) and AGREEMENT_STATS.match(str(c))]
     if not stats:
         return out
@@ -559,6 +650,21 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             out |= {(i, c) for c in stats if str(c).startswith(("net_downgraded", "mean_difference", "direction",
                                                                    "stuart", "bowker", "mcnemar"))}
     return out
+
+
+def unregistered(key: str, frame: pd.DataFrame, pat: PackPattern, grades: list[str], good_grades: list[str]) -> str:
+    """Why the published table ``key`` must be withheld ('' when it may be published): it carries counts
+    but is neither one of :data:`PACK_TABLES` (computed on this data) nor reviewed as :data:`OUTSIDE_PACK`.
+    Protecting such a table on its own could undo the pack's protection of the counts it shares with other
+    tables, so the pack fails closed."""
+    if key in pat.frames or key in OUTSIDE_PACK or frame is None or frame.empty:
+        return ""
+    if not disclosure.structure(frame, grades=grades, good_grades=good_grades).counts:
+        return ""
+    if key in PACK_TABLES:
+        return ("its counts are not those the pack's disclosure control was computed on (the pack built this "
+                "table empty)")
+    return "its counts are not part of the pack's disclosure control (qa_lib.present.pack.PACK_TABLES)"
 
 
 def cell_counts(pat: PackPattern, prefix: str = "") -> tuple[int, int]:

@@ -102,7 +102,7 @@ class _Hasher:
     def job_key(self, params: Params, report: str) -> dict:
 
         inputs = {}
-        for table in TABLES:
+        for table in (*TABLES, "forms"):  # issue 17: a forms export is an input too
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
@@ -131,7 +131,7 @@ def is_current(job: Job, key: dict) -> bool:
 
 def data_freshness(params: Params) -> str:
     """Date (UTC) of the most recently modified input file: how fresh the data behind a report are."""
-    mtimes = [f.stat().st_mtime for t in TABLES for f in params.files(t)]
+    mtimes = [f.stat().st_mtime for t in (*TABLES, "forms") for f in params.files(t)]  # issue 17: forms too
     if not mtimes:
         return ""
     return _dt.datetime.fromtimestamp(max(mtimes), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -520,6 +520,12 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
             results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
                                      status="failed", error=str(exc))
             continue
+        why = params.missing_data(job.report)  # issue 17: a report whose data is absent is skipped, said why
+        if why:
+            results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
+                                     status="no data", error=why)
+            write_stamp(job, results[job], None, fresh[job])
+            continue
         if not force and is_current(job, keys[job]):
             stamp = read_stamp(Path(job.output_dir), job.report) or {}
             results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
@@ -599,9 +605,12 @@ def _main_thread() -> bool:
 # -- summary ------------------------------------------------------------------------------------
 def summary(results: list) -> str:
     """Plain-text summary: counts, then a table of failed jobs with the failing cell and error."""
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", "no data")}
     lines = [f"{len(results)} job(s): {counts['ok']} rendered, {counts['skipped']} skipped (inputs unchanged), "
-             f"{counts['failed']} failed"]
+             f"{counts['failed']} failed" + (f", {counts['no data']} not rendered (no data)" if counts["no data"] else "")]
+    for r in results:  # issue 17: a report skipped for want of data says why
+        if r.status == "no data":
+            lines.append(f"  {r.period} {r.report} not rendered: {r.error}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         rows = [("period", "report", "params file", "failing cell", "error")]
@@ -682,7 +691,7 @@ def write_index(output_root: Path) -> Path:
     for period, items in by_period.items():
         body = []
         for r in items:
-            link = (f'<a href="{e(r["html"], quote=True)}">{e(r["title"])}</a>' if r["html"] and r["status"] != "failed"
+            link = (f'<a href="{e(r["html"], quote=True)}">{e(r["title"])}</a>' if r["html"] and r["status"] not in ("failed", "no data")
                     else e(r["title"]))
             if r["status"] == "failed":
                 older = f' (<a href="{e(r["html"], quote=True)}">previous version</a>)' if r["html"] else ""
@@ -690,6 +699,8 @@ def write_index(output_root: Path) -> Path:
                           f" (executed notebook kept as <code>{e(r['slug'])}/{e(r['report'])}.failed.ipynb</code>)")
             elif r["status"] == "ok":
                 status = '<span class="ok">Rendered</span>'
+            elif r["status"] == "no data":  # issue 17
+                status = f'Not rendered: {e(str(r["error"]))}'
             else:
                 status = e(r["status"].capitalize())
             took = f" ({r['seconds']:.1f} s)" if isinstance(r["seconds"], (int, float)) else ""

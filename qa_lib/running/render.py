@@ -192,7 +192,7 @@ def check_inputs(params: Params) -> None:
     notebook would render a report from a table that silently came out empty.
     """
 
-    for table in TABLES:
+    for table in (*TABLES, "forms"):  # issue 17: a forms export is checked like any input
         for f in params.files(table):
             where = f"{params.path.name} data.{table}: {f.name}"
             suffix = f.suffix.lower()

@@ -214,7 +214,7 @@ BAD = {
     "bad indicator link": ({"indicator_links": {"Re-referrals": {"team": "A"}}}, "indicator_links.Re-referrals"),
     "unknown key": ({"retrun_target": 0.8}, "unknown key(s) retrun_target"),
     "no period": ("data: {audits: audits.csv}\n", "period: nothing is not valid"),
-    "no audits": ("period: 2024-25 Q2\n", "data.audits"),
+    "no data": ("period: 2024-25 Q2\n", "at least one input table"),  # issue 17: any table, or a forms export
     "anchor bomb": (BOMB, "a YAML anchor or alias"),
     "merge key": ("base: &b {min_n: 5}\nperiod: 2024-25 Q2\ndata: {audits: audits.csv}\n<<: *b\n", "anchor or alias"),
     "syntax error": ("period: [2024-25 Q2\n", "valid YAML"),

@@ -60,7 +60,8 @@ INDEX = {"quarterly-audit_volume": 2, "moderation-confusion_by_domain": 2, "feed
          "feedback-feedback_intervals": 3, "feedback-feedback_by_question": 2, "quarterly-feedback_by_question": 2,
          "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2,
          "highlight-performance_areas": 3, "highlight-cohort_comparators": 3, "highlight-cohort_changes": 2,
-         "highlight-key_themes": 4}
+         "highlight-key_themes": 4,
+         "quarterly-domain_by_quarter": 2, "feedback-feedback_to_date": 2, "feedback-family_voice_themes": 2}
 MONTH_COLUMN = re.compile(r"^([A-Z][a-z]{2} \d{4}) (.+)$")  # "Jul 2024 G/O" in the highlight's performance display
 
 
@@ -383,6 +384,7 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.eq(t(name, sq, f"{when}_positive"), yes)
                         A.ratio(t(name, sq, f"{when}_share"), yes, answered)
     _highlight(A, period)
+    _send_tables(A, period)
     return A
 
 
@@ -527,6 +529,72 @@ def _highlight(A: Attack, period: str) -> None:
         A.total([t(act, r, s_) for s_ in statuses], t(act, r, "actions"))
 
 
+def _send_tables(A: Attack, period: str) -> None:
+    """Issue 17's published tables, from their CSV layouts (qa_lib/sections/quarters.py, feedback.py,
+    actions.py, multiagency.py): what a reader can write down about them."""
+    t = A.get
+    per, dom = "quarterly-overall_by_period", "quarterly-grades_by_domain"
+    # domain x quarter: each row's grades sum to n, each share x n is its grade; this period's rows are the
+    # domain table's, the Overall rows are the overall-by-period table's
+    dbq = "quarterly-domain_by_quarter"
+    for r in A.t.get(dbq, pd.DataFrame()).index:
+        d, p = r
+        A.total([t(dbq, r, g) for g in GRADES], t(dbq, r, "n"))
+        for g in GRADES:
+            A.ratio(t(dbq, r, f"{g} share"), t(dbq, r, g), t(dbq, r, "n"))
+        for col in [*GRADES, "n"]:
+            if p == period:
+                A.eq(t(dbq, r, col), t(dom, d, col))
+            if d == "Overall":
+                A.eq(t(dbq, r, col), t(per, p, col))
+    # audits and pieces of audit activity: periods sum to Total; a period's audits = its graded audits
+    act = "quarterly-audit_activity"
+    f = A.t.get(act)
+    if f is not None:
+        for col in ("audits", "pieces_of_activity"):
+            A.total([t(act, r, col) for r in f.index if r != "Total"], t(act, "Total", col))
+        for r in f.index:
+            if r != "Total":
+                A.eq(t(act, r, "audits"), t(per, r, "n"))
+    # the 8-week review: service areas sum to Total; the share x actions whose window closed = reviewed in time
+    rv = "quarterly-actions_review_in_time"
+    f = A.t.get(rv)
+    if f is not None:
+        for col in ("window_closed", "reviewed_in_time", "window_open"):
+            A.total([t(rv, r, col) for r in f.index if r != "Total"], t(rv, "Total", col))
+        for r in f.index:
+            A.ratio(t(rv, r, "reviewed_in_time_share"), t(rv, r, "reviewed_in_time"), t(rv, r, "window_closed"))
+    # families who responded: to date = the periods shown + the responses before them (unknown, >= 0)
+    fam = "feedback-families_responded"
+    f = A.t.get(fam)
+    if f is not None:
+        shown = [c for c in f.columns if c != "to date"]
+        for r in f.index:
+            A.total([*(t(fam, r, c) for c in shown), A.unknown(f"{fam}|{r}|before the periods shown")],
+                    t(fam, r, "to date"))
+    # answers to date: each option's share x n is its count to date, the counts sum to n, and each count is the
+    # answers table's count for that option over the periods shown + the answers before them (unknown, >= 0)
+    td, ans = "feedback-feedback_to_date", "feedback-feedback_answers"
+    f = A.t.get(td)
+    if f is not None:
+        ans_cols = [c for c in A.t.get(ans, pd.DataFrame()).columns if c.endswith(" n")]
+        for r in f.index:
+            opts = [c[: -len(" share")] for c in f.columns if c.endswith(" share")]
+            xs = []
+            for opt in opts:
+                x = A.unknown(f"{td}|{r}|{opt} count")
+                A.ratio(t(td, r, f"{opt} share"), x, t(td, r, "n"))
+                xs.append(x)
+                if ans_cols and (*r, opt) in A.pos.get(ans, {}):
+                    A.total([*(t(ans, (*r, opt), c) for c in ans_cols), A.unknown(f"{td}|{r}|{opt} before")], x)
+            A.total(xs, t(td, r, "n"))
+    # multi-agency comparisons: units = higher + same + lower; share same x units = same
+    for name in ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker"):
+        for r in A.t.get(name, pd.DataFrame()).index:
+            A.total([t(name, r, c) for c in ("higher", "same", "lower")], t(name, r, "units"))
+            A.ratio(t(name, r, "same_share"), t(name, r, "same"), t(name, r, "units"))
+
+
 def _quoted(A: Attack, text, numerator, denominator) -> None:
     """Text "x of n" (or "x/n") quoting two cells: each equals its number."""
     m = SMALL_TEXT.search(str(text or ""))
@@ -646,3 +714,33 @@ def test_attack_model_on_a_hand_made_pack(tmp_path):
     got = build(tmp_path, "P", "P0", 5).bounds(5)
     assert got["quarterly-grades_by_service_area|A|n"] == (11, 11)
     assert got["quarterly-grades_by_domain|D|Outstanding"] == (3, 3)
+
+
+@pytest.mark.slow
+def test_attack_on_a_published_send_forms_programme(tmp_path):
+    """Issue 17: the same attack on a published forms-only programme (3 plans x 4 agencies,
+    tests/fixtures/handmade/send-forms), whose pack holds the multi-agency comparison tables and the SEND
+    quarterly tables: nothing pinned or narrowed, and the plan x agency grid is not published."""
+    import shutil
+
+    import yaml
+
+    from qa_lib.running.batch import run_batch as run
+
+    src = ROOT / "tests" / "fixtures" / "handmade" / "send-forms"
+    for f in src.glob("*.*"):
+        shutil.copy(f, tmp_path)
+    values = yaml.safe_load((tmp_path / "params.yaml").read_text(encoding="utf-8"))
+    values.update(audience="published", formats=["html", "csv"])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    results = run([tmp_path / "params.yaml"], reports=["quarterly", "moderation"])
+    assert all(r.status == "ok" for r in results), [(r.report, r.error) for r in results]
+    params = load_params(tmp_path / "params.yaml")
+    out = tmp_path / "out" / params.period.slug
+    stems = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert {"moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker",
+            "quarterly-domain_by_quarter", "quarterly-audit_activity"} <= stems
+    assert "moderation-multiagency_grid" not in stems
+    got = build(out, params.period.label, params.period.shift(-1).label, 5).bounds(5)
+    assert any(k.startswith("moderation-multiagency_") for k in got)  # small agency counts really are hidden
+    assert [k for k, (lo, hi) in got.items() if hi - lo < 4] == []
