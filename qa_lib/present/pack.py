@@ -116,7 +116,9 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
 OUTSIDE_PACK = frozenset({
     "indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
     "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests", "quarterly-overall_change",
-    "quarterly-domain_changes", "quarterly-indicators_need_a_look"})
+    "quarterly-domain_changes", "quarterly-indicators_need_a_look",
+    # text cells "43% ↓ (16 of 37)" built from the suppressed view of highlight-performance_areas (in the pack)
+    "highlight-performance_areas_display"})
 #: the multi-agency comparison tables: units = higher + same + lower
 MULTIAGENCY_COMPARE = ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker")
 
