@@ -573,6 +573,8 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     frames = {}
     built: dict[tuple, pd.DataFrame] = {}
     for k, build in PACK_TABLES.items():
+        if k.split("-", 1)[0] not in ds.params.reports:  # a report this programme does not publish prints nothing
+            continue
         # a table printed by two reports (the same name, built the same way) is built once
         code = build.__code__
         name = (k.split("-", 1)[1], code.co_code, code.co_names)

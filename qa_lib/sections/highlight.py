@@ -635,6 +635,8 @@ def _performance_areas(ds: Dataset) -> pd.DataFrame:
                              "previous_share": pshare, "arrow": _arrow(share, pshare),
                              "difference_points": (share - pshare) * 100 if res else math.nan,
                              "p_value": res.pvalue if res else math.nan})
+    if not rows:  # no domain graded in these months (only Overall)
+        return pd.DataFrame()
     out = pd.DataFrame(rows)
     out["q_value"] = math.nan
     for _group, idx in out.groupby(["month", "measure"]).groups.items():

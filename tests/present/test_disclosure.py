@@ -341,3 +341,15 @@ def test_a_blank_text_cell_is_not_an_error():
     out = d.suppress(frame, RULE).frame
     assert out.loc["B", "comments"] == "c" and out.loc["A", "summary"] == "c"  # quotes a count of 2
     assert out.loc["A", "most frequent learning theme"] == "Voice"
+
+
+def test_pack_builds_only_the_tables_of_the_reports_the_programme_publishes(make_dataset):
+    """The pack is the reports a programme publishes: a quarterly-only programme builds no highlight
+    or feedback table (and so hides no cell for a report it never prints)."""
+    from qa_lib.present import pack
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-02,Front Door,X1\n"
+    ratings = "audit_id,rater_id,role,domain,grade\nA1,X1,auditor,Overall,Good\nA1,X1,auditor,Voice,Good\n"
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"audience": "published", "reports": ["quarterly"]})
+    frames = pack.pattern(ds, RULE).frames
+    assert frames and {k.split("-", 1)[0] for k in frames} == {"quarterly"}

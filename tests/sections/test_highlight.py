@@ -297,3 +297,14 @@ def test_sentences_and_display_say_nothing_their_published_table_hides(ds004):
     perf.iloc[list(perf.index).index(first), perf.columns.get_loc("count")] = float("nan")
     shown = H.performance_display(ds004, perf)
     assert (shown == "c").to_numpy().sum() == 1
+
+
+def test_performance_areas_with_only_overall_grades_is_an_empty_table(make_dataset):
+    """A programme that grades only Overall has no practice domain to show: the performance-areas
+    table is empty (its section says so), never a KeyError from grouping an empty frame."""
+    from qa_lib.sections import highlight
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-02,Front Door,X1\n"
+    ratings = "audit_id,rater_id,role,domain,grade\nA1,X1,auditor,Overall,Good\n"
+    ds = make_dataset(audits=audits, ratings=ratings)
+    assert highlight.performance_areas(ds).empty
