@@ -4,6 +4,8 @@ Voilà runs as a subprocess on a free 127.0.0.1 port, on the demo data, with its
 temporary folder; any request that leaves localhost is refused and counted as a failure.
 """
 
+import time
+
 import pytest
 
 from browser import browser_page, require_browser
@@ -79,3 +81,71 @@ def test_explorer_app_filters_updates_and_exports(server):
     assert "SEND" in filters["Selection A"] and "all cohorts" in filters["Selection A"]
     assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
     assert not external, f"the explorer made network requests: {external[:3]}"
+
+
+def _kernels_after(srv, seconds: float, at_most: int) -> int:
+    """Kernel processes of ``srv`` once they drop to ``at_most``, or after ``seconds`` (whichever first)."""
+    deadline = time.monotonic() + seconds
+    while len(srv.kernels()) > at_most and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return len(srv.kernels())
+
+
+def test_closed_pages_stop_their_kernels(tmp_path):
+    """Issue 18: 5 pages opened and closed leave at most one kernel (the pre-started one) 10 s later.
+
+    Voilà's tab-close beacon carries the ``_xsrf`` cookie, which the page now sets; before the fix the
+    server refused it (403) and every closed tab kept a 275 MB kernel running. A server of its own, so
+    no other test's page counts.
+    """
+    require_browser()
+    from qa_lib.running.explore_app import start
+
+    srv = start(demo_params_copy(tmp_path))
+    refused = []
+    try:
+        srv.wait_until_ready(timeout=120)
+        left = _five_pages(srv, refused)
+    finally:
+        srv.stop()
+    assert not refused, f"the shutdown beacon was refused: {refused}"
+    assert left <= 1, f"{left} kernels still running 10 s after 5 pages were closed"
+
+
+def _five_pages(srv, refused: list) -> int:
+    with browser_page(viewport={"width": 1200, "height": 900}) as first:
+        context = first.context
+        first.close()
+        for _ in range(5):
+            page = context.new_page()
+            page.on("response", lambda r: refused.append(r.status) if "/voila/api/shutdown/" in r.url
+                    and r.status >= 400 else None)
+            page.goto(srv.url)
+            page.locator(".qa-table caption").wait_for(timeout=120_000)
+            page.close(run_before_unload=True)  # as closing the tab does: beforeunload runs
+        return _kernels_after(srv, 10, at_most=1)
+
+
+def test_abandoned_kernels_are_culled_and_the_pool_is_kept(tmp_path):
+    """Second line: a page whose beacon never arrives loses its kernel to culling; the pre-started one stays."""
+    require_browser()
+    from qa_lib.running.explore_app import start
+
+    srv = start(demo_params_copy(tmp_path), pool_size=1, cull_idle_timeout=3, cull_interval=1)
+    try:
+        srv.wait_until_ready(timeout=120)
+        with browser_page(viewport={"width": 1200, "height": 900}) as page:
+            page.route("**/voila/api/shutdown/**", lambda route: route.abort())  # a crashed tab sends nothing
+            page.goto(srv.url)
+            page.locator(".qa-table caption").wait_for(timeout=120_000)
+            deadline = time.monotonic() + 60  # the pool refills: this page's kernel + the next page's
+            while len(srv.kernels()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(4)  # past the idle timeout: a kernel with a page connected is never culled
+            assert len(srv.kernels()) == 2
+            page.close(run_before_unload=True)
+        assert _kernels_after(srv, 30, at_most=1) == 1, "the abandoned kernel was not culled"
+        time.sleep(4)  # past the idle timeout again: the pre-started kernel is never culled
+        assert len(srv.kernels()) == 1
+    finally:
+        srv.stop()
