@@ -31,7 +31,7 @@ from qa_lib.present.charts import GRADE_COLOURS, PALETTE, Chart, stacked_grades,
 from qa_lib.sections import tables
 from qa_lib.sections.explorer import (ALL, BREAKDOWNS, EMPTY_MESSAGE, MEASURES, ROLES, SOURCES, _LABELS,
                                       _PERCENT_COLUMNS, Selection, _empty_table, available_periods,
-                                      compare_selections, comparison_sentence, filter_rows, measure_notes,
+                                      compare_selections, comparison_sentence, counted_rows, measure_notes,
                                       measure_table)
 
 __all__ = ["measure_chart", "View", "build_view", "display_table", "table_html", "chart_html", "published_table",
@@ -213,7 +213,7 @@ def build_view(ds: Dataset, selection: Selection, measure: str, *, by: str, labe
     """Table, chart and notes for one selection (``rows == 0`` means nothing matched)."""
     if by == "domain":
         selection = replace(selection, domain=None)
-    rows = len(filter_rows(ds, selection, SOURCES[measure]))
+    rows = counted_rows(ds, selection, SOURCES[measure])
     table = measure_table(ds, selection, measure, by=by) if rows else _empty_table(ds, measure, by)
     title = f"{label}{MEASURES[measure]} by {BREAKDOWNS[by].lower()}"
     chart = measure_chart(ds, table, measure, title=title) if rows else None
