@@ -44,7 +44,7 @@ from qa_lib.sections import tables
 from qa_lib.inputs.data import Dataset
 from qa_lib.core.errors import QAError, problem
 from qa_lib.inputs.periods import parse_period
-from qa_lib.stats.agreement import agreement_table
+from qa_lib.stats.agreement import cohen_kappa, gwet_ac_table
 from qa_lib.stats.trend import compare_two, difference_ci, proportion_ci
 
 __all__ = [
@@ -185,10 +185,10 @@ class Prepared:
     cubes: dict
 
 
-def _cube(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+def _cube(frame: pd.DataFrame, *values: str) -> pd.DataFrame:
     keys = [c for c in _CUBE_KEYS if c in frame.columns]
-    data = frame[keys + [value]].astype({value: "string"})
-    counts = data.groupby(keys + [value], dropna=False, sort=False).size()
+    data = frame[keys + list(values)].astype({v: "string" for v in values})
+    counts = data.groupby(keys + list(values), dropna=False, sort=False).size()
     return counts.rename("count").reset_index()
 
 
@@ -206,7 +206,9 @@ def prepared(ds: Dataset) -> Prepared:
             grades[role] = g
         cubes = {role: _cube(g, "grade") for role, g in grades.items()}
         cubes["allocations"] = _cube(ds.allocations, "status")
-        ds.cache["explorer"] = Prepared(grades=grades, pairs=tables.moderation_pairs(ds), cubes=cubes)
+        pairs = tables.moderation_pairs(ds)
+        cubes["pairs"] = _cube(pairs, "auditor_grade", "moderator_grade")
+        ds.cache["explorer"] = Prepared(grades=grades, pairs=pairs, cubes=cubes)
     return ds.cache["explorer"]
 
 
@@ -262,8 +264,6 @@ def filter_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
 
 def counted_rows(ds: Dataset, selection: Selection, source: str) -> int:
     """How many rows :func:`filter_rows` keeps, from the count cubes (no row is touched)."""
-    if source == "pairs":
-        return len(filter_rows(ds, selection, source))
     cube = _cube_rows(ds, selection, source)
     return int(cube["count"].sum())
 
@@ -272,7 +272,7 @@ def _cube_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
     if source == "grades":
         _check_choice(selection.role, ROLES, "rater role")
         return _keep(prepared(ds).cubes[selection.role], selection, source)
-    return _keep(prepared(ds).cubes["allocations"], selection, source)
+    return _keep(prepared(ds).cubes[source], selection, source)
 
 
 # --------------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def measure_table(ds: Dataset, selection: Selection, measure: str, *, by: str = 
     _check_choice(by, BREAKDOWNS, "breakdown")
     column = _group_column(measure, by)
     source = SOURCES[measure]
-    frame = _cube_rows(ds, selection, source) if source != "pairs" else filter_rows(ds, selection, source)
+    frame = _cube_rows(ds, selection, source)
     if frame.empty or column is None:
         return _empty_table(ds, measure, by)
     groups, order = _groups(ds, frame, selection, by, column)
@@ -398,26 +398,33 @@ def measure_table(ds: Dataset, selection: Selection, measure: str, *, by: str = 
         status["target"] = ds.params.return_target
         status.index.name, status.columns.name = by, None
         return status
-    # agreement
-
+    # agreement: one auditor × moderator count table per group, each statistic from its table
     grades = list(ds.scale.grades)
-    per = agreement_table(frame, by="_group", categories=grades).set_index("_group")
-    per = per.reindex(order)
-    total = agreement_table(frame, by=None, categories=grades)
-    total.index = [tables.TOTAL]
-    table = pd.concat([per, total])
-    agreed = frame.assign(_same=frame["change"] == "same").groupby("_group", observed=False)["_same"].sum()
-    out = pd.DataFrame(index=table.index)
-    out["n"] = table["n"].fillna(0).astype("int64")
-    out["agreed"] = pd.concat([agreed.reindex(order).fillna(0), pd.Series({tables.TOTAL: agreed.sum()})]).astype("int64").to_numpy()
+    q = len(grades)
+    a = pd.Categorical(frame["auditor_grade"], categories=grades).codes.astype(np.int64)
+    b = pd.Categorical(frame["moderator_grade"], categories=grades).codes.astype(np.int64)
+    g = frame["_group"].cat.codes.to_numpy(dtype=np.int64)
+    ok = (a >= 0) & (b >= 0) & (g >= 0)
+    counts = frame["count"].to_numpy(dtype=np.int64)
+    tabs = np.bincount(g[ok] * q * q + a[ok] * q + b[ok], weights=counts[ok],
+                       minlength=len(order) * q * q).reshape(len(order), q, q).astype(np.int64)
+    tabs = np.concatenate([tabs, tabs.sum(axis=0, keepdims=True)])
+    rows = []
+    for t in tabs:
+        n = int(t.sum())
+        kappa, ac1 = cohen_kappa(t, categories=grades, ci="normal"), gwet_ac_table(t, categories=grades)
+        rows.append({"n": n, "agreed": int(np.trace(t)), "kappa": kappa.estimate, "kappa_ci_low": kappa.ci_low,
+                     "kappa_ci_high": kappa.ci_high, "ac1": ac1.estimate, "ac1_ci_low": ac1.ci_low,
+                     "ac1_ci_high": ac1.ci_high, "n_downgraded": int(np.triu(t, 1).sum()),
+                     "n_upgraded": int(np.tril(t, -1).sum())})
+    table = pd.DataFrame(rows, index=pd.Index([*order, tables.TOTAL], dtype=object, name=by))
+    out = table[["n", "agreed"]].copy()
     out["percent_agreement"] = (out["agreed"] / out["n"]).where(out["n"] > 0)
     out = _with_ci(out, "agreed", "n")
-    for name in ("kappa", "ac1"):
-        for suffix in ("", "_ci_low", "_ci_high"):
-            out[name + suffix] = table[name + suffix].to_numpy(dtype=float)
+    for name in ("kappa", "kappa_ci_low", "kappa_ci_high", "ac1", "ac1_ci_low", "ac1_ci_high"):
+        out[name] = table[name].to_numpy(dtype=float)
     for name in ("n_downgraded", "n_upgraded"):
-        out[name] = table[name].fillna(0).astype("int64").to_numpy()
-    out.index.name = by
+        out[name] = table[name].astype("int64")
     return out
 
 

@@ -154,6 +154,18 @@ def test_agreement_counts(ds):
     assert t.loc["Total", "percent_agreement"] == pytest.approx(0.25)
 
 
+def test_agreement_kappa_matches_scikit_learn(ds):
+    """The explorer's kappa comes from per-group count tables (issue 18): checked against scikit-learn's
+    ``cohen_kappa_score`` (peer library) on the same four pairs of 2024-25 Q2."""
+    from sklearn.metrics import cohen_kappa_score
+
+    t = E.measure_table(ds, E.Selection(periods=(Q2,)), "agreement", by="service_area")
+    auditor = ["Good", "Outstanding", "Requires improvement", "Good"]  # A1..A4, as the table above reads them
+    moderator = ["Requires improvement", "Outstanding", "Good", "Inadequate"]
+    assert t.loc["Total", "kappa"] == pytest.approx(cohen_kappa_score(auditor, moderator, labels=GRADES))
+    assert t.loc["Front Door", "kappa"] == pytest.approx(cohen_kappa_score(auditor[:2], moderator[:2], labels=GRADES))
+
+
 def test_compare_two_independent_selections(ds):
     a = E.Selection(periods=(Q2,), service_area="Front Door")
     b = E.Selection(periods=(Q2,), service_area="Assessment")
