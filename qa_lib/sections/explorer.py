@@ -49,7 +49,7 @@ from qa_lib.stats.trend import compare_two, difference_ci, proportion_ci
 
 __all__ = [
     "ALL", "MEASURES", "ROLES", "BREAKDOWNS", "EMPTY_MESSAGE", "NOT_RECORDED", "SOURCES", "FILTER_COLUMNS", "Selection",
-    "Prepared", "prepared", "available_periods", "filter_rows", "counted_rows", "measure_table", "measure_notes", "events", "compare_selections",
+    "Prepared", "prepared", "available_periods", "filter_values", "filter_rows", "counted_rows", "measure_table", "measure_notes", "events", "compare_selections",
     "comparison_sentence",
 ]
 
@@ -147,6 +147,26 @@ def available_periods(ds: Dataset) -> list[str]:
         out.append(p.label)
         p = p.shift(1)
     return out
+
+
+def filter_values(ds: Dataset, column: str, **within: str) -> list[str]:
+    """The values of a filter ``column`` found in the audits or allocations, sorted, where the other
+    filters ``within`` hold (e.g. ``filter_values(ds, "team", service_area="SEND")``: the teams of
+    SEND); a filter set to :data:`ALL` does not narrow. Filters narrow each other this way."""
+    values: set[str] = set()
+    for frame in (ds.audits, ds.allocations):
+        if column not in frame.columns:
+            continue
+        keep = pd.Series(True, index=frame.index)
+        for other, value in within.items():
+            if value == ALL:
+                continue
+            if other not in frame.columns:
+                keep &= False
+                continue
+            keep &= (frame[other] == value).fillna(False)
+        values |= set(frame.loc[keep, column].dropna().astype(str))
+    return sorted(values)
 
 
 def _check_choice(value: str, choices: dict, what: str) -> None:
