@@ -169,6 +169,9 @@ _STYLE = """<style>
 .qa-explorer .qa-panel .widget-inline-hbox { flex-wrap: wrap; max-width: 100%; width: auto; }
 .qa-explorer .qa-panel .widget-dropdown > select { flex: 1 1 160px; min-width: 0; max-width: 100%; }
 .qa-explorer .qa-period-span { color: #505a5f; }
+.qa-explorer .widget-html, .qa-explorer .widget-html-content { width: auto; height: auto; min-width: 0; max-width: 100%;
+  white-space: normal; overflow-wrap: anywhere; line-height: 1.4; }
+.qa-explorer .widget-slider .slider-container { padding-right: 12px; min-width: 0; }
 .qa-explorer .qa-results { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 320px), 1fr));
   gap: 16px; align-items: start; }
 .qa-explorer .qa-results > * { min-width: 0; }
