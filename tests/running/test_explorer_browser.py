@@ -74,7 +74,7 @@ def test_explorer_app_filters_updates_and_exports(server):
 
     exports = sorted(server["exports"].glob("explore-good-by-period-*"))
     assert [p.suffix for p in exports] == [".csv", ".xlsx"]
-    assert exports[0].read_text().splitlines()[0].startswith("period,n,good_or_better")
+    assert exports[0].read_text(encoding="utf-8-sig").splitlines()[0].startswith("Period,Audits (n),Good or better,% Good or better")
     import pandas as pd
 
     filters = pd.read_excel(exports[1], sheet_name="filters", engine="openpyxl").set_index("setting")["value"]
@@ -149,3 +149,81 @@ def test_abandoned_kernels_are_culled_and_the_pool_is_kept(tmp_path):
         assert len(srv.kernels()) == 1
     finally:
         srv.stop()
+
+
+AXE_TAGS = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']"
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2.2 relative luminance of ``rgb(r, g, b)``."""
+    r, g, b = (int(v) / 255 for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_explorer_accessibility_and_reflow(server):
+    """Issue 18: axe-core finds nothing serious or critical; sliders have names and the period as value
+    text; the focus ring contrasts ≥ 3:1; a live region reads results and "No audits match"; at 390 px
+    no label is clipped and at 320 px nothing scrolls sideways; in compare mode charts A and B are the
+    same size."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        pytest.fail("axe-playwright-python (which bundles axe-core) is not installed: pip install -e '.[test]'")
+    from pathlib import Path
+
+    srv = server["server"]
+    with browser_page(viewport={"width": 1200, "height": 900}, bypass_csp=True) as page:
+        page.goto(srv.url)
+        page.locator(".qa-table caption").wait_for(timeout=120_000)
+        page.wait_for_function("document.querySelector('.qa-periods [role=slider]')?.getAttribute('aria-valuetext')"
+                               "?.includes(' Q')", timeout=30_000)
+        handles = page.evaluate("[...document.querySelectorAll('.qa-periods [role=slider]')].map(h => "
+                                "[h.getAttribute('aria-label'), h.getAttribute('aria-valuetext')])")
+        caption = page.locator(".qa-table caption").inner_text()
+        assert handles[0][0] == "Selection A periods, from" and handles[1][0] == "Selection A periods, to"
+        assert f"{handles[0][1]} to {handles[1][1]}" in caption  # the value text is the period shown
+
+        page.add_script_tag(path=str(Path(axe_playwright_python.__file__).parent / "axe.min.js"))
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: " + AXE_TAGS + "}, "
+                               "resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+        assert not bad, bad
+
+        page.locator(".qa-service-area select").focus()
+        ring, background = page.evaluate("(() => { const e = document.activeElement, s = getComputedStyle(e); "
+                                         "return [s.outlineColor, getComputedStyle(document.body).backgroundColor]; })()")
+        lighter, darker = sorted((_luminance(ring), _luminance(background)), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 3, (ring, background)
+
+        live = page.locator(".qa-live")
+        assert live.get_attribute("aria-live") == "polite" and live.get_attribute("role") == "status"
+        assert "Showing % Good or better by period" in live.inner_text()
+        page.locator(".qa-service-area select").select_option(label="SEND")  # SEND has no care leavers
+        page.wait_for_function("document.querySelector('.qa-live').textContent.includes('rows')", timeout=60_000)
+        page.locator(".qa-cohort select").select_option(label="Care leaver")
+        page.wait_for_function("document.querySelector('.qa-live').textContent.includes('No audits match')",
+                               timeout=60_000)
+        page.locator(".qa-cohort select").select_option(label="All cohorts")
+
+        page.locator(".qa-compare input").check()
+        page.locator(".qa-service-area-b select").select_option(label="SEND")
+        page.wait_for_function("document.querySelector('.qa-table-b caption')?.textContent.includes('SEND')",
+                               timeout=60_000)
+        sizes = page.evaluate("[...document.querySelectorAll('.qa-chart img, .qa-chart-b img')].map(i => "
+                              "[Math.round(i.getBoundingClientRect().width), Math.round(i.getBoundingClientRect().height)])")
+        assert len(sizes) == 2 and sizes[0] == sizes[1] and sizes[0][0] > 300, sizes
+
+        for width in (390, 320):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(300)
+            scroll, wide = page.evaluate(
+                "[document.documentElement.scrollWidth, [...document.querySelectorAll('body *')]"
+                ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))"
+                ".slice(0, 3).map(e => e.tagName + '.' + e.className)]")
+            assert scroll <= width and not wide, (width, scroll, wide)
+            clipped = page.evaluate("[...document.querySelectorAll('.qa-explorer .widget-label')]"
+                                    ".filter(l => l.offsetParent && l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)")
+            assert not clipped, (width, clipped)
+        page.screenshot(path=str(ARTIFACTS / "explorer-320.png"), full_page=True)
