@@ -315,6 +315,8 @@ class Explorer:
 
     def __init__(self, dataset: Dataset, *, export_dir: str | os.PathLike | None = None):
         import ipywidgets as w  # deferred: widgets load only when an app is built, never in batch reports
+        from ipywidgets.widgets.widget_description import DescriptionStyle  # deferred: as ipywidgets above
+        from ipywidgets.widgets.widget_string import HTMLStyle  # deferred: as ipywidgets above
 
         self.ds = dataset
         self.export_dir = Path(export_dir) if export_dir else dataset.params.output_root / "exports"
@@ -328,14 +330,18 @@ class Explorer:
         self._options = options
 
         domains = [("Overall", "Overall")] + [(d, d) for d in dataset.domains]
+        # one Layout and one Style shared by like widgets: every model is fetched when a page opens,
+        # so fewer models draw the page sooner (issue 18: first load)
         layout = w.Layout(width="auto", max_width="100%")
-        style = {"description_width": "110px"}
+        style = DescriptionStyle(description_width="110px")
+        slider_style, slider_layout = w.SliderStyle(description_width="110px"), w.Layout(width="420px", max_width="100%")
+        plain, html_style = w.Layout(), HTMLStyle()
 
         def side(suffix: str) -> dict:
             return {
                 "periods" + suffix: w.SelectionRangeSlider(options=self.periods, index=(first, last), description="Periods",
-                                                           continuous_update=False, readout=False, style=style,
-                                                           layout=w.Layout(width="420px", max_width="100%")),
+                                                           continuous_update=False, readout=False, style=slider_style,
+                                                           layout=slider_layout),
                 "service_area" + suffix: w.Dropdown(options=options("service_area", "All service areas"), value=ALL,
                                                     description="Service area", style=style, layout=layout),
                 "team" + suffix: w.Dropdown(options=options("team", "All teams"), value=ALL, description="Team",
@@ -361,7 +367,7 @@ class Explorer:
         self.export_button.on_click(lambda _button: self.export())
 
         def area(name: str):
-            out = w.HTML()
+            out = w.HTML(layout=plain, style=html_style)
             out.add_class("qa-" + name)
             return out
 
@@ -375,23 +381,24 @@ class Explorer:
 
         c = self.controls
         self.period_text, self.period_text_b = area("period-text"), area("period-text-b")
-        self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>"), c["periods_b"], self.period_text_b,
+        self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>", layout=plain, style=html_style), c["periods_b"], self.period_text_b,
                               c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"]])
-        a_box = w.VBox([w.HTML("<strong>Selection A</strong>"), c["periods"], self.period_text, c["service_area"],
-                        c["team"], c["cohort"], c["domain"]])
-        shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status])
+        a_box = w.VBox([w.HTML("<strong>Selection A</strong>", layout=plain, style=html_style), c["periods"], self.period_text, c["service_area"],
+                        c["team"], c["cohort"], c["domain"]], layout=plain)
+        shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status],
+                        layout=plain)
         for box in (a_box, self._b_box, shared):
             box.add_class("qa-panel")
         self._b_out = w.VBox([self.chart_b, self.table_b])
         self._b_out.add_class("qa-selection-b-output")
-        a_out = w.VBox([self.chart, self.table])
+        a_out = w.VBox([self.chart, self.table], layout=plain)
         a_out.add_class("qa-selection-a-output")
-        results = w.Box([a_out, self._b_out])
+        results = w.Box([a_out, self._b_out], layout=plain)
         results.add_class("qa-results")
-        controls = w.Box([a_box, self._b_box, shared])
+        controls = w.Box([a_box, self._b_box, shared], layout=plain)
         controls.add_class("qa-controls")
         self.live = area("live")  # the template makes it role=status, aria-live=polite: results and messages are read out
-        self.app = w.VBox([w.HTML(_STYLE), controls, self.live, self.message, self.compare_html, results, self.notes])
+        self.app = w.VBox([w.HTML(_STYLE, layout=plain, style=html_style), controls, self.live, self.message, self.compare_html, results, self.notes])
         self.app.add_class("qa-explorer")
         self._quiet = False
         for control in self.controls.values():
