@@ -119,7 +119,7 @@ def interactions(srv, ready: str, live: str, steps: list, timeout_ms: int = 120_
     """Seconds from choosing an option to the ``live`` element's text changing, per step."""
     times = []
     with browser_page(viewport={"width": 1280, "height": 900}) as page:
-        page.goto(srv.url)
+        page.goto(srv.url, timeout=600_000)  # 1,000,000 ratings: the page waits for its kernel to load them
         page.locator(ready).first.wait_for(timeout=600_000)
         page.wait_for_timeout(1000)
         for cls, option in steps:
@@ -139,7 +139,7 @@ def closed_pages(srv, ready: str, pages: int = 5) -> dict:
         first.close()
         for _ in range(pages):
             page = context.new_page()
-            page.goto(srv.url)
+            page.goto(srv.url, timeout=300_000)
             page.locator(ready).first.wait_for(timeout=300_000)
             page.close(run_before_unload=True)
         time.sleep(10)
@@ -202,10 +202,9 @@ def run(loads: int = 3, large: bool = True) -> dict:
             srv = explorer_server(big / "params.yaml", big)
             try:
                 srv.wait_until_ready(300)
-                t0 = time.perf_counter()
-                times = interactions(srv, explorer_ready, explorer_live, STEPS)
-                out["large_interaction"] = summary(times)
-                out["large_first_page_s"] = round(time.perf_counter() - t0 - sum(times), 1)
+                out["large_interaction"] = summary(interactions(srv, explorer_ready, explorer_live, STEPS))
+            except Exception as exc:  # noqa: BLE001 - report the demo figures even if the large run fails
+                out["large_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
             finally:
                 srv.stop()
     b, e = out["bare_interaction"], out["explorer_interaction"]
@@ -231,6 +230,8 @@ def table(r: dict) -> str:
             f"{r['ratio_interaction_median']:.2f} × ({_verdict(r['ratio_interaction_median'] <= 3)}) |",
             f"| explorer: interaction, max of {e['n']} (demo data) | {e['max_ms']} ms | ≤ 5 × bare median: "
             f"{r['ratio_interaction_max']:.2f} × ({_verdict(r['ratio_interaction_max'] <= 5)}) |"]
+    if "large_error" in r:
+        rows.append(f"| explorer: interaction on 1,000,000 ratings | failed: {r['large_error'][:120]} | median ≤ 500 ms |")
     if "large_interaction" in r:
         g = r["large_interaction"]
         rows.append(f"| explorer: interaction on 1,000,000 ratings, median / max of {g['n']} | "

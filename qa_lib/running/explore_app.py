@@ -6,6 +6,12 @@ data and must never reach git), with the params path injected as papermill would
 that file on 127.0.0.1 only, with a random access token, until Ctrl+C; the temporary folder is
 removed on exit. Nothing is fetched from the network: Voilà's front end and the widget manager
 ship in the voila and jupyterlab_widgets packages.
+
+Kernels (issue 18): one kernel is pre-started and runs the notebook (data loaded, app built) before a
+page asks for it (Voilà's preheated pool); a closed tab shuts its kernel down (Voilà's beacon, which
+:mod:`qa_lib.running.voila_server` lets through the XSRF check under token login); a kernel no page
+is connected to is culled after :data:`CULL_IDLE_TIMEOUT` seconds. :meth:`ExploreServer.kernels`
+counts the kernel processes.
 """
 
 from __future__ import annotations
