@@ -138,7 +138,7 @@ def _whole_number_columns(frame):
         vals = frame[col][(frame[col] != "c") & (frame[col] != "")]
         if NOT_COUNTS.search(str(col)) or vals.empty or not vals.str.fullmatch(r"-?\d+").all():
             continue
-        if str(col).startswith(("p_value", "target")):
+        if str(col).startswith(("p_value", "target", "p-value", "Target")):  # readable export headers (issue 18)
             continue
         yield col, vals.astype(int)
 
