@@ -336,6 +336,9 @@ class Explorer:
         style = DescriptionStyle(description_width="110px")
         slider_style, slider_layout = w.SliderStyle(description_width="110px"), w.Layout(width="420px", max_width="100%")
         plain, html_style = w.Layout(), HTMLStyle()
+        # issue 17: the rater's agency (multi-agency QA), a filter of grades only
+        agency_values = dataset.ratings["agency"].dropna().astype(str) if "agency" in dataset.ratings.columns else []
+        agencies = [("All agencies", ALL)] + [(v, v) for v in sorted(set(agency_values))]
 
         def side(suffix: str) -> dict:
             return {
@@ -349,6 +352,8 @@ class Explorer:
                 "cohort" + suffix: w.Dropdown(options=options("cohort", "All cohorts"), value=ALL, description="Cohort",
                                               style=style, layout=layout),
                 "domain" + suffix: w.Dropdown(options=domains, value="Overall", description="Domain", style=style, layout=layout),
+                # issue 17: the rater's agency, for multi-agency QA (grades only)
+                "agency" + suffix: w.Dropdown(options=agencies, value=ALL, description="Agency", style=style, layout=layout),
             }
 
         self.controls: dict[str, Any] = {**side("")}
@@ -382,9 +387,9 @@ class Explorer:
         c = self.controls
         self.period_text, self.period_text_b = area("period-text"), area("period-text-b")
         self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>", layout=plain, style=html_style), c["periods_b"], self.period_text_b,
-                              c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"]])
+                              c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"], c["agency_b"]])
         a_box = w.VBox([w.HTML("<strong>Selection A</strong>", layout=plain, style=html_style), c["periods"], self.period_text, c["service_area"],
-                        c["team"], c["cohort"], c["domain"]], layout=plain)
+                        c["team"], c["cohort"], c["domain"], c["agency"]], layout=plain)
         shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status],
                         layout=plain)
         for box in (a_box, self._b_box, shared):
@@ -416,7 +421,7 @@ class Explorer:
         lo, hi = c["periods" + suffix].index
         return Selection(periods=tuple(self.periods[lo:hi + 1]), service_area=c["service_area" + suffix].value,
                          team=c["team" + suffix].value, cohort=c["cohort" + suffix].value,
-                         domain=c["domain" + suffix].value, role=c["role"].value)
+                         domain=c["domain" + suffix].value, role=c["role"].value, agency=c["agency" + suffix].value)
 
     @property
     def selection(self) -> Selection:
@@ -477,7 +482,7 @@ class Explorer:
         by_domain = self.by == "domain"
         c["domain"].disabled = c["domain_b"].disabled = by_domain
         c["role"].disabled = self.measure in ("returns", "agreement")
-        for name in ("periods_b", "service_area_b", "team_b", "cohort_b", "domain_b"):
+        for name in ("periods_b", "service_area_b", "team_b", "cohort_b", "domain_b", "agency_b"):
             c[name].disabled = not self.comparing or (name == "domain_b" and by_domain)
         self._b_box.layout.display = "" if self.comparing else "none"
         self._b_out.layout.display = "" if self.comparing else "none"

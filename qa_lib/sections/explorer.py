@@ -118,6 +118,8 @@ class Selection:
     cohort: str = ALL
     domain: str | None = "Overall"
     role: str = "audit"
+    #: issue 17: the rater's agency (multi-agency QA); applies to grades only
+    agency: str = ALL
 
     def describe(self) -> str:
         """One line a reader can check: ``2024-25 Q1 to 2024-25 Q2 · Front Door · all teams · ...``."""
@@ -130,6 +132,8 @@ class Selection:
         parts = [span, self.service_area or "all service areas", self.team or "all teams",
                  self.cohort or "all cohorts", self.domain if self.domain is not None else "every practice domain",
                  ROLES.get(self.role, self.role)]
+        if self.agency:
+            parts.append(f"agency {self.agency}")
         return " · ".join(parts)
 
 
@@ -175,18 +179,10 @@ def _check_choice(value: str, choices: dict, what: str) -> None:
                       received=repr(value), fix=f"pick a {what} from the list")
 
 
-def _restrict(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
-    if value == ALL:
-        return frame
-    if column not in frame.columns:
-        return frame.iloc[0:0]
-    return frame[frame[column] == value]
-
-
 #: the filters of a selection that restrict rows by a column of the same name
 FILTER_COLUMNS = ("service_area", "team", "cohort")
 #: the columns a count cube keeps (each a filter or a breakdown), before the counted value
-_CUBE_KEYS = ("period", "month", "month_label", "service_area", "team", "cohort", "domain")
+_CUBE_KEYS = ("period", "month", "month_label", "service_area", "team", "cohort", "domain", "agency")
 
 
 @dataclass(frozen=True)
@@ -220,6 +216,9 @@ def prepared(ds: Dataset) -> Prepared:
         for role in ROLES:
             if role == "audit":
                 g = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")
+                if "agency" in r.columns:  # issue 17: with an agency chosen, that agency's auditor or peer grade
+                    grades[AUDIT_BY_AGENCY] = g.drop_duplicates(["audit_id", "domain", "agency"],
+                                                                keep="first").sort_index()
                 g = g.drop_duplicates(["audit_id", "domain"], keep="first").sort_index()
             else:
                 g = r[r["role"] == role]
@@ -230,6 +229,18 @@ def prepared(ds: Dataset) -> Prepared:
         cubes["pairs"] = _cube(pairs, "auditor_grade", "moderator_grade")
         ds.cache["explorer"] = Prepared(grades=grades, pairs=pairs, cubes=cubes)
     return ds.cache["explorer"]
+
+
+#: the prepared "audit" grades kept one per audit, domain and agency (issue 17: multi-agency QA)
+AUDIT_BY_AGENCY = "audit by agency"
+
+
+def _grades_key(ds: Dataset, selection: Selection) -> str:
+    """Which prepared grades a selection reads: with an agency chosen, "Audit grade" is that agency's
+    auditor or peer grade of each audit, not the first rater's grade filtered by agency."""
+    if selection.role == "audit" and selection.agency != ALL and AUDIT_BY_AGENCY in prepared(ds).grades:
+        return AUDIT_BY_AGENCY
+    return selection.role
 
 
 def _keep(frame: pd.DataFrame, selection: Selection, source: str) -> pd.DataFrame:
@@ -243,6 +254,8 @@ def _keep(frame: pd.DataFrame, selection: Selection, source: str) -> pd.DataFram
         mask &= (domain != "Overall" if selection.domain is None else domain == selection.domain).to_numpy(dtype=bool,
                                                                                                       na_value=False)
     filters = FILTER_COLUMNS if source != "allocations" else ("service_area", "team")
+    if source == "grades":  # issue 17: the rater's agency narrows grades only
+        filters = (*filters, "agency")
     for column in filters:
         value = getattr(selection, column)
         if value == ALL:
@@ -274,7 +287,7 @@ def filter_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
     """
     if source == "grades":
         _check_choice(selection.role, ROLES, "rater role")
-        return _keep(prepared(ds).grades[selection.role], selection, source)
+        return _keep(prepared(ds).grades[_grades_key(ds, selection)], selection, source)
     if source == "allocations":
         return _keep(ds.allocations, selection, source)
     if source == "pairs":
@@ -291,7 +304,7 @@ def counted_rows(ds: Dataset, selection: Selection, source: str) -> int:
 def _cube_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
     if source == "grades":
         _check_choice(selection.role, ROLES, "rater role")
-        return _keep(prepared(ds).cubes[selection.role], selection, source)
+        return _keep(prepared(ds).cubes[_grades_key(ds, selection)], selection, source)
     return _keep(prepared(ds).cubes[source], selection, source)
 
 
