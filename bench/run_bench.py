@@ -235,6 +235,19 @@ def other_bench(name: str) -> str:
     return (proc.stdout.strip() or f"(no output; exit {proc.returncode}: {proc.stderr.strip()[-300:]})")
 
 
+def explorer_bench(quick: bool) -> str:
+    """bench/bench_explorer.py's table: first-load and interaction ratios against a bare Voilà page, kernels left."""
+    log("explorer: a bare Voilà page and the explorer in headless Chromium ...")
+    proc = subprocess.run([PY, str(BENCH / "bench_explorer.py"), *(["--no-large"] if quick else [])],
+                          capture_output=True, text=True, cwd=ROOT)
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    if proc.returncode or not rows:
+        return f"explorer bench failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-400:]}"
+    for line in rows[2:]:
+        log("  " + line)
+    return "\n".join(rows)
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
@@ -317,6 +330,8 @@ def main() -> int:
     xlsx = None if args.quick else bench_xlsx()
     others = {name: other_bench(name) for name in ("bench_agreement.py", "bench_trend.py") if (BENCH / name).exists()}
     full, section = render(pack, large, xlsx, others)
+    explorer = explorer_bench(args.quick)  # issue 18: the explorer against a bare Voilà page, in this run
+    full, section = full + f"\n## Explorer (bench/bench_explorer.py)\n\n{explorer}\n", section + f"\n{explorer}\n"
     (BENCH / "RESULTS.md").write_text(full, encoding="utf-8")
     if not args.no_readme:
         update_readme(section)

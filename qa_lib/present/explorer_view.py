@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import json
 import math
 import os
 import re
@@ -16,10 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import PercentFormatter
 
 from qa_lib.core import fmt
 from qa_lib.core.atomic import atomic_to_csv, atomic_to_xlsx
@@ -27,14 +26,15 @@ from qa_lib.inputs.data import Dataset, load_dataset
 from qa_lib.inputs.params import load_params
 from qa_lib.present import disclosure
 from qa_lib.present import html_tables as present
-from qa_lib.present.charts import GRADE_COLOURS, PALETTE, Chart, stacked_grades, to_chart
+from qa_lib.present.charts import Chart
+from qa_lib.present.explorer_chart import dot_chart, stack_chart
 from qa_lib.sections import tables
 from qa_lib.sections.explorer import (ALL, BREAKDOWNS, EMPTY_MESSAGE, MEASURES, ROLES, SOURCES, _LABELS,
                                       _PERCENT_COLUMNS, Selection, _empty_table, available_periods,
-                                      compare_selections, comparison_sentence, filter_rows, measure_notes,
+                                      compare_selections, comparison_sentence, counted_rows, filter_values, measure_notes,
                                       measure_table)
 
-__all__ = ["measure_chart", "View", "build_view", "display_table", "table_html", "chart_html", "published_table",
+__all__ = ["measure_chart", "chart_rows", "View", "build_view", "with_chart", "display_table", "export_frame", "table_html", "chart_html", "published_table",
            "published_comparison", "Explorer"]
 
 
@@ -44,39 +44,40 @@ __all__ = ["measure_chart", "View", "build_view", "display_table", "table_html",
 _ESTIMATE = {"good": "good_or_better_share", "returns": "return_rate", "agreement": "percent_agreement"}
 
 
-def measure_chart(ds: Dataset, table: pd.DataFrame, measure: str, *, title: str) -> Chart | None:
-    """Stacked grade bars (distribution) or dots with 95% interval bars (shares); ``None`` if nothing to draw."""
+def measure_chart(ds: Dataset, table: pd.DataFrame, measure: str, *, title: str, slots: int | None = None) -> Chart | None:
+    """Stacked grade bars (distribution) or dots with 95% interval bars (shares); ``None`` if nothing to draw.
+
+    Plain SVG (:mod:`qa_lib.present.explorer_chart`) on a fixed 0–100% axis; ``slots`` rows of height,
+    so charts A and B of a comparison drawn with the same ``slots`` are the same size.
+    """
     if table.empty:
         return None
     if measure == "distribution":
-        return stacked_grades(table.drop(index=tables.TOTAL, errors="ignore"), list(ds.scale.grades),
-                              title=title, what="the grade mix in each group of the selection")
+        rows = table.drop(index=tables.TOTAL, errors="ignore")
+        rows = rows[rows["n"] > 0]
+        if rows.empty:
+            return None
+        grades = list(ds.scale.grades)
+        return stack_chart([str(i) for i in rows.index], {g: rows[f"{g}_share"].to_numpy(dtype=float) for g in grades},
+                           rows["n"].tolist(), title=title, slots=slots)
     est = _ESTIMATE[measure]
     n_col = "due" if measure == "returns" else "n"
     rows = table[table[n_col] > 0]
     if rows.empty:
         return None
-    labels = [str(i) for i in rows.index]
-    y = np.arange(len(rows))
-    p = rows[est].to_numpy(dtype=float)
-    lo, hi = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
-    colours = [PALETTE[4] if lab == tables.TOTAL else PALETTE[0] for lab in labels]
-    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(rows) + 1.3))
-    ax.hlines(y, lo, hi, color=colours, linewidth=2)
-    ax.scatter(p, y, color=colours, zorder=3, s=30)
-    for yi, (pi, ni) in enumerate(zip(p, rows[n_col])):
-        ax.text(1.02, yi, f"{fmt.pct(pi)} (n = {int(ni)})", va="center", fontsize=8, transform=ax.get_yaxis_transform())
-    if measure == "returns":
-        ax.axvline(ds.params.return_target, color=GRADE_COLOURS[2], linestyle="--", linewidth=1)
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title(title, loc="left", fontsize=10)
-    parts = [f"{lab}: {fmt.pct(pi)} (95% interval {fmt.pct(a)} to {fmt.pct(b)}, n = {int(ni)})"
-             for lab, pi, a, b, ni in zip(labels, p, lo, hi, rows[n_col])]
-    alt = f"Dot chart of {MEASURES[measure]} with 95% interval bars. " + "; ".join(parts) + "."
-    return to_chart(fig, alt=alt, title=title)
+    return dot_chart([str(i) for i in rows.index], rows[est].to_numpy(dtype=float), rows["ci_low"].to_numpy(dtype=float),
+                     rows["ci_high"].to_numpy(dtype=float), rows[n_col].tolist(), title=title, measure=MEASURES[measure],
+                     slots=slots, target=ds.params.return_target if measure == "returns" else None)
+
+
+def chart_rows(table: pd.DataFrame, measure: str) -> int:
+    """How many rows :func:`measure_chart` draws for ``table``."""
+    if table.empty:
+        return 0
+    if measure == "distribution":
+        rows = table.drop(index=tables.TOTAL, errors="ignore")
+        return int((rows["n"] > 0).sum())
+    return int((table["due" if measure == "returns" else "n"] > 0).sum())
 
 
 def _label(column: object) -> str:
@@ -100,6 +101,46 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
             return "–" if value is None or value is pd.NA or not math.isfinite(float(value)) else fmt.significant(value, 3)
         return present.format_cell(value, column)
     out = pd.DataFrame({_label(c): [cell(v, c) for v in frame[c]] for c in frame.columns}, index=frame.index)
+    diff = [k for k, i in enumerate(frame.index) if str(i) == DIFFERENCE]
+    for k in diff:  # a difference of two shares is in percentage points, signed with a real minus (fmt)
+        for c in ("estimate", "ci_low", "ci_high"):
+            value = frame[c].iloc[k] if c in frame.columns else None
+            if value is not None and isinstance(value, (int, float)) and math.isfinite(float(value)):
+                out.iat[k, list(frame.columns).index(c)] = f"{fmt.points(value)} points"
+    out.index = out.index.set_names([present.label(n) if n is not None else None for n in out.index.names])
+    return out
+
+
+#: the comparison table's difference row (:func:`qa_lib.sections.explorer.compare_selections`)
+DIFFERENCE = "A − B"
+
+
+def _is_percent(column: object) -> bool:
+    text = str(column)
+    return (text in _PERCENT_COLUMNS or text in ("return_rate", "target") or text.endswith("_share")
+            or (text.endswith(("_ci_low", "_ci_high")) and not text.startswith(("kappa", "ac1"))))
+
+
+def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """An explorer table as the export writes it: readable headers (``% Good or better``, never
+    ``good_or_better_share``) and shares as percentage numbers (0.625 → 62.5, full precision; a
+    difference of shares in percentage points). Text cells (a published table's suppression mark) stay."""
+    def scaled(value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return value
+        return float(value) * 100 if math.isfinite(float(value)) else value
+    columns = {}
+    for c in frame.columns:
+        name = _label(c)
+        if _is_percent(c):
+            if str(c) == "estimate":
+                name = "Estimate (%; A − B in percentage points)"
+            elif not name.startswith("%"):
+                name = f"{name} (%)"
+            columns[name] = [scaled(v) for v in frame[c]]
+        else:
+            columns[name] = frame[c].tolist()
+    out = pd.DataFrame(columns, index=frame.index)
     out.index = out.index.set_names([present.label(n) if n is not None else None for n in out.index.names])
     return out
 
@@ -114,16 +155,32 @@ def table_html(frame: pd.DataFrame, *, caption: str) -> str:
 def chart_html(chart: Chart | None) -> str:
     if chart is None:
         return ""
-    return (f'<figure class="chart" style="margin:0"><img src="{chart.data_uri()}" alt="{html.escape(chart.alt)}" '
-            f'style="max-width:100%"></figure>')
+    return (f'<figure class="chart"><figcaption>{html.escape(chart.title)}</figcaption>'
+            f'<img src="{chart.data_uri()}" alt="{html.escape(chart.alt)}"></figure>')
 
 
 # --------------------------------------------------------------------------------------
 # the widget app
 # --------------------------------------------------------------------------------------
 _STYLE = """<style>
-.qa-explorer .table-wrap { overflow-x: auto; margin: 4px 0 12px; }
-.qa-explorer .table-wrap:focus { outline: 3px solid #ffdd00; }
+.qa-explorer { max-width: 1400px; }
+.qa-explorer .qa-controls { display: flex; flex-wrap: wrap; gap: 8px 24px; }
+.qa-explorer .qa-panel { flex: 1 1 300px; min-width: 0; max-width: 100%; }
+.qa-explorer .qa-panel .widget-inline-hbox { flex-wrap: wrap; max-width: 100%; width: auto; }
+.qa-explorer .qa-panel .widget-dropdown > select { flex: 1 1 160px; min-width: 0; max-width: 100%; }
+.qa-explorer .qa-period-span { color: #505a5f; }
+.qa-explorer .widget-html, .qa-explorer .widget-html-content { width: auto; height: auto; min-width: 0; max-width: 100%;
+  white-space: normal; overflow-wrap: anywhere; line-height: 1.4; }
+.qa-explorer .widget-slider .slider-container { padding-right: 12px; min-width: 0; }
+.qa-explorer .qa-results { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 320px), 1fr));
+  gap: 16px; align-items: start; }
+.qa-explorer .qa-results > * { min-width: 0; }
+.qa-explorer figure.chart { margin: 0; }
+.qa-explorer figure.chart figcaption { font-weight: bold; margin: 4px 0; }
+.qa-explorer figure.chart img { display: block; width: 100%; max-width: 640px; height: auto; }
+.qa-explorer .table-wrap { overflow-x: auto; margin: 4px 0 12px; max-width: 100%; }
+.qa-explorer :focus-visible, .qa-explorer .noUi-handle:focus, .qa-explorer .table-wrap:focus {
+  outline: 3px solid #0b0c0c !important; outline-offset: 1px; box-shadow: 0 0 0 5px #ffdd00; }
 .explorer-table { border-collapse: collapse; font-size: 0.9em; }
 .explorer-table caption { text-align: left; font-weight: bold; padding: 2px 0; }
 .explorer-table th, .explorer-table td { border-bottom: 1px solid #ccc; padding: 2px 8px; text-align: right; }
@@ -209,15 +266,25 @@ class View:
     notes: tuple[str, ...]
 
 
-def build_view(ds: Dataset, selection: Selection, measure: str, *, by: str, label: str = "") -> View:
-    """Table, chart and notes for one selection (``rows == 0`` means nothing matched)."""
+def build_view(ds: Dataset, selection: Selection, measure: str, *, by: str, label: str = "", draw: bool = True,
+               slots: int | None = None) -> View:
+    """Table, chart and notes for one selection (``rows == 0`` means nothing matched).
+
+    ``draw=False`` leaves the chart out (:func:`with_chart` adds it); ``slots`` as in :func:`measure_chart`.
+    """
     if by == "domain":
         selection = replace(selection, domain=None)
-    rows = len(filter_rows(ds, selection, SOURCES[measure]))
+    rows = counted_rows(ds, selection, SOURCES[measure])
     table = measure_table(ds, selection, measure, by=by) if rows else _empty_table(ds, measure, by)
+    view = View(selection, rows, table, None, tuple(measure_notes(ds, selection, measure, table, by=by)))
+    return with_chart(ds, view, measure, by=by, label=label, slots=slots) if draw else view
+
+
+def with_chart(ds: Dataset, view: View, measure: str, *, by: str, label: str = "", slots: int | None = None) -> View:
+    """``view`` with its chart drawn (``slots`` rows high, at least its own)."""
     title = f"{label}{MEASURES[measure]} by {BREAKDOWNS[by].lower()}"
-    chart = measure_chart(ds, table, measure, title=title) if rows else None
-    return View(selection, rows, table, chart, tuple(measure_notes(ds, selection, measure, table, by=by)))
+    chart = measure_chart(ds, view.table, measure, title=title, slots=slots) if view.rows else None
+    return replace(view, chart=chart)
 
 
 class Explorer:
@@ -248,6 +315,8 @@ class Explorer:
 
     def __init__(self, dataset: Dataset, *, export_dir: str | os.PathLike | None = None):
         import ipywidgets as w  # deferred: widgets load only when an app is built, never in batch reports
+        from ipywidgets.widgets.widget_description import DescriptionStyle  # deferred: as ipywidgets above
+        from ipywidgets.widgets.widget_string import HTMLStyle  # deferred: as ipywidgets above
 
         self.ds = dataset
         self.export_dir = Path(export_dir) if export_dir else dataset.params.output_root / "exports"
@@ -255,24 +324,27 @@ class Explorer:
         default_periods = [p for p in tables.periods_shown(dataset) if p in self.periods] or [self.periods[-1]]
         first, last = self.periods.index(default_periods[0]), self.periods.index(default_periods[-1])
 
-        def options(column: str, everything: str) -> list[tuple[str, str]]:
-            values = set()
-            for frame in (dataset.audits, dataset.allocations):
-                if column in frame.columns:
-                    values |= set(frame[column].dropna().astype(str))
-            return [(everything, ALL)] + [(v, v) for v in sorted(values)]
+        def options(column: str, everything: str, **within: str) -> list[tuple[str, str]]:
+            return [(everything, ALL)] + [(v, v) for v in filter_values(dataset, column, **within)]
+
+        self._options = options
 
         domains = [("Overall", "Overall")] + [(d, d) for d in dataset.domains]
+        # one Layout and one Style shared by like widgets: every model is fetched when a page opens,
+        # so fewer models draw the page sooner (issue 18: first load)
+        layout = w.Layout(width="auto", max_width="100%")
+        style = DescriptionStyle(description_width="110px")
+        slider_style, slider_layout = w.SliderStyle(description_width="110px"), w.Layout(width="420px", max_width="100%")
+        plain, html_style = w.Layout(), HTMLStyle()
+        # issue 17: the rater's agency (multi-agency QA), a filter of grades only
         agency_values = dataset.ratings["agency"].dropna().astype(str) if "agency" in dataset.ratings.columns else []
         agencies = [("All agencies", ALL)] + [(v, v) for v in sorted(set(agency_values))]
-        layout = w.Layout(width="auto")
-        style = {"description_width": "110px"}
 
         def side(suffix: str) -> dict:
             return {
                 "periods" + suffix: w.SelectionRangeSlider(options=self.periods, index=(first, last), description="Periods",
-                                                           continuous_update=False, readout=False, style=style,
-                                                           layout=w.Layout(width="420px")),
+                                                           continuous_update=False, readout=False, style=slider_style,
+                                                           layout=slider_layout),
                 "service_area" + suffix: w.Dropdown(options=options("service_area", "All service areas"), value=ALL,
                                                     description="Service area", style=style, layout=layout),
                 "team" + suffix: w.Dropdown(options=options("team", "All teams"), value=ALL, description="Team",
@@ -300,7 +372,7 @@ class Explorer:
         self.export_button.on_click(lambda _button: self.export())
 
         def area(name: str):
-            out = w.HTML()
+            out = w.HTML(layout=plain, style=html_style)
             out.add_class("qa-" + name)
             return out
 
@@ -314,17 +386,26 @@ class Explorer:
 
         c = self.controls
         self.period_text, self.period_text_b = area("period-text"), area("period-text-b")
-        self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>"), c["periods_b"], self.period_text_b,
+        self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>", layout=plain, style=html_style), c["periods_b"], self.period_text_b,
                               c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"], c["agency_b"]])
-        a_box = w.VBox([w.HTML("<strong>Selection A</strong>"), c["periods"], self.period_text, c["service_area"],
-                        c["team"], c["cohort"], c["domain"], c["agency"]])
-        shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status])
+        a_box = w.VBox([w.HTML("<strong>Selection A</strong>", layout=plain, style=html_style), c["periods"], self.period_text, c["service_area"],
+                        c["team"], c["cohort"], c["domain"], c["agency"]], layout=plain)
+        shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status],
+                        layout=plain)
+        for box in (a_box, self._b_box, shared):
+            box.add_class("qa-panel")
         self._b_out = w.VBox([self.chart_b, self.table_b])
         self._b_out.add_class("qa-selection-b-output")
-        results = w.HBox([w.VBox([self.chart, self.table], layout=w.Layout(flex="1 1 0")), self._b_out])
-        self.app = w.VBox([w.HTML(_STYLE), w.HBox([a_box, self._b_box, shared]), self.message, self.compare_html,
-                           results, self.notes])
+        a_out = w.VBox([self.chart, self.table], layout=plain)
+        a_out.add_class("qa-selection-a-output")
+        results = w.Box([a_out, self._b_out], layout=plain)
+        results.add_class("qa-results")
+        controls = w.Box([a_box, self._b_box, shared], layout=plain)
+        controls.add_class("qa-controls")
+        self.live = area("live")  # the template makes it role=status, aria-live=polite: results and messages are read out
+        self.app = w.VBox([w.HTML(_STYLE, layout=plain, style=html_style), controls, self.live, self.message, self.compare_html, results, self.notes])
         self.app.add_class("qa-explorer")
+        self._quiet = False
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
@@ -370,8 +451,29 @@ class Explorer:
             return self.comparison
         return self.view.table if self.view is not None else pd.DataFrame()
 
-    def _on_change(self, _change) -> None:
+    def _on_change(self, change) -> None:
+        if self._quiet:
+            return
+        for suffix in ("", "_b"):
+            if change.get("owner") is self.controls["service_area" + suffix]:
+                self._narrow(suffix)
         self.refresh()
+
+    def _narrow(self, suffix: str) -> None:
+        """Filters narrow each other: the team list follows the chosen service area (a team of
+        another area goes back to "All teams"); the caller refreshes once."""
+        c = self.controls
+        team = c["team" + suffix]
+        options = self._options("team", "All teams", service_area=c["service_area" + suffix].value)
+        if [tuple(o) for o in team.options] == options:
+            return
+        keep = team.value if team.value in {v for _, v in options} else ALL
+        self._quiet = True
+        try:
+            team.options = options
+            team.value = keep
+        finally:
+            self._quiet = False
 
     # -- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -388,14 +490,18 @@ class Explorer:
         for text, sel in ((self.period_text, self.selection), (self.period_text_b, self.selection_b)):
             span = sel.periods[0] if len(sel.periods) == 1 else f"{sel.periods[0]} to {sel.periods[-1]}"
             count = f"{len(sel.periods)} period" + ("" if len(sel.periods) == 1 else "s")
-            text.value = f'<span style="margin-left:116px">{html.escape(span)} ({count})</span>'
+            labels = html.escape(json.dumps(self.periods), quote=True)
+            text.value = (f'<span class="qa-period-span" data-periods="{labels}">{html.escape(span)} ({count})</span>')
         prefix = "A: " if self.comparing else ""
-        self.view = build_view(self.ds, self.selection, self.measure, by=self.by, label=prefix)
-        self._show(self.view, self.chart, self.table, prefix)
+        self.view = build_view(self.ds, self.selection, self.measure, by=self.by, label=prefix, draw=not self.comparing)
         notes = list(self.view.notes)
         empty_a = self.view.rows == 0
         if self.comparing:
-            self.view_b = build_view(self.ds, self.selection_b, self.measure, by=self.by, label="B: ")
+            self.view_b = build_view(self.ds, self.selection_b, self.measure, by=self.by, draw=False)
+            slots = max(chart_rows(self.view.table, self.measure), chart_rows(self.view_b.table, self.measure))
+            self.view = with_chart(self.ds, self.view, self.measure, by=self.by, label="A: ", slots=slots)
+            self.view_b = with_chart(self.ds, self.view_b, self.measure, by=self.by, label="B: ", slots=slots)
+            self._show(self.view, self.chart, self.table, prefix)
             self._show(self.view_b, self.chart_b, self.table_b, "B: ")
             notes += [f"B: {n}" for n in self.view_b.notes]
             self.comparison = compare_selections(self.ds, self.view.selection, self.view_b.selection, self.measure)
@@ -404,21 +510,32 @@ class Explorer:
                                        + table_html(self.comparison, caption="Selection A against selection B"))
             empty = empty_a and self.view_b.rows == 0
             self.message.value = self._empty_html() if empty else ""
+            said = sentence if not empty else EMPTY_MESSAGE
         else:
+            self._show(self.view, self.chart, self.table, prefix)
             self.view_b, self.comparison = None, None
             self.chart_b.value = self.table_b.value = self.compare_html.value = ""
             self.message.value = self._empty_html() if empty_a else ""
             empty = empty_a
+            said = EMPTY_MESSAGE if empty else self._summary(self.view)
         self.export_button.disabled = empty
         self.notes.value = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+        self.live.value = f"<p>{html.escape(said)}</p>"
+
+    def _summary(self, view: View) -> str:
+        """What the live region reads out after a change: the measure, the breakdown, the rows and the total."""
+        groups = [i for i in view.table.index if str(i) != tables.TOTAL]
+        unit = {"returns": "allocations", "agreement": "moderated pairs"}.get(self.measure, "grades")
+        return (f"Showing {MEASURES[self.measure]} by {BREAKDOWNS[self.by].lower()}: {len(groups)} "
+                f"row{'' if len(groups) == 1 else 's'}, {fmt.count(view.rows)} {unit}.")
 
     @staticmethod
     def _empty_html() -> str:
-        return f'<p class="explorer-empty" role="status">{EMPTY_MESSAGE}</p>'
+        return f'<p class="explorer-empty">{EMPTY_MESSAGE}</p>'
 
     def _show(self, view: View, chart_area, table_area, prefix: str) -> None:
         if view.rows == 0:
-            chart_area.value = f'<p class="explorer-empty" role="status">{html.escape(prefix)}{EMPTY_MESSAGE}</p>' \
+            chart_area.value = f'<p class="explorer-empty">{html.escape(prefix)}{EMPTY_MESSAGE}</p>' \
                 if self.comparing else ""
             table_area.value = ""
             return
@@ -467,6 +584,7 @@ class Explorer:
         folder = Path(folder) if folder is not None else self.export_dir
         if self.current_table.empty:
             self.export_status.value = f"<p>Nothing to export: {EMPTY_MESSAGE}</p>"
+            self.live.value = self.export_status.value
             return []
         table, sheets = self.export_tables()
         folder.mkdir(parents=True, exist_ok=True)
@@ -477,6 +595,7 @@ class Explorer:
         while stem.with_suffix(".csv").exists() or stem.with_suffix(".xlsx").exists():
             stem, k = folder / f"{kind}-{self.measure}-by-{self.by}-{stamp}-{k}", k + 1
         csv_path, xlsx_path = stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
+        table, sheets = export_frame(table), [(name, export_frame(frame)) for name, frame in sheets]
         atomic_to_csv(table, csv_path)
         filters = [("Measure", MEASURES[self.measure]), ("Breakdown", BREAKDOWNS[self.by]),
                    ("Selection A", self.view.selection.describe())]
@@ -491,4 +610,5 @@ class Explorer:
         self.last_export = [csv_path, xlsx_path]
         self.export_status.value = ("<p>Exported: " + ", ".join(html.escape(str(p)) for p in self.last_export)
                                     + (" (published: disclosure control applied)" if self.published else "") + "</p>")
+        self.live.value = f"<p>Exported the table to {html.escape(csv_path.name)} and {html.escape(xlsx_path.name)}.</p>"
         return self.last_export

@@ -6,6 +6,12 @@ data and must never reach git), with the params path injected as papermill would
 that file on 127.0.0.1 only, with a random access token, until Ctrl+C; the temporary folder is
 removed on exit. Nothing is fetched from the network: Voilà's front end and the widget manager
 ship in the voila and jupyterlab_widgets packages.
+
+Kernels (issue 18): one kernel is pre-started and runs the notebook (data loaded, app built) before a
+page asks for it (Voilà's preheated pool); a closed tab shuts its kernel down (Voilà's beacon, which
+:mod:`qa_lib.running.voila_server` lets through the XSRF check under token login); a kernel no page
+is connected to is culled after :data:`CULL_IDLE_TIMEOUT` seconds. :meth:`ExploreServer.kernels`
+counts the kernel processes.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import psutil
 from papermill.parameterize import parameterize_notebook
 
 from qa_lib.core.errors import QAError, problem
@@ -81,14 +88,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def voila_command(notebook: Path, *, port: int, token: str) -> list[str]:
+#: kernels kept started and pre-rendered (dataset loaded, app built) for the next page
+POOL_SIZE = 1
+#: a kernel with no page connected for this long is stopped (the second line behind the tab-close beacon)
+CULL_IDLE_TIMEOUT = 600
+#: how often (seconds) the server looks for such kernels
+CULL_INTERVAL = 30
+
+
+def voila_command(notebook: Path, *, port: int, token: str, pool_size: int = POOL_SIZE,
+                  cull_idle_timeout: int = CULL_IDLE_TIMEOUT, cull_interval: int = CULL_INTERVAL) -> list[str]:
     """The Voilà command line: localhost only, no browser, token required, offline template.
 
+    Kernels: ``pool_size`` kernels are started and run the notebook before any page asks
+    (Voilà's preheated pool, refilled a second after a page takes one); a closed tab shuts its
+    kernel down (:mod:`qa_lib.running.voila_server` makes Voilà's beacon pass the XSRF check);
+    a kernel no page is connected to is culled after ``cull_idle_timeout`` seconds idle.
     Run it with :func:`voila_env` so Voilà finds the ``qa-explorer`` template.
     """
-    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", f"--token={token}", f"--template={TEMPLATE}",
-            "--VoilaConfiguration.show_tracebacks=True"]
+    cmd = [sys.executable, "-m", "qa_lib.running.voila_server", str(notebook), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", f"--token={token}", f"--template={TEMPLATE}",
+           "--VoilaConfiguration.show_tracebacks=True",
+           f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
+           f"--MappingKernelManager.cull_interval={int(cull_interval)}",
+           "--MappingKernelManager.cull_connected=False"]
+    if pool_size > 0:
+        cmd += ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={int(pool_size)}",
+                "--VoilaKernelManager.fill_delay=1"]
+    return cmd
 
 
 def voila_env() -> dict[str, str]:
@@ -134,6 +161,22 @@ class ExploreServer:
         raise problem(QAError, "voila", expected=f"an answer on port {self.port} within {timeout:.0f}s",
                       received="no answer", fix="read the log: " + self.log.read_text(encoding="utf-8", errors="replace")[-3000:])
 
+    def kernels(self) -> list[psutil.Process]:
+        """The kernel processes this server runs now (pool and pages), from the operating system."""
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        out = []
+        for child in children:
+            try:
+                if "ipykernel" in " ".join(child.cmdline()) and child.is_running() \
+                        and child.status() != psutil.STATUS_ZOMBIE:
+                    out.append(child)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return out
+
     def stop(self) -> None:
         """Stop Voilà (its kernels with it) and remove the temporary notebook folder."""
         if self.process.poll() is None:
@@ -156,11 +199,29 @@ class ExploreServer:
         self.stop()
 
 
-def start(params_path: str | os.PathLike = DEMO_PARAMS, *, port: int | None = None, export_dir: str = "",
-          quiet: bool = True) -> ExploreServer:
-    """Build the notebook in a new temporary folder and start Voilà on it (does not wait).
+def serve(notebook: Path, folder: Path, *, port: int | None = None, quiet: bool = True, pool_size: int = POOL_SIZE,
+          cull_idle_timeout: int = CULL_IDLE_TIMEOUT, cull_interval: int = CULL_INTERVAL) -> ExploreServer:
+    """Start Voilà (as :func:`voila_command` sets it up) on ``notebook``, from ``folder`` (does not wait).
 
-    ``quiet`` sends Voilà's log to ``voila.log`` in that folder instead of the terminal.
+    ``folder`` is removed when the server stops. ``quiet`` sends Voilà's log to ``voila.log`` in that
+    folder instead of the terminal.
+    """
+    port = port or free_port()
+    token = secrets.token_hex(16)
+    log = folder / "voila.log"
+    out = open(log, "w", encoding="utf-8") if quiet else None
+    cmd = voila_command(notebook, port=port, token=token, pool_size=pool_size, cull_idle_timeout=cull_idle_timeout,
+                        cull_interval=cull_interval)
+    proc = subprocess.Popen(cmd, cwd=str(folder), env=voila_env(), stdout=out,
+                            stderr=subprocess.STDOUT if quiet else None, stdin=subprocess.DEVNULL)
+    return ExploreServer(process=proc, port=port, token=token, folder=folder, log=log)
+
+
+def start(params_path: str | os.PathLike = DEMO_PARAMS, *, port: int | None = None, export_dir: str = "",
+          quiet: bool = True, **kernels) -> ExploreServer:
+    """Build the explorer notebook in a new temporary folder and :func:`serve` it (does not wait).
+
+    ``kernels``: ``pool_size``, ``cull_idle_timeout``, ``cull_interval`` (see :func:`voila_command`).
     """
     folder = Path(tempfile.mkdtemp(prefix="qa-explore-"))
     try:
@@ -168,14 +229,7 @@ def start(params_path: str | os.PathLike = DEMO_PARAMS, *, port: int | None = No
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    port = port or free_port()
-    token = secrets.token_hex(16)
-    log = folder / "voila.log"
-    env = voila_env()
-    out = open(log, "w", encoding="utf-8") if quiet else None
-    proc = subprocess.Popen(voila_command(notebook, port=port, token=token), cwd=str(folder), env=env,
-                            stdout=out, stderr=subprocess.STDOUT if quiet else None, stdin=subprocess.DEVNULL)
-    return ExploreServer(process=proc, port=port, token=token, folder=folder, log=log)
+    return serve(notebook, folder, port=port, quiet=quiet, **kernels)
 
 
 def main(argv: list[str] | None = None) -> int:

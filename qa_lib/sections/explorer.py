@@ -44,12 +44,12 @@ from qa_lib.sections import tables
 from qa_lib.inputs.data import Dataset
 from qa_lib.core.errors import QAError, problem
 from qa_lib.inputs.periods import parse_period
-from qa_lib.stats.agreement import agreement_table
+from qa_lib.stats.agreement import cohen_kappa, gwet_ac_table
 from qa_lib.stats.trend import compare_two, difference_ci, proportion_ci
 
 __all__ = [
-    "ALL", "MEASURES", "ROLES", "BREAKDOWNS", "EMPTY_MESSAGE", "NOT_RECORDED", "SOURCES", "Selection",
-    "available_periods", "filter_rows", "measure_table", "measure_notes", "events", "compare_selections",
+    "ALL", "MEASURES", "ROLES", "BREAKDOWNS", "EMPTY_MESSAGE", "NOT_RECORDED", "SOURCES", "FILTER_COLUMNS", "Selection",
+    "Prepared", "prepared", "available_periods", "filter_values", "filter_rows", "counted_rows", "measure_table", "measure_notes", "events", "compare_selections",
     "comparison_sentence",
 ]
 
@@ -153,18 +153,117 @@ def available_periods(ds: Dataset) -> list[str]:
     return out
 
 
+def filter_values(ds: Dataset, column: str, **within: str) -> list[str]:
+    """The values of a filter ``column`` found in the audits or allocations, sorted, where the other
+    filters ``within`` hold (e.g. ``filter_values(ds, "team", service_area="SEND")``: the teams of
+    SEND); a filter set to :data:`ALL` does not narrow. Filters narrow each other this way."""
+    values: set[str] = set()
+    for frame in (ds.audits, ds.allocations):
+        if column not in frame.columns:
+            continue
+        keep = pd.Series(True, index=frame.index)
+        for other, value in within.items():
+            if value == ALL:
+                continue
+            if other not in frame.columns:
+                keep &= False
+                continue
+            keep &= (frame[other] == value).fillna(False)
+        values |= set(frame.loc[keep, column].dropna().astype(str))
+    return sorted(values)
+
+
 def _check_choice(value: str, choices: dict, what: str) -> None:
     if value not in choices:
         raise problem(QAError, f"explorer {what}", expected="one of " + ", ".join(map(repr, choices)),
                       received=repr(value), fix=f"pick a {what} from the list")
 
 
-def _restrict(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
-    if value == ALL:
-        return frame
-    if column not in frame.columns:
+#: the filters of a selection that restrict rows by a column of the same name
+FILTER_COLUMNS = ("service_area", "team", "cohort")
+#: the columns a count cube keeps (each a filter or a breakdown), before the counted value
+_CUBE_KEYS = ("period", "month", "month_label", "service_area", "team", "cohort", "domain", "agency")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one kernel computes once from the dataset, so an interaction only slices.
+
+    ``grades[role]``: the rows one grade each (for ``audit``, one per audit and domain, the
+    auditor's or else a peer's); ``pairs``: :func:`qa_lib.sections.tables.moderation_pairs` over every period;
+    ``cubes[source]``: counts of those rows per combination of period, month, the filter columns,
+    domain and the counted value (``grade`` for each role, ``status`` for allocations), so a table
+    of counts is a sum over the cube rows a selection keeps.
+    """
+
+    grades: dict
+    pairs: pd.DataFrame
+    cubes: dict
+
+
+def _cube(frame: pd.DataFrame, *values: str) -> pd.DataFrame:
+    keys = [c for c in _CUBE_KEYS if c in frame.columns]
+    data = frame[keys + list(values)].astype({v: "string" for v in values})
+    counts = data.groupby(keys + list(values), dropna=False, sort=False).size()
+    return counts.rename("count").reset_index()
+
+
+def prepared(ds: Dataset) -> Prepared:
+    """The :class:`Prepared` frames and cubes of ``ds``, computed on first use and kept in ``ds.cache``."""
+    if "explorer" not in ds.cache:
+        r = ds.ratings
+        grades = {}
+        for role in ROLES:
+            if role == "audit":
+                g = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")
+                if "agency" in r.columns:  # issue 17: with an agency chosen, that agency's auditor or peer grade
+                    grades[AUDIT_BY_AGENCY] = g.drop_duplicates(["audit_id", "domain", "agency"],
+                                                                keep="first").sort_index()
+                g = g.drop_duplicates(["audit_id", "domain"], keep="first").sort_index()
+            else:
+                g = r[r["role"] == role]
+            grades[role] = g
+        cubes = {role: _cube(g, "grade") for role, g in grades.items()}
+        cubes["allocations"] = _cube(ds.allocations, "status")
+        pairs = tables.moderation_pairs(ds)
+        cubes["pairs"] = _cube(pairs, "auditor_grade", "moderator_grade")
+        ds.cache["explorer"] = Prepared(grades=grades, pairs=pairs, cubes=cubes)
+    return ds.cache["explorer"]
+
+
+#: the prepared "audit" grades kept one per audit, domain and agency (issue 17: multi-agency QA)
+AUDIT_BY_AGENCY = "audit by agency"
+
+
+def _grades_key(ds: Dataset, selection: Selection) -> str:
+    """Which prepared grades a selection reads: with an agency chosen, "Audit grade" is that agency's
+    auditor or peer grade of each audit, not the first rater's grade filtered by agency."""
+    if selection.role == "audit" and selection.agency != ALL and AUDIT_BY_AGENCY in prepared(ds).grades:
+        return AUDIT_BY_AGENCY
+    return selection.role
+
+
+def _keep(frame: pd.DataFrame, selection: Selection, source: str) -> pd.DataFrame:
+    """The rows of a prepared frame or cube that ``selection`` keeps (see :func:`filter_rows`)."""
+    periods = list(selection.periods)
+    if not periods:
         return frame.iloc[0:0]
-    return frame[frame[column] == value]
+    mask = frame["period"].isin(periods).to_numpy(dtype=bool, copy=True)
+    if source != "allocations":
+        domain = frame["domain"]
+        mask &= (domain != "Overall" if selection.domain is None else domain == selection.domain).to_numpy(dtype=bool,
+                                                                                                      na_value=False)
+    filters = FILTER_COLUMNS if source != "allocations" else ("service_area", "team")
+    if source == "grades":  # issue 17: the rater's agency narrows grades only
+        filters = (*filters, "agency")
+    for column in filters:
+        value = getattr(selection, column)
+        if value == ALL:
+            continue
+        if column not in frame.columns:
+            return frame.iloc[0:0]
+        mask &= (frame[column] == value).to_numpy(dtype=bool, na_value=False)
+    return frame[mask]
 
 
 def filter_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
@@ -183,34 +282,30 @@ def filter_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Possibly empty. Filters a table cannot carry (cohort or domain for allocations, rater for
-        pairs) are not applied to it: :func:`measure_notes` says so.
+        pairs) are not applied to it: :func:`measure_notes` says so. The rows come from
+        :func:`prepared` (computed once per dataset).
     """
-    periods = list(selection.periods)
     if source == "grades":
         _check_choice(selection.role, ROLES, "rater role")
-        r = ds.ratings[ds.ratings["period"].isin(periods)]
-        r = r[r["domain"] != "Overall"] if selection.domain is None else r[r["domain"] == selection.domain]
-        r = _restrict(r, "agency", selection.agency)  # issue 17
-        if selection.role == "audit":
-            r = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")
-            r = r.drop_duplicates(["audit_id", "domain"], keep="first").sort_index()
-        else:
-            r = r[r["role"] == selection.role]
-        frame = r
-    elif source == "allocations":
-        frame = ds.allocations[ds.allocations["period"].isin(periods)]
-        frame = _restrict(frame, "service_area", selection.service_area)
-        return _restrict(frame, "team", selection.team)
-    elif source == "pairs":
-        pairs = tables.moderation_pairs(ds, periods=periods) if periods else tables.moderation_pairs(ds).iloc[0:0]
-        frame = pairs[pairs["domain"] != "Overall"] if selection.domain is None else pairs[pairs["domain"] == selection.domain]
-    else:
-        raise problem(QAError, "filter_rows source", expected="'grades', 'allocations' or 'pairs'", received=repr(source))
-    if not periods:
-        frame = frame.iloc[0:0]
-    for column in ("service_area", "team", "cohort"):
-        frame = _restrict(frame, column, getattr(selection, column))
-    return frame
+        return _keep(prepared(ds).grades[_grades_key(ds, selection)], selection, source)
+    if source == "allocations":
+        return _keep(ds.allocations, selection, source)
+    if source == "pairs":
+        return _keep(prepared(ds).pairs, selection, source)
+    raise problem(QAError, "filter_rows source", expected="'grades', 'allocations' or 'pairs'", received=repr(source))
+
+
+def counted_rows(ds: Dataset, selection: Selection, source: str) -> int:
+    """How many rows :func:`filter_rows` keeps, from the count cubes (no row is touched)."""
+    cube = _cube_rows(ds, selection, source)
+    return int(cube["count"].sum())
+
+
+def _cube_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
+    if source == "grades":
+        _check_choice(selection.role, ROLES, "rater role")
+        return _keep(prepared(ds).cubes[_grades_key(ds, selection)], selection, source)
+    return _keep(prepared(ds).cubes[source], selection, source)
 
 
 # --------------------------------------------------------------------------------------
@@ -257,6 +352,17 @@ def _empty_table(ds: Dataset, measure: str, by: str) -> pd.DataFrame:
     return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
 
 
+def _summed(cube: pd.DataFrame, value: str, values: list, order: list) -> pd.DataFrame:
+    """Counts of a cube slice: one row per group of ``order`` (empty ones 0) and a Total row, one column per value."""
+    sums = cube.groupby(["_group", value], observed=False, dropna=False)["count"].sum()
+    table = sums.unstack(value).reindex(index=order, columns=values).fillna(0)
+    table.loc[tables.TOTAL] = table.sum()
+    table = table.astype("int64")
+    table.index = pd.Index(list(table.index), dtype=object)
+    table.columns = pd.Index(values, name=None)
+    return table
+
+
 def measure_table(ds: Dataset, selection: Selection, measure: str, *, by: str = "period") -> pd.DataFrame:
     """The explorer's table: one row per group of ``by`` and a ``Total`` row, full precision.
 
@@ -295,28 +401,29 @@ def measure_table(ds: Dataset, selection: Selection, measure: str, *, by: str = 
     _check_choice(measure, MEASURES, "measure")
     _check_choice(by, BREAKDOWNS, "breakdown")
     column = _group_column(measure, by)
-    frame = filter_rows(ds, selection, SOURCES[measure])
+    source = SOURCES[measure]
+    frame = _cube_rows(ds, selection, source)
     if frame.empty or column is None:
         return _empty_table(ds, measure, by)
     groups, order = _groups(ds, frame, selection, by, column)
     frame = frame.assign(_group=pd.Categorical(groups, categories=order))
     if measure in ("good", "distribution"):
-        counts = tables.grade_counts(frame, ds, by="_group")
-        counts.index = counts.index.astype(object)
+        grades = list(ds.scale.grades)
+        counts = _summed(frame, "grade", grades, order)
+        counts["n"] = counts[grades].sum(axis=1)
+        good = counts[list(ds.scale.good_grades)].sum(axis=1)
+        counts["good_or_better"] = good
+        counts["good_or_better_share"] = (good / counts["n"]).where(counts["n"] > 0)
         counts.index.name = by
-        out = counts.copy()
+        out = counts
         if measure == "good":
             out = out[["n", "good_or_better", "good_or_better_share"]].copy()
         else:
-            grades = list(ds.scale.grades)
             shares = {f"{g}_share": (out[g] / out["n"]).where(out["n"] > 0) for g in grades}
             out = pd.concat([out[grades + ["n"]], pd.DataFrame(shares), out[["good_or_better", "good_or_better_share"]]], axis=1)
         return _with_ci(out, "good_or_better", "n")
     if measure == "returns":
-        status = pd.crosstab(frame["_group"], frame["status"], dropna=False)
-        status = status.reindex(index=order, columns=["returned", "not returned", "exempt"], fill_value=0)
-        status.loc[tables.TOTAL] = status.sum()
-        status = status.astype("int64")
+        status = _summed(frame, "status", ["returned", "not returned", "exempt"], order)
         status.insert(0, "allocated", status.sum(axis=1))
         status["due"] = status["allocated"] - status["exempt"]
         status["return_rate"] = (status["returned"] / status["due"]).where(status["due"] > 0)
@@ -324,26 +431,33 @@ def measure_table(ds: Dataset, selection: Selection, measure: str, *, by: str = 
         status["target"] = ds.params.return_target
         status.index.name, status.columns.name = by, None
         return status
-    # agreement
-
+    # agreement: one auditor × moderator count table per group, each statistic from its table
     grades = list(ds.scale.grades)
-    per = agreement_table(frame, by="_group", categories=grades).set_index("_group")
-    per = per.reindex(order)
-    total = agreement_table(frame, by=None, categories=grades)
-    total.index = [tables.TOTAL]
-    table = pd.concat([per, total])
-    agreed = frame.assign(_same=frame["change"] == "same").groupby("_group", observed=False)["_same"].sum()
-    out = pd.DataFrame(index=table.index)
-    out["n"] = table["n"].fillna(0).astype("int64")
-    out["agreed"] = pd.concat([agreed.reindex(order).fillna(0), pd.Series({tables.TOTAL: agreed.sum()})]).astype("int64").to_numpy()
+    q = len(grades)
+    a = pd.Categorical(frame["auditor_grade"], categories=grades).codes.astype(np.int64)
+    b = pd.Categorical(frame["moderator_grade"], categories=grades).codes.astype(np.int64)
+    g = frame["_group"].cat.codes.to_numpy(dtype=np.int64)
+    ok = (a >= 0) & (b >= 0) & (g >= 0)
+    counts = frame["count"].to_numpy(dtype=np.int64)
+    tabs = np.bincount(g[ok] * q * q + a[ok] * q + b[ok], weights=counts[ok],
+                       minlength=len(order) * q * q).reshape(len(order), q, q).astype(np.int64)
+    tabs = np.concatenate([tabs, tabs.sum(axis=0, keepdims=True)])
+    rows = []
+    for t in tabs:
+        n = int(t.sum())
+        kappa, ac1 = cohen_kappa(t, categories=grades, ci="normal"), gwet_ac_table(t, categories=grades)
+        rows.append({"n": n, "agreed": int(np.trace(t)), "kappa": kappa.estimate, "kappa_ci_low": kappa.ci_low,
+                     "kappa_ci_high": kappa.ci_high, "ac1": ac1.estimate, "ac1_ci_low": ac1.ci_low,
+                     "ac1_ci_high": ac1.ci_high, "n_downgraded": int(np.triu(t, 1).sum()),
+                     "n_upgraded": int(np.tril(t, -1).sum())})
+    table = pd.DataFrame(rows, index=pd.Index([*order, tables.TOTAL], dtype=object, name=by))
+    out = table[["n", "agreed"]].copy()
     out["percent_agreement"] = (out["agreed"] / out["n"]).where(out["n"] > 0)
     out = _with_ci(out, "agreed", "n")
-    for name in ("kappa", "ac1"):
-        for suffix in ("", "_ci_low", "_ci_high"):
-            out[name + suffix] = table[name + suffix].to_numpy(dtype=float)
+    for name in ("kappa", "kappa_ci_low", "kappa_ci_high", "ac1", "ac1_ci_low", "ac1_ci_high"):
+        out[name] = table[name].to_numpy(dtype=float)
     for name in ("n_downgraded", "n_upgraded"):
-        out[name] = table[name].fillna(0).astype("int64").to_numpy()
-    out.index.name = by
+        out[name] = table[name].astype("int64")
     return out
 
 
@@ -354,13 +468,15 @@ def events(ds: Dataset, selection: Selection, measure: str) -> tuple[int, int]:
     of allocated − exempt; ``agreement``: pairs with the same grade out of moderated pairs.
     """
     _check_choice(measure, MEASURES, "measure")
-    frame = filter_rows(ds, selection, SOURCES[measure])
-    if measure == "returns":
-        due = int((frame["status"] != "exempt").sum())
-        return int((frame["status"] == "returned").sum()), due
     if measure == "agreement":
+        frame = filter_rows(ds, selection, "pairs")
         return int((frame["change"] == "same").sum()), len(frame)
-    return int(frame["grade"].isin(ds.scale.good_grades).sum()), len(frame)
+    cube = _cube_rows(ds, selection, SOURCES[measure])
+    if measure == "returns":
+        status = cube.groupby("status")["count"].sum()
+        return int(status.get("returned", 0)), int(status.drop("exempt", errors="ignore").sum())
+    good = cube["grade"].isin(list(ds.scale.good_grades)).to_numpy(dtype=bool, na_value=False)
+    return int(cube["count"][good].sum()), int(cube["count"].sum())
 
 
 def _keys(ds: Dataset, selection: Selection, measure: str) -> set:

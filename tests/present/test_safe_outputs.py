@@ -109,11 +109,11 @@ def test_team_names_are_text_and_counts_numbers_in_exports(hostile_runs):
     exports = hostile_runs["internal"]["exports"]
     by_team = next(p for p in exports if p.name.startswith("explore-good-by-team") and p.suffix == ".csv")
     rows = list(csv.reader(open(by_team, newline="", encoding="utf-8-sig")))
-    assert rows[0][:3] == ["team", "n", "good_or_better"]
+    assert rows[0][:4] == ["Team", "Audits (n)", "Good or better", "% Good or better"]  # readable (issue 18)
     teams = {r[0] for r in rows[1:]}
     assert {"'" + v for v in PAYLOADS.values()} <= teams
     assert all(r[1].isdigit() and r[2].isdigit() for r in rows[1:])  # counts stay numbers
-    assert all(0 <= float(r[3]) <= 1 for r in rows[1:])
+    assert all(0 <= float(r[3]) <= 100 for r in rows[1:])  # shares as percentage numbers (issue 18)
     book = openpyxl.load_workbook(by_team.with_suffix(".xlsx"))
     ws = book["table"]
     values = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2) for r in range(2, ws.max_row + 1)}
@@ -138,7 +138,7 @@ def _whole_number_columns(frame):
         vals = frame[col][(frame[col] != "c") & (frame[col] != "")]
         if NOT_COUNTS.search(str(col)) or vals.empty or not vals.str.fullmatch(r"-?\d+").all():
             continue
-        if str(col).startswith(("p_value", "target")):
+        if str(col).startswith(("p_value", "target", "p-value", "Target")):  # readable export headers (issue 18)
             continue
         yield col, vals.astype(int)
 

@@ -154,6 +154,18 @@ def test_agreement_counts(ds):
     assert t.loc["Total", "percent_agreement"] == pytest.approx(0.25)
 
 
+def test_agreement_kappa_matches_scikit_learn(ds):
+    """The explorer's kappa comes from per-group count tables (issue 18): checked against scikit-learn's
+    ``cohen_kappa_score`` (peer library) on the same four pairs of 2024-25 Q2."""
+    from sklearn.metrics import cohen_kappa_score
+
+    t = E.measure_table(ds, E.Selection(periods=(Q2,)), "agreement", by="service_area")
+    auditor = ["Good", "Outstanding", "Requires improvement", "Good"]  # A1..A4, as the table above reads them
+    moderator = ["Requires improvement", "Outstanding", "Good", "Inadequate"]
+    assert t.loc["Total", "kappa"] == pytest.approx(cohen_kappa_score(auditor, moderator, labels=GRADES))
+    assert t.loc["Front Door", "kappa"] == pytest.approx(cohen_kappa_score(auditor[:2], moderator[:2], labels=GRADES))
+
+
 def test_compare_two_independent_selections(ds):
     a = E.Selection(periods=(Q2,), service_area="Front Door")
     b = E.Selection(periods=(Q2,), service_area="Assessment")
@@ -221,14 +233,30 @@ def test_domain_breakdown_disables_domain_filter(app):
 
 
 def test_no_match_shows_message_not_chart(app, tmp_path):
+    app.controls["periods"].index = (0, 0)  # 2024-25 Q1: only A5, in Assessment
     app.controls["service_area"].value = "Front Door"
-    app.controls["team"].value = "North"
     assert "No audits match these filters" in app.message.value
+    assert "No audits match these filters" in app.live.value  # the live region says it too
     assert app.chart.value == "" and app.table.value == ""
     assert app.export_button.disabled
     assert app.export() == []
-    app.controls["team"].value = E.ALL
+    app.controls["service_area"].value = E.ALL
     assert app.message.value == "" and "<table" in app.table.value
+    assert app.live.value == "<p>Showing % Good or better by period: 1 row, 1 grades.</p>"
+
+
+def test_team_list_follows_the_service_area(ds, app):
+    """Issue 18: filters narrow each other. Front Door has MASH only; Assessment North, South and no team."""
+    assert E.filter_values(ds, "team") == ["MASH", "North", "South"]
+    assert E.filter_values(ds, "team", service_area="Front Door") == ["MASH"]
+    assert E.filter_values(ds, "team", service_area="Assessment") == ["North", "South"]
+    app.controls["service_area"].value = "Assessment"
+    assert [v for _, v in app.controls["team"].options] == [E.ALL, "North", "South"]
+    app.controls["team"].value = "North"
+    app.controls["service_area"].value = "Front Door"  # North is not a Front Door team: back to all teams
+    assert [v for _, v in app.controls["team"].options] == [E.ALL, "MASH"]
+    assert app.controls["team"].value == E.ALL
+    assert "all teams" in app.table.value and "Front Door" in app.table.value
 
 
 def test_comparison_mode(app):
@@ -240,6 +268,8 @@ def test_comparison_mode(app):
     c = app.comparison
     assert row(c, "A", ["events", "n"]) == [2, 2] and row(c, "B", ["events", "n"]) == [2, 3]
     assert "A − B = +33 percentage points" in app.compare_html.value
+    # charts A and B: the same size (same rows drawn, same viewBox), on the same 0–100% axis
+    assert app.view.chart.svg.split(">", 1)[0] == app.view_b.chart.svg.split(">", 1)[0]
     assert "<table" in app.table_b.value
     assert app.current_table is c
     app.controls["compare"].value = False
@@ -253,10 +283,16 @@ def test_export_writes_csv_and_excel(app, tmp_path):
     assert [p.suffix for p in paths] == [".csv", ".xlsx"]
     assert all(p.parent == tmp_path / "exports" for p in paths)
     csv = pd.read_csv(paths[0], index_col=0, encoding="utf-8-sig")
-    assert csv.loc["Front Door", "n"] == 2 and csv.loc["Total", "good_or_better"] == 4
+    # issue 18: readable headers, shares as percentage numbers (Q2 Front Door: A1 Good, A2 Outstanding = 2 of 2)
+    assert list(csv.columns) == ["Audits (n)", "Good or better", "% Good or better", "95% CI low (%)", "95% CI high (%)"]
+    assert csv.index.name == "Service area"
+    assert csv.loc["Front Door", "Audits (n)"] == 2 and csv.loc["Total", "Good or better"] == 4
+    assert csv.loc["Front Door", "% Good or better"] == pytest.approx(100.0)
+    assert csv.loc["Total", "% Good or better"] == pytest.approx(400 / 5)  # Q2: 4 of 5 (A6 by its peer grade)
     xl = pd.read_excel(paths[1], sheet_name=None, index_col=None, engine="openpyxl")
     assert set(xl) == {"table", "filters"}
-    assert xl["table"].set_index("service_area").loc["Assessment", "n"] == 3
+    assert xl["table"].set_index("Service area").loc["Assessment", "Audits (n)"] == 3
+    assert xl["table"].set_index("Service area").loc["Assessment", "% Good or better"] == pytest.approx(200 / 3)
     assert "Exported" in app.export_status.value
     again = app.export()
     assert again[0] != paths[0]  # a second export never overwrites the first
@@ -320,3 +356,22 @@ def test_demo_returns_and_moderation_match_quarterly(demo, tmp_path):
     outcomes = T.moderation_outcomes(demo)["audits"]
     assert row(app.view.table, "Total", ["n", "agreed", "n_downgraded", "n_upgraded"]) == [
         outcomes["Moderated"], outcomes["Same grade"], outcomes["Downgraded"], outcomes["Upgraded"]]
+
+
+def test_difference_is_signed_with_a_real_minus(ds):
+    """Issue 18: a negative difference reads "−33 points" with U+2212 (qa_lib.core.fmt), never a hyphen."""
+    a = E.Selection(periods=(Q2,), service_area="Assessment")  # 2 of 3 Good or better
+    b = E.Selection(periods=(Q2,), service_area="Front Door")  # 2 of 2
+    shown = V.display_table(E.compare_selections(ds, a, b, "good"))
+    assert shown.loc["A − B", "Estimate"] == "\u221233 points"
+    assert "-" not in shown.loc["A − B", "Estimate"]
+
+
+def test_charts_of_a_comparison_share_size_and_axis(ds):
+    """Two selections with different numbers of rows drawn with the same slots give the same SVG frame."""
+    one = V.build_view(ds, E.Selection(periods=(Q2,), service_area="Front Door"), "good", by="team", slots=4)
+    two = V.build_view(ds, E.Selection(periods=(Q2,)), "good", by="team", slots=4)
+    assert one.chart.svg.split(">", 1)[0] == two.chart.svg.split(">", 1)[0]
+    for chart in (one.chart, two.chart):
+        assert ">0%</text>" in chart.svg and ">100%</text>" in chart.svg
+    assert "MASH: 100% (95% interval" in one.chart.alt

@@ -91,3 +91,21 @@ def test_agency_is_an_explorer_filter(ds):
     assert "agency Health" in sel.describe()
     good = explorer.measure_table(ds, sel, "good")
     assert good.loc["2024-25 Q4", "good_or_better"] == 3  # Health graded every plan Good or better overall
+
+
+def test_audit_grade_with_an_agency_chosen_is_that_agencys_grade(ds):
+    """'Audit grade' keeps one grade per plan: with an agency chosen it is that agency's own grade of
+    each plan, never the first agency's grade filtered away (3 plans, each graded by Health)."""
+    from qa_lib.sections import explorer
+
+    everyone = explorer.filter_rows(ds, explorer.Selection(periods=("2024-25 Q4",), domain="Overall", role="audit"),
+                                    "grades")
+    assert everyone["audit_id"].is_unique
+    for agency in sorted(set(ds.ratings["agency"].dropna())):
+        sel = explorer.Selection(periods=("2024-25 Q4",), domain="Overall", role="audit", agency=agency)
+        rows = explorer.filter_rows(ds, sel, "grades")
+        assert set(rows["agency"]) == {agency} and rows["audit_id"].is_unique
+        assert explorer.counted_rows(ds, sel, "grades") == len(rows)
+    health = explorer.filter_rows(ds, explorer.Selection(periods=("2024-25 Q4",), domain="Overall", role="audit",
+                                                         agency="Health"), "grades")
+    assert len(health) == 3
