@@ -73,6 +73,17 @@ class RawTable:
     options: dict = field(default_factory=dict)
 
 
+def arrow_text(values) -> pa.Array:
+    """``values`` (a Series, array or list of text) as one Arrow string array, nulls for missing values:
+    zero-copy for the loader's columns (pyarrow-backed ``string`` dtype), so Arrow's C++ kernels
+    (``is_in``, ``index_in``, ``dictionary_encode``) work on them without a Python object per cell."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype="object")
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        s = s.astype("string[pyarrow]")
+    out = pa.array(s.array)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
 def header_key(text: str) -> str:
     """Normalise a header for matching: lower case, non-alphanumerics folded to ``_``."""
     return re.sub(r"[^0-9a-z]+", "_", str(text).replace("\ufeff", "").strip().lower()).strip("_")
