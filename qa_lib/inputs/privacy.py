@@ -157,6 +157,15 @@ def resolve_key(params) -> PseudonymKey:
     return PseudonymKey(_run_key(), key_source(params))
 
 
+def _hmac_states(key: bytes):
+    """The SHA-256 states after the inner and outer padded keys of HMAC-SHA256 (RFC 2104 section 2)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+
+
 def pseudonymise_series(values: pd.Series, *, family: str, prefix: str, key: PseudonymKey) -> pd.Series:
     """Replace every non-blank value by ``prefix-<12 hex digits>``; blanks stay blank.
 
@@ -177,12 +186,17 @@ def pseudonymise_series(values: pd.Series, *, family: str, prefix: str, key: Pse
     present = [bool(v.strip()) for v in uniques]
     if not any(present):
         return s
-    base = hmac.new(key.key, digestmod=hashlib.sha256)  # HMAC-SHA256 as keyed_digest, its key schedule done once
+    # HMAC-SHA256 as keyed_digest (RFC 2104: H(K^opad, H(K^ipad, m))) with its two padded-key states
+    # hashed once and copied per id: the same digests as hmac.new, without its per-call Python layers
+    inner, outer = _hmac_states(key.key)
+    head = f"{family}\x1f".encode("utf-8")
 
     def digest(v: str) -> str:
-        h = base.copy()
-        h.update(f"{family}\x1f{v}".encode("utf-8"))
-        return f"{prefix}-" + h.hexdigest()[:DIGITS]
+        i = inner.copy()
+        i.update(head + v.encode("utf-8"))
+        o = outer.copy()
+        o.update(i.digest())
+        return f"{prefix}-" + o.hexdigest()[:DIGITS]
     mapped = [digest(v) if keep else v for v, keep in zip(uniques, present)]
     n_present = sum(present)
     if len({m for m, keep in zip(mapped, present) if keep}) != n_present:
