@@ -399,10 +399,11 @@ class Checker:
     def choice(self, column: str, aliases: dict[str, str], *, expected: str, rule: str) -> pd.Series:
         def keys(u: pd.Series) -> pd.DataFrame:
             k = u.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-            return pd.DataFrame({"key": k, "mapped": k.map(aliases).astype("string")})
+            mapped = k.map(aliases).astype("string")
+            return pd.DataFrame({"bad": (k.notna() & (k != "") & mapped.isna()).astype(bool), "mapped": mapped})
         done = spread(self.frame[column], keys)  # issue 15: once per distinct label
-        key, mapped = done["key"], done["mapped"]
-        self.flag(key.notna() & (key != "") & mapped.isna(), rule=rule, column=column,
+        mapped = done["mapped"]
+        self.flag(done["bad"].to_numpy(dtype=bool), rule=rule, column=column,
                   text=f"is not valid (expected {expected})")
         return mapped
 
@@ -434,8 +435,10 @@ def validate_ratings(raw: RawTable, *, scale: GradeScale, audit_ids: pd.Series) 
     c.flag(unknown, rule="unknown_grade", column="grade",
            text=f"is not a known grade (expected {scale.expected_text}). Fix: correct the label or add it to "
                 "params grade_aliases")
-    domain = c.frame["domain"].astype("string").str.strip()
-    domain = domain.where(domain.str.lower() != "overall", "Overall")
+    def domains(u: pd.Series) -> pd.Series:
+        d = u.astype("string").str.strip()
+        return d.where(d.str.lower() != "overall", "Overall")
+    domain = spread(c.frame["domain"], domains)  # once per distinct domain (issue 15)
     f = c.frame.assign(role=role, grade=grade, domain=domain)
     c.frame = f
     c.unique(["audit_id", "rater_id", "role", "domain"], label="grade of this audit, rater, role and domain")
