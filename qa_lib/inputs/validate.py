@@ -216,13 +216,16 @@ def _parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
     return out
 
 
+def _order_evidence(u: pd.Series) -> pd.Series:
+    """1 where a numeric date shows day first (first number above 12), 2 month first (second above 12), else 0."""
+    num = _numeric_parts(u.astype("string").str.strip())
+    return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
+                     index=u.index)
+
+
 def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Rows whose numeric date shows day first (first number above 12) and month first (second above 12)."""
-    def evidence(u: pd.Series) -> pd.Series:
-        num = _numeric_parts(u.astype("string").str.strip())
-        return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
-                         index=u.index)
-    code = distinct(values, evidence)
+    code = distinct(values, _order_evidence)
     return code == 1, code == 2
 
 
@@ -334,7 +337,8 @@ class Checker:
         month = np.zeros(len(self.frame), dtype=bool)
         example = pd.Series(pd.NA, index=self.frame.index, dtype="string")
         for col in cols:
-            d, m = date_order_evidence(self.frame[col])
+            code = self.per_value(col, _order_evidence)
+            d, m = code == 1, code == 2
             fill = (d | m).to_numpy() & example.isna().to_numpy()
             example[fill] = self.frame[col][fill]
             day |= d.to_numpy()
@@ -360,11 +364,29 @@ class Checker:
         self._orders = orders
         return orders
 
+    def per_value(self, column: str, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """``fn`` of each distinct value of ``column`` (NA once), spread to the rows: the column's Arrow
+        dictionary encoding is made once per Checker and frame and shared by every rule that reads
+        the column (a date column is checked for placeholders, day/month evidence, numeric form and
+        parsed in up to three orders: issue 15, codes once)."""
+        cache = self.__dict__.setdefault("_encodings", {})
+        hit = cache.get(column)
+        if hit is None or hit[0] is not self.frame:
+            enc = pc.dictionary_encode(arrow_text(self.frame[column]))
+            labels = pd.concat([pd.Series(pd.array(enc.dictionary, dtype="string")),
+                                pd.Series([pd.NA], dtype="string")], ignore_index=True)
+            hit = cache[column] = (self.frame, enc.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False),
+                                   labels)
+        _, codes, labels = hit
+        out = fn(labels).take(codes)
+        out.index = self.frame.index
+        return out
+
     def dates(self, column: str, *, optional: bool = False) -> pd.Series:
         """Parse a date column; placeholders, refused day/month orders and unparseable values are flagged."""
         s = self.frame[column]
-        given = _given(s)
-        placeholder = given & placeholder_dates(s)
+        given = self.per_value(column, _given).astype(bool)
+        placeholder = given & self.per_value(column, _placeholder_dates).astype(bool)
         if optional and self.options.get("placeholder_dates") == "blank":
             self.flag(placeholder, rule="placeholder_date", column=column, reject=False,
                       text="looks like a 'no date' placeholder and is treated as blank (params placeholder_dates: blank)")
@@ -378,8 +400,8 @@ class Checker:
         for order in ("day-first", "month-first"):
             rows = (orders == order).to_numpy()
             if rows.any():
-                parsed[rows] = parse_dates(s[rows], order)
-        numeric = distinct(s, _is_numeric_date).to_numpy(dtype=bool)
+                parsed[rows] = self.per_value(column, lambda u, order=order: _parse_dates(u, order))[rows]
+        numeric = self.per_value(column, _is_numeric_date).to_numpy(dtype=bool)
         refused = (orders == "refuse").to_numpy() & numeric & given.to_numpy()
         if refused.any():
             self.flag(refused, rule="date_order", column=column,
@@ -388,7 +410,7 @@ class Checker:
                                            "export the dates as 2024-05-23"))
         if (orders == "refuse").any():  # the other values of a refused file (ISO, named months) still parse
             rows = (orders == "refuse").to_numpy() & ~numeric
-            parsed[rows] = parse_dates(s[rows])
+            parsed[rows] = self.per_value(column, _parse_dates)[rows]
         order_text = ("month before day, as params date_format says" if self.options.get("date_format") == "month-first"
                       else "day before month")
         self.flag(given & parsed.isna() & ~placeholder, rule="bad_date", column=column,
@@ -450,13 +472,14 @@ def validate_allocations(raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     """Allocations: unique id, a month, a service area and a status (returned / not returned / exempt)."""
     c = Checker(raw)
     c.required(REQUIRED["allocations"])
-    placeholder = _given(c.frame["month"]) & placeholder_dates(c.frame["month"])
+    placeholder = c.per_value("month", lambda u: _given(u) & _placeholder_dates(u)).astype(bool)
     c.flag(placeholder, rule="placeholder_date", column="month",
            text=f"looks like a 'no date' placeholder (expected a real month, years {YEAR_RANGE[0]}–{YEAR_RANGE[1]}). "
                 "Fix: correct the month")
     orders = c._date_orders()
-    month = parse_months(c.frame["month"], "month-first" if c.options.get("date_format") == "month-first" else "day-first")
-    refused = (orders == "refuse").to_numpy() & distinct(c.frame["month"], _is_numeric_date).to_numpy(dtype=bool)
+    order = "month-first" if c.options.get("date_format") == "month-first" else "day-first"
+    month = c.per_value("month", lambda u: _parse_months(u, order))
+    refused = (orders == "refuse").to_numpy() & c.per_value("month", _is_numeric_date).to_numpy(dtype=bool)
     c.flag(refused, rule="date_order", column="month",
            text=lambda rows: ("cannot be read safely: " + rows["_file"].astype("string").map(c.order_note)
                               + ". Fix: set date_format: month-first (or day-first) in the params"))
