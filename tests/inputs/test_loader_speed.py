@@ -106,6 +106,8 @@ def test_for_texts_keeps_every_identifier_the_full_redactor_would_need():
     'x,y\n"a,b",1\n"c",2\n',  # quotes: lines counted
     "x,y\r\n1,2\r\n3,4\r\n",  # CRLF
     "\ufeffx,y\n1,2\n",  # BOM
+    "x,y\n a ,\x1fb\x1f\n  ,1\n",  # ASCII with the separators Unicode trims as whitespace
+    "x,y\n a , b\n  ,1\n",  # ASCII: the faster trim
 ])
 def test_fast_read_gives_the_careful_read(tmp_path, body):
     path = tmp_path / "t.csv"
