@@ -72,3 +72,40 @@ rpt.text(feedback.comparison_sentence(comparison))
 rpt.table(comparison, "feedback_change", "This period vs the previous one, tested",
           note="Fisher's exact or chi-squared test per question; q = Benjamini–Hochberg adjusted across the questions.",
           empty="No question was asked in both periods.")
+
+# %% [markdown]
+# ## Families who responded
+
+# %%
+rpt.table(feedback.families_responded(ds), "families_responded",
+          "Families who responded, by survey: each period shown and to date",
+          empty="No family feedback recorded up to the end of this period.")
+
+# %% [markdown]
+# ## Every answer to date
+
+# %%
+rpt.table(feedback.to_date_table(ds), "feedback_to_date",
+          "Every answer option's share of all answers to date, by question",
+          note=feedback.small_n_note(ds), empty="No family feedback recorded up to the end of this period.")
+
+# %% [markdown]
+# ## Quarter on quarter
+
+# %%
+from qa_lib.present import charts_feedback
+
+# %%
+rpt.chart(charts_feedback.positive_share_chart(ds), empty="No family feedback recorded in these periods.")
+
+# %% [markdown]
+# ## What families said in their own words
+
+# %%
+rpt.table(feedback.family_voice_themes(ds), "family_voice_themes",
+          "Free-text answers mentioning each theme, by survey and period",
+          empty="No free-text answers in these periods (declare free-text questions under params feedback.free_text).")
+
+# %%
+rpt.table(feedback.family_quotes(ds), "family_quotes", "What families said this period (redacted; internal report only)",
+          index=False, empty="No quotes shown: quotes appear only in internal reports, after redaction.")

@@ -59,7 +59,7 @@ rpt.bullets(highlight.sampling_rules(ds))
 # ## Audit compliance
 
 # %%
-rpt.bullets(highlight.compliance_sentences(ds))
+rpt.bullets(highlight.compliance_sentences(ds, rpt.view(highlight.compliance(ds), "compliance")))
 
 # %%
 rpt.table(highlight.compliance(ds), "compliance", "Return rate against the month before, and service areas at 100% returns",
@@ -69,7 +69,7 @@ rpt.table(highlight.compliance(ds), "compliance", "Return rate against the month
 # ## Practitioner participation
 
 # %%
-rpt.bullets(highlight.participation_sentences(ds))
+rpt.bullets(highlight.participation_sentences(ds, rpt.view(highlight.participation(ds), "participation")))
 
 # %%
 rpt.table(highlight.participation(ds), "participation", "Practitioner participation in returned audits by month",
@@ -80,7 +80,7 @@ rpt.table(highlight.participation(ds), "participation", "Practitioner participat
 # ## Moderation by month
 
 # %%
-rpt.bullets(highlight.moderation_sentences(ds))
+rpt.bullets(highlight.moderation_sentences(ds, rpt.view(highlight.moderation(ds), "moderation")))
 
 # %%
 rpt.table(highlight.moderation(ds), "moderation", "Moderation of the overall grade by month (only the moves that happened in some month)",
@@ -125,7 +125,8 @@ rpt.table(highlight.grade_by_service_area(ds), "grade_by_service_area",
 # ## Audit grades across the performance areas
 
 # %%
-rpt.table(highlight.performance_display(ds), "performance_areas_display",
+rpt.table(highlight.performance_display(ds, rpt.view(highlight.performance_areas(ds), "performance_areas")),
+          "performance_areas_display",
           "Performance areas: % Good/Outstanding and % Requires improvement by month, with counts",
           note=("Arrows: the direction of the unrounded share against the month before (= when equal); whether a move "
                 "could be chance is in the next table."), empty="No domain grades in these months.")
@@ -140,7 +141,7 @@ rpt.table(highlight.performance_areas(ds), "performance_areas",
 # ## Cohort comparators
 
 # %%
-rpt.bullets(highlight.cohort_sentences(ds))
+rpt.bullets(highlight.cohort_sentences(ds, rpt.view(highlight.cohort_changes(ds), "cohort_changes")))
 
 # %%
 rpt.table(highlight.cohort_comparators(ds), "cohort_comparators",
@@ -157,7 +158,7 @@ rpt.table(highlight.cohort_changes(ds), "cohort_changes",
 # ## Key themes
 
 # %%
-rpt.bullets(highlight.key_theme_sentences(ds))
+rpt.bullets(highlight.key_theme_sentences(ds, rpt.view(highlight.key_themes(ds), "key_themes")))
 
 # %%
 rpt.table(highlight.key_themes(ds), "key_themes", "Strengths and learning by month and area: audits and share of the month's audits",

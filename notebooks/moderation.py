@@ -20,7 +20,7 @@ output_dir: str = ""  # folder for tables; empty means outputs/PERIOD/ as set in
 
 # %%
 from qa_lib.present import charts_reliability
-from qa_lib.sections import reliability
+from qa_lib.sections import reliability, tables
 from qa_lib.present.report import Report
 
 rpt = Report.start(params_path, report="moderation", output_dir=output_dir)
@@ -37,6 +37,9 @@ rpt.show_provenance()
 
 # %%
 rpt.bullets(reliability.summary(ds, byd=rpt.view(reliability.agreement_by_domain(ds), "agreement_by_domain")))
+
+# %%
+rpt.text(tables.review_sentence(ds))
 
 # %% [markdown]
 # ## Data quality
@@ -187,9 +190,70 @@ rpt.table(comparison, "agreement_comparison", "AC1 by domain: this period agains
           note=reliability.COMPARISON_NOTE, empty="No audits were moderated in either period.")
 
 # %% [markdown]
+# ## Agreement compared between domains and service areas
+
+# %%
+domain_cmp, area_cmp = reliability.domain_comparison(ds), reliability.service_area_comparison(ds)
+
+# %%
+rpt.text(reliability.between_text(rpt.view(domain_cmp, "domain_comparison"), rpt.view(area_cmp, "service_area_comparison")))
+
+# %%
+rpt.table(domain_cmp, "domain_comparison", "AC1 by domain against the other domains, same case files, this period",
+          note=reliability.DOMAIN_COMPARISON_NOTE, empty="Fewer than two domains were moderated this period.")
+
+# %%
+rpt.table(area_cmp, "service_area_comparison",
+          "AC1 on the overall grade by service area against the other areas this period",
+          note=reliability.SERVICE_AREA_COMPARISON_NOTE, empty="Fewer than two service areas were moderated this period.")
+
+# %% [markdown]
+# ## Ordinal model of auditor effects
+
+# %%
+rpt.text(reliability.ordinal_text(ds, named=not rpt.published))
+
+# %%
+rpt.table(reliability.auditor_ordinal(ds), "auditor_ordinal",
+          "Shift of the moderator's grade by auditor, given the auditor's own grade (ordinal model), periods shown",
+          note=reliability.ORDINAL_NOTE, empty="Too few moderated audits to fit the ordinal model.", person_level=True)
+
+# %% [markdown]
 # ## How many to moderate next period
 
 # %%
 rpt.table(reliability.sample_planning(ds), "sample_planning",
           "Case files to moderate next period for a 95% CI of the width shown, by domain",
           note=reliability.PLANNING_NOTE, empty="No audits were moderated this period, so there is no basis to plan from.")
+
+# %% [markdown]
+# ## Multi-agency quality assurance
+
+# %%
+from qa_lib.sections import multiagency
+
+# %%
+rpt.bullets(multiagency.summary(ds))
+
+# %%
+rpt.text(multiagency.METHODS)
+
+# %%
+rpt.table(multiagency.grid(ds), "multiagency_grid",
+          "Plan × agency grid for the multi-agency meeting: each agency's grade per plan and domain this period",
+          note=multiagency.GRID_NOTE, empty="No plan was graded by agencies this period.", person_level=True)
+
+# %%
+rpt.table(multiagency.agreement_by_domain(ds), "multiagency_agreement",
+          "Agreement across agencies by domain this period (units = plans, raters = agencies)",
+          note=multiagency.AGREEMENT_NOTE, empty="No plan was graded by two or more agencies this period.")
+
+# %%
+rpt.table(multiagency.agency_differs(ds), "multiagency_agency_differs",
+          "Which agency differs: each agency against the other agencies' consensus this period",
+          note=multiagency.DIFFERS_NOTE, empty="No plan was graded by two or more agencies this period.")
+
+# %%
+rpt.table(multiagency.versus_caseworker(ds), "multiagency_vs_caseworker",
+          "Each agency against the LA caseworker's own grade this period",
+          note=multiagency.CASEWORKER_NOTE, empty="No LA caseworker grade to compare with (params forms.caseworker) this period.")

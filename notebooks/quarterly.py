@@ -24,6 +24,7 @@ from qa_lib.sections import tables
 from qa_lib.sections import change, narrative
 from qa_lib.present import charts_spc
 from qa_lib.sections import actions, feedback, returns, themes
+from qa_lib.sections import quarters
 from qa_lib.sections import reliability
 from qa_lib.sections import indicators
 from qa_lib.present.report import Report
@@ -59,6 +60,16 @@ rpt.data_quality()
 rpt.table(tables.audit_volume(ds).set_index(["period", "month"]), "audit_volume",
           "Audits completed and moderated by month", empty="No audits in these periods.")
 
+# %%
+rpt.text(quarters.activity_sentence(ds))
+
+# %%
+rpt.text(tables.review_sentence(ds))
+
+# %%
+rpt.table(quarters.audit_activity(ds), "audit_activity", "Audits and pieces of audit activity (audits × raters) by period",
+          empty="No audits in these periods.")
+
 # %% [markdown]
 # ## Overall grades this period and before
 
@@ -71,12 +82,16 @@ rpt.chart(charts.stacked_grades(overall, list(ds.scale.grades),
 
 # %%
 rpt.table(change.with_intervals(change.without_empty_periods(overall), ds), "overall_by_period",
-          "Overall grade by period (auditor grades)", note=change.empty_periods_note(overall) or None,
+          "Overall grade by period", note=tables.audit_grade_rule(ds, change.empty_periods_note(overall)),
           empty="No graded audits in these periods.")
 
 # %%
+rpt.text(quarters.grade_across_quarters(ds, ds.scale.grades[-1]))
+
+# %%
 rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_change",
-          "Overall % Good or better: this period vs the previous one, tested", note=change.methods_note(ds),
+          "Overall % Good or better: this period vs the previous one, tested",
+          note=tables.audit_grade_rule(ds, change.methods_note(ds)),
           empty="No graded audits in these periods.")
 
 # %% [markdown]
@@ -84,7 +99,8 @@ rpt.table(change.comparison_display(change.period_comparison(ds)), "overall_chan
 
 # %%
 rpt.table(change.with_intervals(tables.grades_by(ds, "service_area"), ds), "grades_by_service_area",
-          "Overall grade by service area this period, with totals", empty="No graded audits this period.")
+          "Overall grade by service area this period, with totals", note=tables.audit_grade_rule(ds),
+          empty="No graded audits this period.")
 
 # %% [markdown]
 # ## Grades by practice domain
@@ -97,13 +113,17 @@ rpt.chart(charts.stacked_grades(domain_grades, list(ds.scale.grades),
                                 title="Grade by practice domain this period", what="the grade mix in each practice domain"))
 
 # %%
-rpt.table(change.with_intervals(domain_grades, ds), "grades_by_domain", "Grade by practice domain this period (auditor grades)",
-          empty="No domain grades this period.")
+rpt.table(change.with_intervals(domain_grades, ds), "grades_by_domain", "Grade by practice domain this period",
+          note=tables.audit_grade_rule(ds), empty="No domain grades this period.")
+
+# %%
+rpt.table(quarters.domain_by_quarter(ds), "domain_by_quarter", "Grades by practice domain, quarter on quarter",
+          note=tables.audit_grade_rule(ds), empty="No domain grades in these periods.")
 
 # %%
 rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes",
           "% Good or better by practice domain: this period vs the previous one, tested across all domains shown",
-          note=change.methods_note(ds), empty="No domain grades in this or the previous period.")
+          note=tables.audit_grade_rule(ds, change.methods_note(ds)), empty="No domain grades in this or the previous period.")
 
 # %% [markdown]
 # ## Trend over time
@@ -112,7 +132,7 @@ rpt.table(change.comparison_display(change.domain_changes(ds)), "domain_changes"
 
 # %%
 rpt.table(change.trend_table(ds), "trend_tests", "Trend over the periods shown: % Good or better and the grade distribution",
-          note=change.trend_footnote(ds), empty="No graded audits in these periods.")
+          note=tables.audit_grade_rule(ds, change.trend_footnote(ds)), empty="No graded audits in these periods.")
 
 # %%
 spc_good = change.good_or_better_spc(ds)
@@ -137,7 +157,7 @@ rpt.text(spc_returns.reading)
 
 # %%
 rpt.table(change.with_intervals(tables.grades_by(ds, "cohort"), ds), "grades_by_cohort", "Overall grade by cohort this period",
-          empty="No cohort recorded on this period's audits.")
+          note=tables.audit_grade_rule(ds), empty="No cohort recorded on this period's audits.")
 
 # %% [markdown]
 # ## Returns against target and practitioner participation
@@ -233,6 +253,11 @@ rpt.text(actions.summary(ds))
 rpt.table(actions.status_by_service_area(ds), "actions_by_service_area",
           "Audit actions raised in the periods shown: status at the end of this period",
           empty="No audit actions were raised in these periods.")
+
+# %%
+rpt.table(actions.review_within_weeks(ds), "actions_review_in_time",
+          "Actions reviewed or completed within the review window, by service area (actions raised in the periods shown)",
+          note=actions.review_note(ds), empty="No audit actions were raised in the periods shown.")
 
 # %%
 rpt.table(actions.overdue_list(ds), "overdue_actions", "Overdue audit actions at the end of this period, longest overdue first",

@@ -32,7 +32,7 @@ def formula_cells(path: Path) -> list[tuple[str, str]]:
     path = Path(path)
     found = []
     if path.suffix == ".csv":
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             for r, row in enumerate(csv.reader(fh), start=1):
                 found += [(f"{path.name} row {r} col {c}", v) for c, v in enumerate(row, start=1) if csv_formula(v)]
     elif path.suffix == ".xlsx":

@@ -3,7 +3,8 @@ one, never a half-written file. The new content goes to a hidden temporary file 
 folder, which :func:`os.replace` then renames over the target (atomic on POSIX and Windows).
 
 Spreadsheets are written only by :func:`atomic_to_csv` and :func:`atomic_to_xlsx`: no cell either
-writes can be read as a formula (:mod:`qa_lib.core.safe_files`, issue 14)."""
+writes can be read as a formula (:mod:`qa_lib.core.safe_files`, issue 14), and every CSV is UTF-8
+with a byte-order mark (:data:`CSV_ENCODING`, issue 18)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
+from qa_lib.core.errors import QAError, problem
 from qa_lib.core.safe_files import safe_frame, workbook
 
 
@@ -54,9 +56,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = 0o64
         tmp.write_bytes(data)
 
 
+#: Every CSV the tool writes is UTF-8 with a byte-order mark: Excel on Windows reads a CSV without
+#: one in the machine's ANSI code page, and shows "–", "▲" or "·" garbled (issue 18). Read our own
+#: CSVs back with this encoding too (it drops the mark).
+CSV_ENCODING = "utf-8-sig"
+
+
 def atomic_to_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
-    """``frame.to_csv(path, **kwargs)``, atomically, with every text cell, column name and index label
-    that could start a formula neutralised (:func:`qa_lib.core.safe_files.safe_frame`); numbers stay numbers."""
+    """``frame.to_csv(path, **kwargs)``, atomically, UTF-8 with a BOM (:data:`CSV_ENCODING`), with every
+    text cell, column name and index label that could start a formula neutralised
+    (:func:`qa_lib.core.safe_files.safe_frame`); numbers stay numbers."""
+    if kwargs.setdefault("encoding", CSV_ENCODING) != CSV_ENCODING:
+        raise problem(QAError, f"atomic_to_csv {Path(path).name}", received=f"encoding={kwargs['encoding']!r}",
+                      expected=f"{CSV_ENCODING} (UTF-8 with a BOM, so Excel reads the file right)",
+                      fix="leave encoding out")
     with atomic_path(path) as tmp:
         safe_frame(frame).to_csv(tmp, **kwargs)
     return Path(path)

@@ -15,7 +15,9 @@ cell in Excel does not turn it into a formula either.
 
 Every CSV and XLSX the tool writes goes through :func:`qa_lib.core.atomic.atomic_to_csv` /
 :func:`qa_lib.core.atomic.atomic_to_xlsx` (report tables, the rejects file, sampling outputs, explorer
-exports), which apply :func:`safe_frame` / :func:`workbook` and write atomically.
+exports), which apply :func:`safe_frame` / :func:`workbook` and write atomically; the committee
+workbook of each report is written by :mod:`qa_lib.core.xlsx` (inline strings, never a formula,
+``quotePrefix`` on text that begins like one).
 ``tests/core/test_safe_files.py`` and ``tests/present/test_safe_outputs.py`` scan what the tool writes.
 
 References

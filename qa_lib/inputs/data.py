@@ -26,8 +26,10 @@ import pyarrow.compute as pc
 import qa_lib
 from qa_lib.core.atomic import atomic_to_csv, atomic_write_bytes
 from qa_lib.core.errors import InputError
-from qa_lib.inputs.feedback_checks import check_feedback
-from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, resolve_key
+from qa_lib.inputs.feedback_checks import FeedbackSettings, check_feedback
+from qa_lib.core.labels import key as label_key
+from qa_lib.inputs import forms as _forms
+from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, pseudonymise_series, resolve_key
 from qa_lib.inputs.grades import GradeScale
 from qa_lib.inputs.io import (FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, RawTable, arrow_text, melt_wide_ratings,
                               read_table)
@@ -54,12 +56,19 @@ class Dataset:
     #: performance indicators and their benchmarks (issue 9); empty when the params configure none
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: issue 17: free-text feedback answers (``survey, question, period, response_id, text``): quotes only
+    feedback_text: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: every identifier value exactly as written in the inputs, kept in memory only (never written,
     #: never shown) so free text that quotes a real id can be redacted after pseudonymisation;
     #: ``None`` in a dataset taken from the batch's data cache (see :func:`identifier_values_as_written`)
     raw_identifiers: frozenset[str] | None = field(default_factory=frozenset, repr=False)
     #: derived tables computed once per run (see qa_lib.sections.tables.moderation_pairs); never written
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    #: issue 16: thematic, external and other non-programme audits (audits column ``audit_type``) and their
+    #: ratings, set aside at load so that no report pools them with the monthly programme unless params
+    #: ``pool_audit_types`` names their type (the highlight report shows them in their own section)
+    other_audits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    other_ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __getstate__(self) -> dict:
         """What the batch's data cache keeps: never an identifier as written (the set is dropped and
@@ -178,6 +187,46 @@ def _identifiers(raws: dict[str, RawTable]) -> set[str]:
     return set(_identifier_array(raws).to_pylist())
 
 
+#: a feedback question counts as free text when none of its answers is an option and they average this many words
+FREE_TEXT_MIN_WORDS = 4
+
+
+def split_free_text(feedback: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Issue 17: set the free-text questions' answers apart from the option answers.
+
+    Declared questions (params ``feedback.free_text``) and detected ones (no answer is one of the
+    survey's options or aliases, and the answers average at least :data:`FREE_TEXT_MIN_WORDS` words;
+    a warning says to declare them) leave the counted table. Returns ``(counted, text, issues)``;
+    ``text`` has ``survey, question, period, response_id, text``.
+    """
+    cols = ["survey", "question", "period", "response_id", "text"]
+    if feedback.empty:
+        return feedback, pd.DataFrame({c: pd.Series(dtype="string") for c in cols}), v.empty_issues()
+    cfg = FeedbackSettings.from_params(params)
+    declared = {label_key(q) for q in ((params.feedback or {}).get("free_text") or [])}
+    qkey = feedback["question"].map(label_key)
+    is_text = qkey.isin(declared)
+    warnings = []
+    for (survey, question), g in feedback[~is_text].groupby(["survey", "question"], sort=False):
+        options = {label_key(o) for o in cfg.options(survey)} | {label_key(k) for k in cfg.answer_aliases}
+        answers = g["answer"].dropna().astype(str)
+        if answers.empty or answers.map(label_key).isin(options).any():
+            continue
+        if answers.str.split().str.len().mean() >= FREE_TEXT_MIN_WORDS:
+            is_text |= (feedback["survey"] == survey) & (feedback["question"] == question)
+            first = g.iloc[0]
+            warnings.append(dict(table="feedback", rule="free_text_detected", severity="warning",
+                                 message=(f"{first['_file']} row {first['_row']}, column answer: the answers to '{question}' "
+                                          "are free text, not answer options; they are shown only as redacted quotes in "
+                                          "internal reports. Fix: declare the question under params feedback.free_text"),
+                                 file=first["_file"], row=int(first["_row"]), column="answer", value=pd.NA))
+    text = feedback[is_text]
+    text = pd.DataFrame({"survey": text["survey"], "question": text["question"], "period": text["period"],
+                         "response_id": text["response_id"], "text": text["answer"]}).reset_index(drop=True)
+    issues = pd.DataFrame(warnings).reindex(columns=v.ISSUE_COLUMNS) if warnings else v.empty_issues()
+    return feedback[~is_text].reset_index(drop=True), text[text["text"].notna()], issues
+
+
 def input_redactor(params: Params) -> Redactor:
     """A :class:`~qa_lib.inputs.privacy.Redactor` for text produced outside a loaded dataset (a failed
     notebook, an error message in a stamp): the inputs' identifiers as written, read again from the
@@ -189,14 +238,22 @@ def input_redactor(params: Params) -> Redactor:
             raws[t] = _read(params, t)
         except Exception:  # noqa: BLE001 - an unreadable file is reported elsewhere; redact what can be read
             continue
-    return Redactor(_identifiers(raws), terms=params.redact_terms)
+    form_ids: set[str] = set()
+    if len(raws) == len(TABLES):
+        try:  # issue 17: the forms exports' Email, Name, IDs and plan references
+            form_ids = _with_forms(params, raws, GradeScale.from_params(params.grades, params.grade_aliases,
+                                                                        params.good_or_better), None)
+        except Exception:  # noqa: BLE001 - as above
+            form_ids = set()
+    return Redactor(_identifiers(raws) | form_ids, terms=params.redact_terms)
 
 
 def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
     """The identifier values of ``ds``'s inputs exactly as written: from memory, or (for a dataset
     taken from the batch's data cache, which never holds them) read again from the input files."""
     if ds.raw_identifiers is None:
-        ds.raw_identifiers = frozenset(_identifiers({t: _read(ds.params, t) for t in TABLES}))
+        raws = {t: _read(ds.params, t) for t in TABLES}
+        ds.raw_identifiers = frozenset(_identifiers(raws) | _with_forms(ds.params, raws, ds.scale, None))
     return ds.raw_identifiers
 
 
@@ -213,6 +270,22 @@ def attach(left: pd.DataFrame, right: pd.DataFrame, *, on: str) -> pd.DataFrame:
         return left.merge(right, on=on, how="left")
     picked = right[others].take(pos.to_numpy(zero_copy_only=False)).reset_index(drop=True)
     return pd.concat([left.reset_index(drop=True), picked], axis=1)
+
+
+def _with_forms(params: Params, raws: dict[str, RawTable], scale: GradeScale, key) -> set[str]:
+    """Issue 17: add the audits, ratings and comments derived from forms exports (params ``forms``)
+    to ``raws``; return the identifier values the exports hold (Email, Name, IDs, plan references)."""
+    files = params.files("forms")
+    if not files:
+        return set()
+    derived, ids = _forms.read_forms(params, files, list(scale.grades))
+    if key is not None:  # the plan reference is a case reference: the audit id is its keyed pseudonym
+        for table in ("audits", "ratings", "comments"):
+            f = derived[table].frame
+            f["audit_id"] = pseudonymise_series(f["audit_id"], family="case", prefix="PLAN", key=key)
+    for table, raw in derived.items():
+        raws[table] = _forms.merge_raw(raws[table], raw)
+    return ids
 
 
 def load_dataset(params: Params) -> Dataset:
@@ -238,7 +311,11 @@ def load_dataset(params: Params) -> Dataset:
     raws = {t: _read(params, t) for t in TABLES}
     # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
     key = resolve_key(params)
+    form_ids = _with_forms(params, raws, scale, key)  # issue 17: MS Forms / Google Forms exports
     id_array = _identifier_array(raws)
+    if form_ids:
+        id_array = pa.concat_arrays([id_array.cast(pa.large_string()),
+                                     pa.array(sorted(form_ids), type=pa.large_string())])
     raw_ids = frozenset(id_array.to_pylist())
     for raw in raws.values():
         raw.frame = pseudonymise_frame(raw.frame, key)
@@ -246,7 +323,8 @@ def load_dataset(params: Params) -> Dataset:
     ratings, i2, r2 = v.validate_ratings(raws["ratings"], scale=scale, audit_ids=audits["audit_id"])
     allocations, i3, r3 = v.validate_allocations(raws["allocations"])
     feedback, i4, r4 = v.validate_feedback(raws["feedback"])
-    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"])
+    actions, i5, r5 = v.validate_actions(raws["actions"], audit_ids=audits["audit_id"],
+                                           due_weeks=params.action_due_weeks)
     comments, i6, r6 = v.validate_comments(raws["comments"], audit_ids=audits["audit_id"])
     issues = pd.concat([i for i in (i1, i2, i3, i4, i5, i6) if len(i)], ignore_index=True) \
         if any(len(i) for i in (i1, i2, i3, i4, i5, i6)) else v.empty_issues()
@@ -258,7 +336,9 @@ def load_dataset(params: Params) -> Dataset:
     ratings = attach(ratings, audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id")
     allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
     feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
+    feedback, feedback_text, text_issues = split_free_text(feedback, params)  # issue 17
     feedback, fb_issues = check_feedback(feedback, params)
+    fb_issues = pd.concat([fb_issues, text_issues], ignore_index=True) if len(text_issues) else fb_issues
     if len(fb_issues):
         issues = pd.concat([issues, fb_issues], ignore_index=True) if len(issues) else fb_issues
     # issue 9: performance indicators and benchmarks (optional tables: empty frames when not configured)
@@ -271,7 +351,9 @@ def load_dataset(params: Params) -> Dataset:
     ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
-                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=raw_ids)
+                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=raw_ids,
+                 feedback_text=feedback_text)
+    _set_aside_other_audit_types(ds)
     # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
     if "reason" in allocations.columns and allocations["reason"].notna().any():
         reasons = pd.unique(allocations["reason"].dropna().to_numpy())
@@ -284,6 +366,36 @@ def load_dataset(params: Params) -> Dataset:
         raise InputError(f"strict run stopped: {len(rej)} input problem(s) (params strict: true). "
                          f"Fix the inputs, or set strict: false to report with the rows set aside.\n{lines}{more}")
     return ds
+
+
+#: the audit_type of the monthly programme (a blank audit_type counts as monthly)
+PROGRAMME_AUDIT_TYPE = "monthly"
+
+
+def audit_types(audits: pd.DataFrame) -> pd.Series:
+    """Each audit's type, lower case; blank or no ``audit_type`` column = :data:`PROGRAMME_AUDIT_TYPE`."""
+    t = audits["audit_type"] if "audit_type" in audits.columns else pd.Series(pd.NA, index=audits.index, dtype="string")
+    t = t.astype("string").str.strip().str.lower()
+    return t.fillna(PROGRAMME_AUDIT_TYPE).replace("", PROGRAMME_AUDIT_TYPE)
+
+
+def _set_aside_other_audit_types(ds: Dataset) -> None:
+    """Move audits whose type is neither the monthly programme nor in ``params.pool_audit_types`` (with their
+    ratings and comments) out of ``ds.audits`` / ``ds.ratings`` / ``ds.comments`` into ``ds.other_audits`` /
+    ``ds.other_ratings`` (issue 16: thematic and external audits are never pooled unless the params say so).
+    Actions stay: an action raised from any audit is tracked."""
+    if "audit_type" not in ds.audits.columns:
+        return
+    pooled = {PROGRAMME_AUDIT_TYPE} | {str(x).strip().lower() for x in ds.params.pool_audit_types}
+    keep = audit_types(ds.audits).isin(pooled).to_numpy()
+    if keep.all():
+        return
+    other = set(ds.audits.loc[~keep, "audit_id"])
+    ds.other_audits, ds.audits = ds.audits[~keep], ds.audits[keep]
+    in_other = ds.ratings["audit_id"].isin(other)
+    ds.other_ratings, ds.ratings = ds.ratings[in_other], ds.ratings[~in_other]
+    if len(ds.comments) and "audit_id" in ds.comments.columns:
+        ds.comments = ds.comments[~ds.comments["audit_id"].isin(other)]
 
 
 # -- the batch's data cache ----------------------------------------------------------------------

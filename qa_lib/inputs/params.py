@@ -53,6 +53,12 @@ REPORTS = ("quarterly", "feedback", "indicators", "moderation", "highlight")
 DEFAULT_REPORTS = ("quarterly", "feedback", "indicators", "moderation")
 #: The published JSON Schema of params files (kept in step with SCHEMA by tests/inputs/test_params.py).
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "params" / "params.schema.json"
+#: issue 17: the input tables each report needs; a report whose tables are all absent is skipped (said why)
+REQUIRED_TABLES: dict[str, tuple[str, ...]] = {"quarterly": ("audits", "ratings"), "feedback": ("feedback",),
+                                               "indicators": ("indicators",), "moderation": ("ratings",),
+                                               "highlight": ("audits", "ratings")}
+#: tables a forms export (params ``forms``) supplies
+FORMS_TABLES = ("audits", "ratings", "comments")
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,8 @@ SCHEMA: dict[str, Key] = {
                            items=Key((dict,), None, "", free_keys=True, items=(str,)), check=_check_links),
     # issue 5: family feedback, audit actions, strengths and learning themes
     "feedback": Key((dict,), {"answers": {}, "default_answers": list(FEEDBACK_ANSWERS), "positive": ["Yes"],
-                              "not_applicable": ["Didn't need to"], "question_aliases": {}, "answer_aliases": {}},
+                              "not_applicable": ["Didn't need to"], "question_aliases": {}, "answer_aliases": {},
+                              "free_text": []},
                     "family feedback surveys: answer options, which answers count as positive, aliases", keys={
         "answers": Key((dict,), {}, "survey name -> its answer options in report order (surveys not listed "
                        "have default_answers)", free_keys=True, items=_TEXTS, check=_check_answers),
@@ -230,6 +237,9 @@ SCHEMA: dict[str, Key] = {
                                 "(for a question reworded between periods)", free_keys=True, items=(str,)),
         "answer_aliases": Key((dict,), {}, "answer label as recorded -> one of the survey's answers",
                               free_keys=True, items=(str,)),
+        "free_text": Key((list,), [], "questions whose answers are free text (the family's own words): shown only "
+                         "as redacted quotes in internal reports and counted by theme; a question whose answers are "
+                         "all long text is detected as such, with a warning", items=(str,)),
     }),
     # issue 15: how the input files are written
     "date_format": Key((str,), "auto", "day/month order of numeric dates such as 03/05/2024: auto (inferred per file "
@@ -247,6 +257,36 @@ SCHEMA: dict[str, Key] = {
     "formats": Key((list,), ["html", "csv", "xlsx"], "output formats of each report, of: html, csv, xlsx, pdf "
                    "(printed by headless Chromium), docx; html and csv are always written", items=(str,),
                    check=_check_formats),
+    # issue 17: SEND and multi-agency QA
+    "forms": Key((dict,), {}, "MS Forms / Google Forms exports read straight in: one row per submission "
+                 "(ID, Start time, Completion time, Email, Name, then a column per question)", keys={
+        "files": Key((str, list), None, "the export file(s) (path or glob, relative to this file)", items=(str,),
+                     path=True),
+        "plan": Key((str,), "Plan reference", "header of the column holding the plan or case reference"),
+        "agency": Key((str,), "Agency", "header of the column holding the rater's agency or role"),
+        "date": Key((str,), None, "header of the submission date column (default Completion time, or Timestamp)"),
+        "service_area": Key((str,), "SEND", "service area of the audits derived from the export"),
+        "caseworker": Key((str,), None, "the agency whose grade is the LA caseworker's own (e.g. SEN team); "
+                          "its submission is the audit's auditor grade"),
+        "grades": Key((dict,), {}, "grade question header -> domain (Overall for the overall grade)", free_keys=True,
+                      items=(str,)),
+        "grade_labels": Key((dict,), {}, "the form's grade labels -> grades of the scale", free_keys=True,
+                            items=(str,)),
+        "comments": Key((dict,), {}, "free-text question header -> kind (strength or learning)", free_keys=True,
+                        items=Key((str,), None, "", choices=("strength", "learning"))),
+        "checklists": Key((dict,), {}, "domain -> list of checklist question headers answered met / partly / "
+                          "not met; the section grade follows checklist_thresholds", free_keys=True, items=_TEXTS),
+        "checklist_thresholds": Key((dict,), {"Outstanding": 1.0, "Good": 0.75, "Requires improvement": 0.5},
+                                    "grade -> least share of checklist points (met 2, partly 1, not met 0); "
+                                    "below every threshold: the last grade", free_keys=True,
+                                    items=Key((float, int), None, "", minimum=0, maximum=1)),
+    }),
+    "audit_grade": Key((str,), "auditor", "the grade of a peer-reviewed or moderated audit: the auditor's, the "
+                       "consensus (most common; a tie goes to the lower grade), the median (the lower of two "
+                       "middle grades), or the moderator's where moderated",
+                       choices=("auditor", "consensus", "median", "moderator")),
+    "multiagency_min_plans": Key((int,), 5, "multi-agency agreement: with fewer plans than this the interval is "
+                                 "not estimated (said so in the report)", minimum=2),
     "themes": Key((dict,), None, "strengths and learning themes: theme name -> list of keywords or regular "
                   "expressions (case-insensitive); default: qa_lib.sections.themes.DEFAULT_THEMES", free_keys=True,
                   items=Key((str, list), None, "", items=(str,)), check=check_themes),
@@ -393,11 +433,15 @@ def _as_key(items: tuple[type, ...] | Key | None) -> Key | None:
 
 
 def _quoted(value: Any) -> str:
-    """``value`` as YAML text with every scalar quoted: the fix for numbers and yes/no read as text."""
+    """``value`` as YAML text with every scalar quoted: the fix for a number or ``true``/``false``
+    written where text is meant. A boolean is quoted as written (``true`` → ``'true'``): only
+    ``true``/``false`` are booleans here (``Yes``/``No`` already read as text), and labels are matched
+    without regard to case, so ``'true'`` is the label the file meant (issue 18: the fix used to
+    suggest ``'Yes'`` for a ``true``, which is another label)."""
     if isinstance(value, list):
         return "[" + ", ".join(_quoted(v) for v in value) + "]"
     if isinstance(value, bool):
-        return "'" + ("Yes" if value else "No") + "'"
+        return "'" + ("true" if value else "false") + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -509,9 +553,11 @@ def _check_relations(v: dict[str, Any], file: str, base_dir: Path) -> None:
     if v["period"] is None:
         raise problem(ParamsError, f"{file} period", expected="a reporting period such as '2024-25 Q2'",
                       received="nothing", fix="add a line 'period: 2024-25 Q2'")
-    if not v["data"] or not v["data"].get("audits"):
-        raise problem(ParamsError, f"{file} data.audits", expected="the path of the audits file(s)",
-                      received="nothing", fix="add 'data: {audits: <your audits export>}'")
+    # issue 17: any subset of tables is a programme; a report whose data is absent is skipped by the batch
+    if not any((v["data"] or {}).values()) and not (v["forms"] or {}).get("files"):
+        raise problem(ParamsError, f"{file} data", expected="the path of at least one input table "
+                      "(audits, ratings, feedback...) or a forms export (forms.files)", received="nothing",
+                      fix="add e.g. 'data: {feedback: feedback.csv}'")
     if v["return_target"] == 0:
         raise problem(ParamsError, f"{file} return_target", received="0",
                       expected="a share above 0 and at most 1, e.g. 0.8 for 80%")
@@ -640,7 +686,8 @@ class _ParamsMethods:
 
     def files(self, table: str) -> list[Path]:
         """The input files of ``table`` (globs expanded, sorted); empty when not configured."""
-        spec = (self.data or {}).get(table)
+        spec = ((self.forms or {}).get("files") if table == "forms"  # issue 17
+                else (self.data or {}).get(table))
         if not spec:
             return []
         patterns = [spec] if isinstance(spec, str) else list(spec)
@@ -649,16 +696,31 @@ class _ParamsMethods:
             full = str(self.base_dir / pattern)
             matches = sorted(glob.glob(full)) if glob.has_magic(full) else ([full] if os.path.exists(full) else [])
             if not matches:
-                raise ParamsError(f"{self.path.name} data.{table}: {pattern!r} matches no file (expected an existing "
+                key = "forms.files" if table == "forms" else f"data.{table}"
+                raise ParamsError(f"{self.path.name} {key}: {pattern!r} matches no file (expected an existing "
                                   f"file or a glob matching files; looked for {full}). Fix: correct the path; paths "
                                   "are relative to the params file's folder")
             out.extend(Path(m).resolve() for m in matches)
         return out
 
+    def has_table(self, table: str) -> bool:
+        """True when ``table`` has an input: a ``data`` entry, or a forms export for audits, ratings, comments."""
+        if (self.data or {}).get(table):
+            return True
+        return table in FORMS_TABLES and bool((self.forms or {}).get("files"))
+
+    def missing_data(self, report: str) -> str:
+        """Why ``report`` has no data to show ('' when it has): the tables it needs that the params do not name."""
+        absent = [t for t in REQUIRED_TABLES.get(report, ()) if not self.has_table(t)]
+        if not absent:
+            return ""
+        return (f"no {' or '.join(absent)} data in {self.path.name} (params data.{absent[0]}"
+                + (" or forms" if set(absent) & set(FORMS_TABLES) else "") + ")")
+
     def input_hashes(self) -> dict[str, str]:
         """SHA-256 of every input file, keyed by file name relative to the params folder."""
         hashes = {}
-        for table in TABLES:
+        for table in (*TABLES, "forms"):
             for f in self.files(table):
                 hashes[os.path.relpath(f, self.base_dir)] = sha256_file(f)
         return hashes
@@ -708,7 +770,7 @@ def _build(raw: Mapping[str, Any], path: Path) -> "Params":
     typed["period"] = parse_period(values["period"])
     typed["output_root"] = (path.parent / values["output_dir"]).resolve()
     params = Params(**typed, path=path, base_dir=path.parent, checked=FrozenMap(freeze(values)))
-    for table in TABLES:
+    for table in (*TABLES, "forms"):
         params.files(table)  # raises for missing files now, not mid-report
     return params
 
@@ -770,7 +832,7 @@ def params_help() -> str:
     lines = ["Params file keys (qa_lib/inputs/params.py SCHEMA; paths are relative to the params file).",
              "A file may start with 'extends: <another params file>' and state only what differs.", ""]
     for name, key in _walk():
-        default = "required" if name == "period" or name == "data.audits" else (
+        default = "required" if name == "period" else (
             "none" if key.default is None else f"default {json.dumps(key.default, ensure_ascii=False)}")
         kind = "a mapping of the keys below" if key.keys is not None else f"{_help_type(key)}; {default}"
         lines.append(f"{name}  ({kind})")
@@ -829,7 +891,7 @@ def json_schema() -> dict[str, Any]:
         "type": "object",
         "properties": props,
         "additionalProperties": False,
-        "anyOf": [{"required": ["extends"]}, {"required": ["period", "data"]}],
+        "anyOf": [{"required": ["extends"]}, {"required": ["period", "data"]}, {"required": ["period", "forms"]}],
     }
 
 

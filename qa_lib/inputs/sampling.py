@@ -39,7 +39,7 @@ whatever the row order of the files.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,9 @@ class Sample:
     summary: pd.DataFrame
     month: str
     seed: int
+    #: issue 17: cases exempt by rule (closed, practitioner on leave) as allocations rows with ``status``
+    #: ``exempt`` and the reason; :func:`write` adds them to the allocations file so returns count them
+    exemptions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALLOCATION_COLUMNS))
 
 
 def read_caseload(path: str | Path) -> pd.DataFrame:
@@ -204,6 +207,11 @@ def draw(cases: pd.DataFrame, history: pd.DataFrame | None, *, month: str | Peri
     reason[closed] = REASON_CLOSED
     reason[reason.isna() & leave] = REASON_LEAVE
     if cohort:
+        present = sorted(c["cohort"].dropna().astype(str).str.strip().loc[lambda x: x != ""].unique().tolist())
+        if cohort.strip().lower() not in {p.lower() for p in present}:  # issue 17: never a silent empty draw
+            raise problem(SamplingError, "--cohort", received=repr(cohort),
+                          expected="a cohort in the caseload: " + (", ".join(present) if present else "(the caseload has no cohort column values)"),
+                          fix="give one of those cohorts, or leave --cohort out")
         reason[reason.isna() & (c["cohort"].str.lower() != cohort.strip().lower()).fillna(True)] = REASON_COHORT
     recent_label = REASON_RECENT.format(n=exclude_months)
     if history is not None and exclude_months > 0 and len(history):
@@ -276,7 +284,15 @@ def draw(cases: pd.DataFrame, history: pd.DataFrame | None, *, month: str | Peri
     why = why.fillna(REASON_NOT_DRAWN)
     excluded = rest[["case_id", "practitioner_id", "team", "service_area", "cohort"]].assign(reason=why).reset_index(drop=True)
     summary = pd.DataFrame(summary_rows).set_index(by)
-    return Sample(allocations=allocations, excluded=excluded, summary=summary, month=month_label, seed=seed)
+    ex = c[reason.isin([REASON_CLOSED, REASON_LEAVE]).fillna(False).to_numpy()]
+    exemptions = pd.DataFrame({
+        "allocation_id": [f"AL-{month_label}-E{i:0{width}d}" for i in range(1, len(ex) + 1)],
+        "month": month_label, "service_area": ex["service_area"].to_numpy(), "team": ex["team"].to_numpy(),
+        "practitioner_id": ex["practitioner_id"].to_numpy(), "status": "exempt", "practitioner_took_part": "",
+        "reason": reason[ex.index].to_numpy(), "case_id": ex["case_id"].to_numpy(),
+        "cohort": ex["cohort"].fillna("").to_numpy()})[ALLOCATION_COLUMNS]
+    return Sample(allocations=allocations, excluded=excluded, summary=summary, month=month_label, seed=seed,
+                  exemptions=exemptions)
 
 
 def write(sample: Sample, out_dir: str | Path) -> dict[str, Path]:
@@ -289,7 +305,8 @@ def write(sample: Sample, out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, frame, index in (("allocations", sample.allocations, False), ("excluded", sample.excluded, False),
+    allocations = pd.concat([sample.allocations, sample.exemptions], ignore_index=True)  # issue 17: exempt rows too
+    for name, frame, index in (("allocations", allocations, False), ("excluded", sample.excluded, False),
                                ("sample-summary", sample.summary, True)):
         path = out_dir / f"{name}-{sample.month}.csv"
         atomic_to_csv(frame, path, index=index, lineterminator="\n")
@@ -300,6 +317,8 @@ def write(sample: Sample, out_dir: str | Path) -> dict[str, Path]:
 def describe(sample: Sample) -> str:
     """A few lines for the terminal: how many drawn, and who was excluded and why."""
     lines = [f"{len(sample.allocations)} case(s) allocated for {sample.month} (seed {sample.seed})."]
+    if len(sample.exemptions):
+        lines.append(f"{len(sample.exemptions)} exemption(s) written to the allocations file as status exempt, with the reason.")
     counts = sample.excluded["reason"].value_counts()
     if len(counts):
         lines.append("Not allocated:")

@@ -462,6 +462,10 @@ def validate_ratings(raw: RawTable, *, scale: GradeScale, audit_ids: pd.Series) 
         return d.where(d.str.lower() != "overall", "Overall")
     domain = spread(c.frame["domain"], domains)  # once per distinct domain (issue 15)
     f = c.frame.assign(role=role, grade=grade, domain=domain)
+    if "agency" in f.columns:  # issue 17: the rater's agency is a dimension; one spelling per agency
+        agency = f["agency"].astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+        first = agency.dropna().groupby(agency.dropna().str.lower()).transform("first")
+        f = f.assign(agency=first.reindex(agency.index).astype("string"))
     c.frame = f
     c.unique(["audit_id", "rater_id", "role", "domain"], label="grade of this audit, rater, role and domain")
     clean = c.frame.drop(columns=[x for x in ("_column",) if x in c.frame.columns])
@@ -504,14 +508,23 @@ def validate_feedback(raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     return c.result(c.frame.assign(response_date=date))
 
 
-def validate_actions(raw: RawTable, *, audit_ids: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Actions: unique id, a known audit, raised and due dates; completed date optional."""
+def validate_actions(raw: RawTable, *, audit_ids: pd.Series, due_weeks: int = 8) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Actions: unique id, a known audit, a raised date; due, completed and reviewed dates optional.
+
+    Issue 17: an action with no due date falls due ``due_weeks`` (params ``action_due_weeks``) after
+    it was raised; ``due_date_source`` says ``recorded`` or ``default``. A due or completed date
+    written but not a date is still rejected (it was meant to say something).
+    """
     c = Checker(raw)
     c.required(REQUIRED["actions"])
     c.known_audit(audit_ids, "an action raised by a known audit")
-    raised, due, done = c.dates("raised_date"), c.dates("due_date"), c.dates("completed_date", optional=True)
+    raised, due, done = c.dates("raised_date"), c.dates("due_date", optional=True), c.dates("completed_date", optional=True)
+    reviewed = c.dates("reviewed_date", optional=True)
+    recorded = due.notna()
+    due = due.where(recorded, raised + pd.Timedelta(weeks=int(due_weeks)))
     c.unique(["action_id"], label="action id")
-    return c.result(c.frame.assign(raised_date=raised, due_date=due, completed_date=done))
+    return c.result(c.frame.assign(raised_date=raised, due_date=due, completed_date=done, reviewed_date=reviewed,
+                                   due_date_source=np.where(recorded, "recorded", "default")))
 
 
 def validate_comments(raw: RawTable, *, audit_ids: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

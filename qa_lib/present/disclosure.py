@@ -82,11 +82,14 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "moderated_share": ("moderated", ("audits",), ()),
     "participation_rate": ("took_part", ("recorded",), ()),
     "return_rate": ("returned", ("allocated",), ("exempt",)),
+    # issue 17: the 8-week action review, the multi-agency comparison with the caseworker
+    "reviewed_in_time_share": ("reviewed_in_time", ("window_closed",), ()),
+    "same_share": ("same", ("units",), ()),
 }
 #: non-count columns that do not come from the counts (shown as they are).
 NOT_DERIVED = ("target",)
 #: integer columns that are attributes, not frequencies of people or case files (never suppressed).
-NOT_COUNTS = ("raters", "df", "year")
+NOT_COUNTS = ("raters", "df", "year", "n_occasions")
 #: text that quotes a count ("7 of 14", "5/11"): such a cell is hidden when a count in it is small.
 COUNT_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: columns of free text (comments, quotes): never shown in a published report.
@@ -257,7 +260,9 @@ def structure(frame: pd.DataFrame, *, grades: Sequence[str] = (), good_grades: S
                 out.lines.append(Line(cells, (t, col)))
     # ratios with named parts
     handled = set()
-    for col, (num, plus, minus) in RATIOS.items():
+    # issue 17: "<grade> share" = that grade's count / n (the domain x quarter table)
+    ratios = {**RATIOS, **{f"{g} share": (str(g), ("n",), ()) for g in (grades or ())}}
+    for col, (num, plus, minus) in ratios.items():
         if col in frame.columns and all(c in counts for c in (num, *plus, *minus)):
             handled.add(col)
             for i in rows:
@@ -455,11 +460,12 @@ def suppress(frame: pd.DataFrame, rule: SuppressionRule, *, grades: Sequence[str
     for c in frame.columns:
         if c in st.counts or not (pd.api.types.is_object_dtype(frame[c].dtype) or pd.api.types.is_string_dtype(frame[c].dtype)):
             continue
-        text = frame[c].astype("string")
-        quotes = text.map(lambda t: bool(COUNT_TEXT.search(t)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        # a blank cell (NA) quotes nothing; mapped as plain objects (a string array cannot hold the booleans)
+        text = [t if isinstance(t, str) else None for t in frame[c].astype(object).tolist()]
+        quotes = np.array([t is not None and bool(COUNT_TEXT.search(t)) for t in text], dtype=bool)
         if not quotes.any():
             continue
-        small = text.map(lambda t: quotes_small(t, rule.threshold), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        small = np.array([t is not None and bool(quotes_small(t, rule.threshold)) for t in text], dtype=bool)
         mask[c] = mask[c].to_numpy() | (quotes & row_hidden) | small
     shown = frame.astype(object).where(~mask.to_numpy(), rule.symbol)
     return Suppressed(frame=shown, hidden=mask, primary=len(primary), secondary=len(hidden - primary),
@@ -572,6 +578,10 @@ def system_intervals(values: dict[str, float], relations: list[Relation],
 
 def _component_intervals(values, cells, rels) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
+    cellset = set(cells)
+    if all(len(rel.members) == 1 and rel.members[0] in cellset and rel.total in cellset for rel in rels):
+        # only "the same count printed twice", every copy hidden: each is free from 0 up (what the LPs find)
+        return {c: (0.0, np.inf) for c in cells}
     if True:
         pos = {c: k for k, c in enumerate(cells)}
         a_eq, b_eq = [], []

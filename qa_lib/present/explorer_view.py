@@ -263,6 +263,8 @@ class Explorer:
             return [(everything, ALL)] + [(v, v) for v in sorted(values)]
 
         domains = [("Overall", "Overall")] + [(d, d) for d in dataset.domains]
+        agency_values = dataset.ratings["agency"].dropna().astype(str) if "agency" in dataset.ratings.columns else []
+        agencies = [("All agencies", ALL)] + [(v, v) for v in sorted(set(agency_values))]
         layout = w.Layout(width="auto")
         style = {"description_width": "110px"}
 
@@ -278,6 +280,8 @@ class Explorer:
                 "cohort" + suffix: w.Dropdown(options=options("cohort", "All cohorts"), value=ALL, description="Cohort",
                                               style=style, layout=layout),
                 "domain" + suffix: w.Dropdown(options=domains, value="Overall", description="Domain", style=style, layout=layout),
+                # issue 17: the rater's agency, for multi-agency QA (grades only)
+                "agency" + suffix: w.Dropdown(options=agencies, value=ALL, description="Agency", style=style, layout=layout),
             }
 
         self.controls: dict[str, Any] = {**side("")}
@@ -311,9 +315,9 @@ class Explorer:
         c = self.controls
         self.period_text, self.period_text_b = area("period-text"), area("period-text-b")
         self._b_box = w.VBox([w.HTML("<strong>Selection B</strong>"), c["periods_b"], self.period_text_b,
-                              c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"]])
+                              c["service_area_b"], c["team_b"], c["cohort_b"], c["domain_b"], c["agency_b"]])
         a_box = w.VBox([w.HTML("<strong>Selection A</strong>"), c["periods"], self.period_text, c["service_area"],
-                        c["team"], c["cohort"], c["domain"]])
+                        c["team"], c["cohort"], c["domain"], c["agency"]])
         shared = w.VBox([c["measure"], c["by"], c["role"], c["compare"], self.export_button, self.export_status])
         self._b_out = w.VBox([self.chart_b, self.table_b])
         self._b_out.add_class("qa-selection-b-output")
@@ -336,7 +340,7 @@ class Explorer:
         lo, hi = c["periods" + suffix].index
         return Selection(periods=tuple(self.periods[lo:hi + 1]), service_area=c["service_area" + suffix].value,
                          team=c["team" + suffix].value, cohort=c["cohort" + suffix].value,
-                         domain=c["domain" + suffix].value, role=c["role"].value)
+                         domain=c["domain" + suffix].value, role=c["role"].value, agency=c["agency" + suffix].value)
 
     @property
     def selection(self) -> Selection:
@@ -376,7 +380,7 @@ class Explorer:
         by_domain = self.by == "domain"
         c["domain"].disabled = c["domain_b"].disabled = by_domain
         c["role"].disabled = self.measure in ("returns", "agreement")
-        for name in ("periods_b", "service_area_b", "team_b", "cohort_b", "domain_b"):
+        for name in ("periods_b", "service_area_b", "team_b", "cohort_b", "domain_b", "agency_b"):
             c[name].disabled = not self.comparing or (name == "domain_b" and by_domain)
         self._b_box.layout.display = "" if self.comparing else "none"
         self._b_out.layout.display = "" if self.comparing else "none"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from typing import Sequence
 
 import numpy as np
@@ -56,6 +55,10 @@ LABELS.update({
     "ac1_difference": "AC1 difference (this − previous)", "ac1_difference_ci_low": "AC1 difference: 95% CI from",
     "ac1_difference_ci_high": "AC1 difference: 95% CI to", "differs": "Difference", "z": "z",
     "audits": "Audits this period (N)", "ac1_se": "AC1 SE",
+    "ac1_others": "AC1 (other domains, mean)", "ac1_rest": "AC1 (other areas)", "rest_n": "n (other areas)",
+    "ac1_vs_others": "AC1 difference (this − others)", "ac1_vs_others_ci_low": "AC1 difference: 95% CI from",
+    "ac1_vs_others_ci_high": "AC1 difference: 95% CI to", "t": "t",
+    "shift": "Shift (latent scale)", "shift_ci_low": "Shift: 95% CI from", "shift_ci_high": "Shift: 95% CI to",
     **{f"{m}_n_{h:g}": f"{t} ± {h:g}: case files" for m, t in (("ac1", "AC1"), ("kappa_quadratic", "Weighted kappa"))
        for h in (0.1, 0.15, 0.2)},
 })
@@ -159,6 +162,32 @@ def _shown(value: object) -> bool:
     return not (isinstance(value, (float, np.floating)) and math.isnan(value))
 
 
+def is_number_column(values: pd.Series | pd.Index) -> bool:
+    """True when a column holds numbers, decided by its type (issue 18: never by how a cell's text
+    begins, which made sentences such as "30.2% (42 of 139) in 2024-09 ..." right-aligned).
+
+    A numeric dtype (integers, floats, nullable numbers) is a number column; booleans, text,
+    categories and dates are not. An ``object`` column is a number column when it holds real
+    numbers (int or float values, not bools): a published table's counts after disclosure control
+    are numbers mixed with the suppression mark (``c``), and stay a number column.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return False
+    if pd.api.types.is_numeric_dtype(dtype):
+        return True
+    if pd.api.types.is_object_dtype(dtype):
+        return any(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                   and not (isinstance(v, (float, np.floating)) and math.isnan(v)) for v in values)
+    return False
+
+
+def number_columns(frame: pd.DataFrame) -> list[bool]:
+    """:func:`is_number_column` of each column of ``frame``, in order: pass it as ``numeric=`` to
+    :func:`render_table` with a text version of ``frame`` that keeps its columns (e.g. the explorer's)."""
+    return [is_number_column(frame.iloc[:, k]) for k in range(frame.shape[1])]
+
+
 def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The reader's view of a full table: each estimate merged with its 95% interval in one cell
     ("60% (53–68%)"), text summaries that repeat those numbers dropped, and the small-sample flag
@@ -175,7 +204,15 @@ def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = 
 
     Returns the formatted (text) frame and its footnotes.
     """
+    out, notes, _ = _compact(frame, small=small)
+    return out, notes
+
+
+def _compact(frame: pd.DataFrame, *, small) -> tuple[pd.DataFrame, list[str], list[bool]]:
+    """:func:`compact`, and for each shown column whether it holds numbers (:func:`is_number_column`
+    of the column it comes from: an estimate merged with its range is a number)."""
     cells: dict[str, list[str]] = {}
+    kinds: dict[str, bool] = {}
     used: set[str] = set()
     notes: list[str] = []
     merged_stems = []
@@ -200,9 +237,12 @@ def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = 
             if small is not None and is_share(name):
                 values = [v + SMALL_N_MARK if flag and _shown(frame[col].iloc[i]) else v
                           for i, (v, flag) in enumerate(zip(values, small))]
-            cells[label(col) + " (95% range)"] = values
+            shown = label(col) + " (95% range)"
+            cells[shown] = values
         else:
-            cells[label(col)] = [format_cell(v, col) for v in frame[col]]
+            shown = label(col)
+            cells[shown] = [format_cell(v, col) for v in frame[col]]
+        kinds[shown] = is_number_column(frame[col])
     if merged_stems:
         notes.append("Ranges are 95% confidence intervals (Wilson score for percentages).")
     if small is not None and small.any():
@@ -210,7 +250,7 @@ def compact(frame: pd.DataFrame, *, small: Sequence[bool] | np.ndarray | None = 
     out = pd.DataFrame(cells, index=frame.index)
     out.index = out.index.set_names([label(n) if n is not None else None for n in out.index.names])
     out.columns.name = None
-    return out, notes
+    return out, notes, [kinds[c] for c in cells]
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -221,12 +261,12 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def html_table(frame: pd.DataFrame, *, caption: str, index: bool = True,
                small: Sequence[bool] | np.ndarray | None = None) -> str:
     """Accessible HTML table of a full-precision table: :func:`compact`, then :func:`render_table`."""
-    shown, notes = compact(frame, small=small)
-    return render_table(shown, caption=caption, index=index, notes=notes)
+    shown, notes, numeric = _compact(frame, small=small)
+    return render_table(shown, caption=caption, index=index, notes=notes, numeric=numeric)
 
 
 def render_table(shown: pd.DataFrame, *, caption: str, index: bool = True, notes: Sequence[str] = (),
-                 table_class: str = "qa-table") -> str:
+                 table_class: str = "qa-table", numeric: Sequence[bool] | None = None) -> str:
     """The one HTML table renderer (reports and explorer): caption, header cells with scope, every
     value escaped, text columns marked for left alignment, a ``Total`` row marked, and the
     keyboard-scrollable region wrapper (WCAG 2.1.1).
@@ -242,20 +282,22 @@ def render_table(shown: pd.DataFrame, *, caption: str, index: bool = True, notes
         Footnotes printed under the table.
     table_class : str
         CSS classes of the ``<table>`` (``qa-table`` is styled by the report CSS).
+    numeric : sequence of bool, optional
+        Which columns hold numbers (right-aligned); the others are text, left-aligned. Decided by
+        the type of the column each shown column comes from (:func:`number_columns` of the
+        full-precision table; :func:`html_table` passes it). Default: the type of ``shown``'s own
+        columns, so a column of formatted text is text. Never decided by a cell's first character.
     """
     heads = []
     index_names = [n for n in shown.index.names] if index else []
     if index:
         heads += [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in index_names]
     heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
-    # numbers read right-aligned, words left-aligned: a column is text when most of its cells
-    # do not start like a number ("60% (53–68%)", "–", "c" and "-3" all count as numbers)
-    numeric_start = re.compile(r"^[\d+\-−–.]|^c$|^<")
-    text_cols = []
-    for col in range(shown.shape[1]):
-        cells_ = [str(v) for v in shown.iloc[:, col] if str(v) not in ("", "–")]
-        text_cols.append(bool(cells_) and sum(not numeric_start.match(v) for v in cells_) > len(cells_) / 2)
-    td = ['<td class="text">' if t else "<td>" for t in text_cols]
+    # numbers read right-aligned, words left-aligned, by the column's type (issue 18)
+    numeric = number_columns(shown) if numeric is None else [bool(v) for v in numeric]
+    if len(numeric) != shown.shape[1]:
+        raise ValueError(f"numeric= has {len(numeric)} flags for a table of {shown.shape[1]} columns")
+    td = ["<td>" if n else '<td class="text">' for n in numeric]
     body = []
     for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = []

@@ -1,6 +1,6 @@
 """Disclosure control for one period's whole published pack (issue 14), not table by table.
 
-The four published reports of a period (quarterly, moderation, feedback, indicators) print the same
+The published reports of a period (quarterly, moderation, feedback, indicators, highlight) print the same
 counts in several tables and tie them together with totals, complements and shares. Suppressing each
 table on its own lets a reader who combines them recover hidden cells. So the pack's pattern is
 computed once, from the Dataset and the params, before any report is rendered:
@@ -39,15 +39,18 @@ import pandas as pd
 
 from qa_lib.core.errors import QAError
 from qa_lib.inputs.data import Dataset
+from qa_lib.inputs.periods import parse_period
 from qa_lib.present import disclosure
 from qa_lib.present.disclosure import Protection, Relation, SuppressionRule
-from qa_lib.sections import change, feedback, reliability, returns, tables, themes, actions
+from qa_lib.sections import actions, change, feedback, highlight, multiagency, quarters, reliability, returns, tables, themes
 
 #: "<report>-<name>" -> the frame the notebook passes to ``rpt.table`` (keep in step with notebooks/*.py;
 #: ``tests/present/test_pack_attack.py`` checks that every published CSV with counts is listed here).
 PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "quarterly-audit_volume": lambda ds: tables.audit_volume(ds).set_index(["period", "month"]),
-    "quarterly-overall_by_period": lambda ds: change.with_intervals(tables.overall_by_period(ds), ds),
+    # as the notebook passes it: periods with no audits left out (a SEND programme's first quarters)
+    "quarterly-overall_by_period": lambda ds: change.with_intervals(change.without_empty_periods(
+        tables.overall_by_period(ds)), ds),
     "quarterly-grades_by_service_area": lambda ds: change.with_intervals(tables.grades_by(ds, "service_area"), ds),
     "quarterly-grades_by_domain": lambda ds: change.with_intervals(tables.grades_by_domain(ds), ds),
     "quarterly-grades_by_cohort": lambda ds: change.with_intervals(tables.grades_by(ds, "cohort"), ds),
@@ -73,15 +76,56 @@ PACK_TABLES: dict[str, Callable[[Dataset], pd.DataFrame]] = {
     "moderation-grade_mix": lambda ds: reliability.grade_mix(reliability.kappa_paradox(ds)),
     "moderation-agreement_comparison": lambda ds: reliability.agreement_comparison(ds),
     "moderation-sample_planning": lambda ds: reliability.sample_planning(ds),
+    "moderation-domain_comparison": lambda ds: reliability.domain_comparison(ds),
+    "moderation-service_area_comparison": lambda ds: reliability.service_area_comparison(ds),
     "feedback-feedback_by_question": lambda ds: feedback.by_question(ds),
     "feedback-feedback_intervals": lambda ds: feedback.positive_shares(ds).set_index(["survey", "question", "period"]),
     "feedback-feedback_answers": lambda ds: feedback.answers_table(ds),
     "feedback-feedback_change": lambda ds: feedback.compare_periods(ds),
+    # issue 16: the highlight report (months as columns); its links to the quarterly tables are in _highlight_links
+    "highlight-context": lambda ds: highlight.context(ds),
+    "highlight-compliance": lambda ds: highlight.compliance(ds),
+    "highlight-participation": lambda ds: highlight.participation(ds),
+    "highlight-moderation": lambda ds: highlight.moderation(ds),
+    "highlight-overall_by_month": lambda ds: change.with_intervals(highlight.overall_by_month(ds), ds),
+    "highlight-past_months": lambda ds: highlight.past_months(ds).frame,
+    "highlight-grade_by_service_area": lambda ds: highlight.grade_by_service_area(ds),
+    "highlight-performance_areas": lambda ds: highlight.performance_areas(ds),
+    "highlight-cohort_comparators": lambda ds: highlight.cohort_comparators(ds),
+    "highlight-cohort_changes": lambda ds: highlight.cohort_changes(ds),
+    "highlight-key_themes": lambda ds: highlight.key_themes(ds),
+    "highlight-themes_and_actions": lambda ds: highlight.themes_and_actions(ds),
+    "highlight-other_audits": lambda ds: highlight.other_audits(ds),
+    # issue 17: SEND quarterly content, family voice, the 8-week review, multi-agency QA (the plan x agency grid
+    # is person-level: withheld from published reports, so never part of the pack)
+    "quarterly-domain_by_quarter": lambda ds: quarters.domain_by_quarter(ds),
+    "quarterly-audit_activity": lambda ds: quarters.audit_activity(ds),
+    "quarterly-actions_review_in_time": lambda ds: actions.review_within_weeks(ds),
+    "feedback-families_responded": lambda ds: feedback.families_responded(ds),
+    "feedback-feedback_to_date": lambda ds: feedback.to_date_table(ds),
+    "feedback-family_voice_themes": lambda ds: feedback.family_voice_themes(ds),
+    "moderation-multiagency_agreement": lambda ds: multiagency.agreement_by_domain(ds),
+    "moderation-multiagency_agency_differs": lambda ds: multiagency.agency_differs(ds),
+    "moderation-multiagency_vs_caseworker": lambda ds: multiagency.versus_caseworker(ds),
 }
+
+#: Published tables with counts that are deliberately outside the pack's linear system, each protected on its
+#: own: no count in them is printed in another table (indicator values are checked as text), or their
+#: counts are degrees of freedom. Any other published table with counts that is not in :data:`PACK_TABLES`
+#: is withheld (fail closed, see :func:`unregistered`): a new table must be added to the pack first.
+OUTSIDE_PACK = frozenset({
+    "indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
+    "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests", "quarterly-overall_change",
+    "quarterly-domain_changes", "quarterly-indicators_need_a_look",
+    # text cells "43% ↓ (16 of 37)" built from the suppressed view of highlight-performance_areas (in the pack)
+    "highlight-performance_areas_display"})
+#: the multi-agency comparison tables: units = higher + same + lower
+MULTIAGENCY_COMPARE = ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker")
 
 #: statistics of an agreement table: hidden in a row whose n or agreement count is hidden
 AGREEMENT_STATS = re.compile(r"^(agreement|kappa|ac1|ac2|alpha|p_o|p_e|ac1_p_e|net_downgraded|mean_difference|"
-                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|z$|p_value|q_value|differs|"
+                             r"stuart|bowker|mcnemar|direction|most_common|skewed|previous_ac1|z$|t$|p_value|q_value|"
+                             r"differs|"
                              r".* share$)")
 
 
@@ -263,6 +307,11 @@ def _links(b: _Builder) -> None:
                         word = "Downgraded" if pos[m] > pos[a] else "Upgraded"
                         b.same(b.cell(out, f"{word} {a} → {m}", "audits"), v)
                 b.same(b.cell("moderation-agreement_by_period", period, "n"), n)
+                # each service area against the rest: n = the area's moderated audits, rest_n = the others
+                sck = "moderation-service_area_comparison"
+                for s in b.frames.get(sck, pd.DataFrame()).index:
+                    b.same(b.cell(sck, s, "n"), b.cell("moderation-agreement_by_service_area", s, "n"))
+                    b.sums([b.cell(sck, s, "n"), b.cell(sck, s, "rest_n")], n)
                 # service areas partition the moderated audits, and their agreement counts the diagonal
                 sak = "moderation-agreement_by_service_area"
                 if sak in b.frames:
@@ -312,6 +361,184 @@ def _links(b: _Builder) -> None:
                         b.same(b.cell(key, sq, f"{when}_answered"), answered)
                         if len(posv) == 1:
                             b.same(b.cell(key, sq, f"{when}_positive"), posv[0])
+    _send_links(b)
+
+
+def _send_links(b: _Builder) -> None:
+    """Issue 17's tables: the domain x quarter grades, audit activity, families responded, answers to date and
+    the multi-agency comparisons, tied to the tables that print the same counts."""
+    ds = b.ds
+    grades = list(ds.scale.grades)
+    period = ds.period.label
+    dbq, dom, per = "quarterly-domain_by_quarter", "quarterly-grades_by_domain", "quarterly-overall_by_period"
+    if dbq in b.frames:
+        for d, p in b.frames[dbq].index:
+            for col in [*grades, "n"]:
+                if p == period:
+                    b.same(b.cell(dbq, (d, p), col), b.cell(dom, d, col))
+                if d == "Overall":
+                    b.same(b.cell(dbq, (d, p), col), b.cell(per, p, col))
+            b.same(b.cell(dbq, (d, p), "n"), b.cell(per, p, "n"))
+    act = "quarterly-audit_activity"
+    if act in b.frames:
+        for p in b.frames[act].index:
+            b.same(b.cell(act, p, "audits"), b.cell(per, p, "n"))
+    fam = "feedback-families_responded"
+    if fam in b.frames:  # to date = the periods shown, when no response came earlier
+        f = b.frames[fam]
+        shown = [c for c in b.counts[fam] if c != "to date"]
+        for s in f.index:
+            b.sums([b.cell(fam, s, c) for c in shown], b.cell(fam, s, "to date"))
+    td, ans = "feedback-feedback_to_date", "feedback-feedback_answers"
+    if td in b.frames:  # each option's count to date = its share x n (public without being printed)
+        f = b.frames[td]
+        for sq in f.index:
+            if not b.has(td, sq, "n"):
+                continue
+            n = b.cell(td, sq, "n")
+            opts = []
+            for c in f.columns:
+                if str(c).endswith(" share") and pd.notna(f.loc[sq, c]):
+                    v = f"virtual|{td}|{row_label(sq)}|{str(c)[: -len(' share')]}"
+                    b.values[v] = float(round(float(f.loc[sq, c]) * b.values[n]))
+                    opts.append(v)
+            if not opts:
+                continue
+            b.sums(opts, n)
+            if ans in b.frames:  # and the per-period answers, when the periods shown hold every answer to date
+                cols = [c for c in b.counts.get(ans, []) if str(c).endswith(" n")]
+                for v in opts:
+                    opt = v.rsplit("|", 1)[1]
+                    if (*sq, opt) in b.frames[ans].index:
+                        b.sums([b.cell(ans, (*sq, opt), c) for c in cols], v)
+    for key in MULTIAGENCY_COMPARE:
+        for a in b.frames.get(key, pd.DataFrame()).index:
+            b.sums([b.cell(key, a, c) for c in ("higher", "same", "lower")], b.cell(key, a, "units"))
+
+
+def _highlight_links(b: _Builder) -> None:
+    """Issue 16: the highlight report's counts, month by month, tied to each other and to the quarterly tables
+    (each link is added only where the printed values agree, see :meth:`_Builder.same` / :meth:`_Builder.sums`)."""
+    ds = b.ds
+    grades, good = list(ds.scale.grades), list(ds.scale.good_grades)
+    period, total = ds.period.label, tables.TOTAL
+    per, vol, sa = "quarterly-overall_by_period", "quarterly-audit_volume", "quarterly-grades_by_service_area"
+    ctx, comp, part, mod = "highlight-context", "highlight-compliance", "highlight-participation", "highlight-moderation"
+    obm, past, gsa, perf = ("highlight-overall_by_month", "highlight-past_months", "highlight-grade_by_service_area",
+                            "highlight-performance_areas")
+    coh, cch, kt, act = ("highlight-cohort_comparators", "highlight-cohort_changes", "highlight-key_themes",
+                         "highlight-themes_and_actions")
+    rows = lambda key: list(b.frames[key].index) if key in b.frames else []  # noqa: E731
+    in_quarter = ds.period.kind == "quarter"
+    # overall grades by month: the months sum to the quarter; each month = the past-months view = moderation's returned
+    months = rows(obm)
+    if in_quarter and months:
+        for col in [*grades, "n", "good_or_better"]:
+            b.sums([b.cell(obm, m, col) for m in months], b.cell(per, period, col))
+    for m in months:
+        b.same(b.cell(obm, m, "n"), b.cell(past, m, "n"))
+        b.same(b.cell(obm, m, "good_or_better"), b.cell(past, m, "good_or_better"))
+        b.same(b.cell(obm, m, "n"), b.cell(mod, "Audits returned", m))
+        b.same(b.cell(obm, m, "n"), b.cell(vol, (period, m), "audits"))
+    # the past 12 months: whole quarters of it sum to the quarterly history rows
+    for p in rows(per):
+        try:
+            ms = [x.label for x in parse_period(str(p)).months()]
+        except (QAError, ValueError, AttributeError):
+            continue
+        if all(b.has(past, x, "n") for x in ms):
+            for col in ("n", "good_or_better"):
+                b.sums([b.cell(past, x, col) for x in ms], b.cell(per, p, col))
+    # grade by service area (O, G, RI, I, ALL, TOTAL) = the quarterly table
+    if gsa in b.frames:
+        f = b.frames[gsa]
+        short = list(f.columns[:len(grades)])
+        areas = [r for r in f.index if r != "TOTAL"]
+        for r in f.index:
+            b.sums([b.cell(gsa, r, c) for c in short], b.cell(gsa, r, "ALL"))
+            b.sums([b.cell(gsa, r, c) for c, g in zip(short, grades) if g in good], b.cell(sa, r if r != "TOTAL" else total,
+                                                                                              "good_or_better"))
+            if in_quarter:
+                for c, g in zip([*short, "ALL"], [*grades, "n"]):
+                    b.same(b.cell(gsa, r, c), b.cell(sa, r if r != "TOTAL" else total, g))
+        for c in [*short, "ALL"]:
+            b.sums([b.cell(gsa, r, c) for r in areas], b.cell(gsa, "TOTAL", c))
+    # moderation by month: each outcome's months sum to the quarter's outcome
+    for r in rows(mod):
+        ms = list(b.frames[mod].columns)
+        if in_quarter:
+            b.sums([b.cell(mod, r, m) for m in ms], b.cell("quarterly-moderation_outcomes", r, "audits"))
+    # context and compliance: distributed = allocated − exempt; the same counts as returns by month
+    rbm = "quarterly-returns_by_month"
+    for m in rows(ctx):
+        b.sums([b.cell(ctx, m, "distributed"), b.cell(ctx, m, "exempt")], b.cell(ctx, m, "allocated"))
+        for col in ("allocated", "returned", "exempt"):
+            b.same(b.cell(ctx, m, col), b.cell(rbm, m, col))
+        for col in ("returned", "distributed"):
+            b.same(b.cell(ctx, m, col), b.cell(comp, m, col))
+    for m in rows(comp):
+        prev = b.frames[comp].loc[m, "previous_month"]
+        for col in ("returned", "distributed"):
+            b.same(b.cell(comp, m, f"previous_{col}"), b.cell(ctx, prev, col) or b.cell(comp, prev, col))
+    # participation: took part + did not = recorded; the months sum to the quarter's participation
+    qp = "quarterly-participation"
+    for m in rows(part):
+        b.sums([b.cell(part, m, "took_part"), b.cell(part, m, "did_not_take_part")], b.cell(part, m, "recorded"))
+    if in_quarter and rows(part):
+        for col in ("took_part", "recorded"):
+            b.sums([b.cell(part, m, col) for m in rows(part)], b.cell(qp, total, col))
+    # performance areas: G/O and RI counts and n per domain and month; the shown months sum to grades by domain
+    dom = "quarterly-grades_by_domain"
+    ri = grades[len(good)] if len(grades) > len(good) else None
+    if perf in b.frames:
+        f = b.frames[perf]
+        shown = f["shown"].astype(bool)
+        for (d, m, measure) in f.index:
+            b.same(b.cell(perf, (d, m, measure), "n"), b.cell(perf, (d, m, "G/O"), "n"))
+            prev = f.loc[(d, m, measure), "previous_month"]
+            if (d, prev, measure) in f.index:
+                b.same(b.cell(perf, (d, m, measure), "previous_count"), b.cell(perf, (d, prev, measure), "count"))
+                b.same(b.cell(perf, (d, m, measure), "previous_n"), b.cell(perf, (d, prev, measure), "n"))
+            # key themes: "graded G/O" = the G/O count; "graded <RI>" = the RI count; the month's audits
+            if measure == "G/O":
+                what = "graded " + " or ".join(good)
+                b.same(b.cell(kt, (m, "strength", d, what), "audits"), b.cell(perf, (d, m, "G/O"), "count"))
+                graded = [b.cell(kt, (m, "strength", d, what), "audits"),
+                          *[b.cell(kt, (m, "learning", d, f"graded {g}"), "audits") for g in grades[len(good):]]]
+                b.sums(graded, b.cell(perf, (d, m, "G/O"), "n"))
+            elif ri is not None:
+                b.same(b.cell(kt, (m, "learning", d, f"graded {ri}"), "audits"), b.cell(perf, (d, m, measure), "count"))
+        if in_quarter:
+            for d in dict.fromkeys(i[0] for i in f.index):
+                ms = [i for i in f.index if i[0] == d and i[2] == "G/O" and shown[i]]
+                b.sums([b.cell(perf, i, "count") for i in ms], b.cell(dom, d, "good_or_better"))
+                b.sums([b.cell(perf, i, "n") for i in ms], b.cell(dom, d, "n"))
+                if ri is not None:
+                    rs = [i for i in f.index if i[0] == d and i[2] != "G/O" and shown[i]]
+                    b.sums([b.cell(perf, i, "count") for i in rs], b.cell(dom, d, ri))
+    for i in rows(kt):
+        b.same(b.cell(kt, i, "audits_in_month"), b.cell(mod, "Audits returned", i[0]))
+    # cohorts: an occasion's Overall counts; the quarter's months sum to grades by cohort; changes = their occasions
+    if coh in b.frames:
+        f = b.frames[coh]
+        for c in dict.fromkeys(i[0] for i in f.index):
+            ms = [i for i in f.index if i[0] == c and i[1] == "Overall" and i[2] in months]
+            if in_quarter and ms:
+                b.sums([b.cell(coh, i, "good_or_better") for i in ms], b.cell("quarterly-grades_by_cohort", c, "good_or_better"))
+                b.sums([b.cell(coh, i, "n") for i in ms], b.cell("quarterly-grades_by_cohort", c, "n"))
+    for (c, d) in rows(cch):
+        f = b.frames[cch]
+        for when in ("first", "latest"):
+            occ = f.loc[(c, d), when]
+            b.same(b.cell(cch, (c, d), f"{when}_good_or_better"), b.cell(coh, (c, d, occ), "good_or_better"))
+            b.same(b.cell(cch, (c, d), f"{when}_n"), b.cell(coh, (c, d, occ), "n"))
+    # actions by theme or domain: actions = the statuses
+    for r in rows(act):
+        b.sums([b.cell(act, r, s) for s in actions.STATUSES], b.cell(act, r, "actions"))
+    oth = "highlight-other_audits"
+    for r in rows(oth):
+        b.sums([b.cell(oth, r, g) for g in grades], b.cell(oth, r, "graded"))
+        b.sums([b.cell(oth, r, g) for g in good], b.cell(oth, r, "good_or_better"))
 
 
 def _previous(ds: Dataset, periods: list[str]) -> str | None:
@@ -344,9 +571,11 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     if key in cache:
         return cache[key]
     frames = {}
-    built: dict[str, pd.DataFrame] = {}
+    built: dict[tuple, pd.DataFrame] = {}
     for k, build in PACK_TABLES.items():
-        name = k.split("-", 1)[1]  # a table printed by two reports is built once
+        # a table printed by two reports (the same name, built the same way) is built once
+        code = build.__code__
+        name = (k.split("-", 1)[1], code.co_code, code.co_names)
         frame = built[name] if name in built else build(ds)
         built[name] = frame
         if frame is not None and len(frame):
@@ -354,6 +583,7 @@ def pattern(ds: Dataset, rule: SuppressionRule) -> PackPattern:
     b = _Builder(ds, frames)
     _tables(b, rule)
     _links(b)
+    _highlight_links(b)
     prot = disclosure.protect(b.values, b.relations, rule.threshold)
     out = PackPattern(protection=prot, frames=frames, counts=b.counts)
     cache[key] = out
@@ -376,6 +606,20 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
                     if any(d in hidden for d in deps):
                         out.add((i, c))
         return out
+    if key == "feedback-feedback_to_date":  # an option's share = its count to date / n
+        for i, idx in enumerate(frame.index):
+            n_hidden = var(key, idx, "n") in hidden
+            for c in frame.columns:
+                if str(c).endswith(" share") and (
+                        n_hidden or f"virtual|{key}|{row_label(idx)}|{str(c)[: -len(' share')]}" in hidden):
+                    out.add((i, c))
+        return out
+    if key.startswith("moderation-multiagency_"):  # every statistic of a row rests on its counts
+        counts = pat.counts.get(key, [])
+        for i, idx in enumerate(frame.index):
+            if any(var(key, idx, c) in hidden for c in counts):
+                out |= {(i, c) for c in frame.columns if c not in counts}
+        return out
     stats = [c for c in frame.columns if c not in pat.counts.get(key, []) and AGREEMENT_STATS.match(str(c))]
     if not stats:
         return out
@@ -387,8 +631,16 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             groups += [f"virtual|{key}|{label}|same grade", f"virtual|{key}|{label}|different grade"]
         if key == "moderation-agreement_comparison":  # the previous period's AC1 rests on its own n
             groups.append(var(key, idx, "previous_n"))
+        if key == "moderation-service_area_comparison":  # the area's agreement and the other areas' n
+            sak = "moderation-agreement_by_service_area"
+            groups += [var(key, idx, "rest_n"), var(sak, idx, "n"), f"virtual|{sak}|{label}|same grade",
+                       f"virtual|{sak}|{label}|different grade", "virtual|" + conf + "|Overall|n"]
+        if key == "moderation-domain_comparison":  # no count printed; every domain enters each row (the others' mean)
+            groups += [v for v in hidden if v.startswith(f"{conf}|") and not v.startswith(f"{conf}|Overall")]
+            groups += [f"virtual|{conf}|{d}|n" for d in frame.index]
         if key in ("moderation-drift_direction", "moderation-drift_tests", "moderation-kappa_paradox",
-                   "moderation-grade_mix", "moderation-agreement_comparison", "moderation-sample_planning"):
+                   "moderation-grade_mix", "moderation-agreement_comparison", "moderation-sample_planning",
+                   "moderation-domain_comparison"):
             groups += [v for v in hidden if v.startswith(f"{conf}|{label} / ")]
             groups.append(f"virtual|{conf}|{label}|downgraded")
             groups.append(f"virtual|{conf}|{label}|upgraded")
@@ -400,6 +652,21 @@ def statistic_cells(key: str, frame: pd.DataFrame, pat: PackPattern) -> set[tupl
             out |= {(i, c) for c in stats if str(c).startswith(("net_downgraded", "mean_difference", "direction",
                                                                    "stuart", "bowker", "mcnemar"))}
     return out
+
+
+def unregistered(key: str, frame: pd.DataFrame, pat: PackPattern, grades: list[str], good_grades: list[str]) -> str:
+    """Why the published table ``key`` must be withheld ('' when it may be published): it carries counts
+    but is neither one of :data:`PACK_TABLES` (computed on this data) nor reviewed as :data:`OUTSIDE_PACK`.
+    Protecting such a table on its own could undo the pack's protection of the counts it shares with other
+    tables, so the pack fails closed."""
+    if key in pat.frames or key in OUTSIDE_PACK or frame is None or frame.empty:
+        return ""
+    if not disclosure.structure(frame, grades=grades, good_grades=good_grades).counts:
+        return ""
+    if key in PACK_TABLES:
+        return ("its counts are not those the pack's disclosure control was computed on (the pack built this "
+                "table empty)")
+    return "its counts are not part of the pack's disclosure control (qa_lib.present.pack.PACK_TABLES)"
 
 
 def cell_counts(pat: PackPattern, prefix: str = "") -> tuple[int, int]:
@@ -418,10 +685,12 @@ def summary(pat: PackPattern, report: str, rule: SuppressionRule) -> str:
     all_prim, all_sec = cell_counts(pat)
     top = rule.threshold - 1
     small = f"counts from 1 to {top}" if top > 1 else "counts of 1"
-    return (f"What is suppressed and why: the period's four published reports are protected together, so that "
+    reports = sorted({k.split("-", 1)[0] for k in pat.frames} | {report})
+    return (f"What is suppressed and why: the period's published reports ({', '.join(reports)}) are protected "
+            f"together, so that "
             f"no hidden count can be worked out by combining any of their tables, totals, shares and sentences. "
             f"This report hides {prim} count cell(s) because they are {small} (primary suppression) and {sec} "
-            f"more to protect them (secondary suppression); across the four reports, {all_prim} primary and "
+            f"more to protect them (secondary suppression); across the {len(reports)} reports, {all_prim} primary and "
             f"{all_sec} secondary. Statistics computed on a hidden group, and figures in text quoting \"x of n\" where "
             f"x or n − x is below {rule.threshold}, are shown as {rule.symbol} too.")
 

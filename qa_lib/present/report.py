@@ -227,6 +227,12 @@ class Report:
             # table is one of the pack's; otherwise the table is protected on its own
             key = f"{self.report}-{name}"
             pat = self.pack_pattern()
+            grades, good = list(self.dataset.scale.grades), list(self.dataset.scale.good_grades)
+            why = pack.unregistered(key, frame, pat, grades, good) if pat is not None else ""
+            if why:  # fail closed: a table with counts outside the pack is not published on its own protection
+                return HTML(f'<p class="no-data"><strong>{html.escape(title)}:</strong> withheld in the published '
+                            f"version: {html.escape(why)}, so publishing it could reveal counts that are hidden "
+                            "elsewhere in the pack.</p>")
             cells = pat.hidden_cells(key, frame) if pat is not None else None
             forced = {} if cells is None else {"hidden_counts": cells[0], "primary_counts": cells[1],
                                                "extra": pack.statistic_cells(key, frame, pat)}

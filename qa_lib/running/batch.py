@@ -44,6 +44,7 @@ from qa_lib.inputs.params import REPORTS, TABLES, Params, load_params, sha256_fi
 from qa_lib.core.atomic import atomic_write_text
 from qa_lib.running.render import (SHARED_OUTPUTS, STAGING, JobResult, check_inputs, check_output_dir, environ,
                                   file_sha256, make_stamp, notebooks_dir, os_error_text, period_lock, run_job,
+                                  utc_now,
                                   stamp_describes_disk, stamp_path, write_manifest)
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # qa_lib/
@@ -101,7 +102,7 @@ class _Hasher:
     def job_key(self, params: Params, report: str) -> dict:
 
         inputs = {}
-        for table in TABLES:
+        for table in (*TABLES, "forms"):  # issue 17: a forms export is an input too
             for f in params.files(table):
                 inputs[os.path.relpath(f, params.base_dir)] = self.file(f)
         notebook = notebooks_dir() / f"{report}.py"
@@ -130,7 +131,7 @@ def is_current(job: Job, key: dict) -> bool:
 
 def data_freshness(params: Params) -> str:
     """Date (UTC) of the most recently modified input file: how fresh the data behind a report are."""
-    mtimes = [f.stat().st_mtime for t in TABLES for f in params.files(t)]
+    mtimes = [f.stat().st_mtime for t in (*TABLES, "forms") for f in params.files(t)]  # issue 17: forms too
     if not mtimes:
         return ""
     return _dt.datetime.fromtimestamp(max(mtimes), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -148,7 +149,7 @@ def write_stamp(job: Job, result, key: dict | None, freshness: str) -> None:
         files = {n: file_sha256(out / n) for n in dict.fromkeys(names) if (out / n).is_file()}
     stamp = make_stamp(report=job.report, period=job.period, params_file=job.params_file, status=result.status,
                        key=key, seconds=result.seconds, freshness=freshness, error=result.error,
-                       failed_cell=result.failed_cell, files=files)
+                       failed_cell=result.failed_cell, files=files, finished_at=result.finished_at)
     atomic_write_text(stamp_path(Path(job.output_dir), job.report), json.dumps(stamp, indent=1))
 
 
@@ -259,7 +260,9 @@ def _run_one(params_file: str, report: str, key: dict | None = None, freshness: 
     """What a worker runs: one job (module-level so it pickles for processes and Dask). With ``key``
     the job writes its own stamp and manifest as it moves its files (see :func:`run_job`)."""
 
-    return run_job(params_file, report, stamp_key=key, freshness=freshness)
+    result = run_job(params_file, report, stamp_key=key, freshness=freshness)
+    result.finished_at = result.finished_at or utc_now()  # the job's own end, for a stamp written later
+    return result
 
 
 PR_SET_PDEATHSIG = 1
@@ -517,6 +520,12 @@ def run_batch(params_paths: Iterable[str | os.PathLike], *, reports: list[str] |
             results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
                                      status="failed", error=str(exc))
             continue
+        why = params.missing_data(job.report)  # issue 17: a report whose data is absent is skipped, said why
+        if why:
+            results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
+                                     status="no data", error=why)
+            write_stamp(job, results[job], None, fresh[job])
+            continue
         if not force and is_current(job, keys[job]):
             stamp = read_stamp(Path(job.output_dir), job.report) or {}
             results[job] = JobResult(params_file=job.params_file, period=job.period, report=job.report,
@@ -596,9 +605,12 @@ def _main_thread() -> bool:
 # -- summary ------------------------------------------------------------------------------------
 def summary(results: list) -> str:
     """Plain-text summary: counts, then a table of failed jobs with the failing cell and error."""
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", "no data")}
     lines = [f"{len(results)} job(s): {counts['ok']} rendered, {counts['skipped']} skipped (inputs unchanged), "
-             f"{counts['failed']} failed"]
+             f"{counts['failed']} failed" + (f", {counts['no data']} not rendered (no data)" if counts["no data"] else "")]
+    for r in results:  # issue 17: a report skipped for want of data says why
+        if r.status == "no data":
+            lines.append(f"  {r.period} {r.report} not rendered: {r.error}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         rows = [("period", "report", "params file", "failing cell", "error")]
@@ -622,26 +634,35 @@ caption{text-align:left;font-weight:700;font-size:1.15rem;padding:.4rem 0}th,td{
 padding:.4rem .6rem;text-align:left;vertical-align:top}thead th{border-bottom:2px solid #0b0c0c}
 a{color:#1d70b8}a:focus{outline:3px solid #fd0;background:#fd0;color:#0b0c0c}.failed{color:#d4351c;font-weight:700}
 .ok{color:#00703c}.meta{color:#505a5f}.table-wrap{overflow-x:auto;max-width:100%}
-.table-wrap:focus{outline:3px solid #fd0}td a{display:inline-block;min-height:24px;padding:.1rem 0}"""
+.table-wrap:focus{outline:3px solid #fd0}td a,li a{display:inline-block;min-height:24px;padding:.1rem 0}"""
 
 
 def _index_rows(root: Path) -> list[dict]:
+    """One row per report of each period folder under ``root``.
+
+    A period folder is one a run wrote: it holds a ``manifest.json`` or a job stamp. Another output
+    root inside this one (``outputs/published/``, with its own ``index.html``) is not a period, and an
+    HTML file is a report only when a stamp or the manifest names it or it is one of :data:`REPORTS`
+    (issue 18: the nested index was listed as a period "published" with a report "Index")."""
     rows = []
     for period_dir in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+        stamp_files = sorted(period_dir.glob(".*.stamp.json"))
+        if not stamp_files and not (period_dir / "manifest.json").is_file():
+            continue
         manifest = {}
         try:
             manifest = json.loads((period_dir / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-        titles = {r["report"]: r.get("title", r["report"]) for r in manifest.get("reports", [])}
+        titles = {r["report"]: r.get("title", r["report"]) for r in manifest.get("reports", []) if "report" in r}
         stamps = {}
-        for s in period_dir.glob(".*.stamp.json"):
+        for s in stamp_files:
             try:
                 st = json.loads(s.read_text(encoding="utf-8"))
                 stamps[st["report"]] = st
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError):
                 continue
-        names = sorted(set(stamps) | set(titles) | {h.stem for h in period_dir.glob("*.html")})
+        names = sorted(set(stamps) | set(titles) | {h.stem for h in period_dir.glob("*.html") if h.stem in REPORTS})
         for report in names:
             st = stamps.get(report, {})
             html_file = period_dir / f"{report}.html"
@@ -670,7 +691,7 @@ def write_index(output_root: Path) -> Path:
     for period, items in by_period.items():
         body = []
         for r in items:
-            link = (f'<a href="{e(r["html"], quote=True)}">{e(r["title"])}</a>' if r["html"] and r["status"] != "failed"
+            link = (f'<a href="{e(r["html"], quote=True)}">{e(r["title"])}</a>' if r["html"] and r["status"] not in ("failed", "no data")
                     else e(r["title"]))
             if r["status"] == "failed":
                 older = f' (<a href="{e(r["html"], quote=True)}">previous version</a>)' if r["html"] else ""
@@ -678,6 +699,8 @@ def write_index(output_root: Path) -> Path:
                           f" (executed notebook kept as <code>{e(r['slug'])}/{e(r['report'])}.failed.ipynb</code>)")
             elif r["status"] == "ok":
                 status = '<span class="ok">Rendered</span>'
+            elif r["status"] == "no data":  # issue 17
+                status = f'Not rendered: {e(str(r["error"]))}'
             else:
                 status = e(r["status"].capitalize())
             took = f" ({r['seconds']:.1f} s)" if isinstance(r["seconds"], (int, float)) else ""
@@ -690,6 +713,12 @@ def write_index(output_root: Path) -> Path:
                         f'<tbody>{"".join(body)}</tbody></table></div>')
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     content = "".join(sections) or "<p>No reports have been rendered yet.</p>"
+    # another output root inside this one (params with output_dir: outputs/published): a link, never a period
+    nested = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                    and (p / "index.html").is_file() and not (p / "manifest.json").is_file())
+    if nested:
+        content += ("<h2>Other report folders</h2><ul>"
+                    + "".join(f'<li><a href="{e(n, quote=True)}/index.html">{e(n)}</a></li>' for n in nested) + "</ul>")
     page = (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -1,8 +1,9 @@
 """``qa-workbook``: the command line.
 
-    qa-workbook run PARAMS... [--jobs N] [--only REPORT...] [--force] [--executor dask --scheduler ADDRESS]
+    qa-workbook run PARAMS... [--jobs N] [--only REPORT[,REPORT...]] [--force] [--executor dask --scheduler ADDRESS]
                                      render every report of each params file into outputs/, in parallel,
-                                     skipping jobs whose inputs are unchanged
+                                     skipping jobs whose inputs are unchanged; options may come before,
+                                     between or after the params files
     qa-workbook validate PARAMS...   check the params (as run does) and print the input issues table;
                                      exit 1 when there are issues, 2 when a params file is unusable
     qa-workbook params-help          every params key with its type, default, choices and help
@@ -12,6 +13,10 @@
     qa-workbook demo                 render the demo period (what `make demo` runs)
     qa-workbook sample --cases CASES.csv --history AUDITS.csv --month 2022-11
                                      draw next month's audit allocation (qa_lib.inputs.sampling)
+    qa-workbook input-contract [--write]
+                                     the input data contract (tables, required and optional columns) as
+                                     Markdown; --write updates README.md's section
+    qa-workbook --version            the installed version
 
 Exit codes (every command; see EXIT_CODES):
     0  clean: every report rendered or skipped, no input issue
@@ -35,10 +40,13 @@ from pathlib import Path
 
 import pandas as pd
 
+import qa_lib
+from qa_lib.core.atomic import CSV_ENCODING, atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError
 from qa_lib.inputs import sampling
 from qa_lib.inputs.data import load_dataset, rejects_path
-from qa_lib.inputs.params import SCHEMA_FILE, json_schema_text, load_params, params_help
+from qa_lib.inputs.io import contract_markdown, with_contract
+from qa_lib.inputs.params import REPORTS, SCHEMA_FILE, json_schema_text, load_params, params_help
 from qa_lib.running.batch import default_jobs, run_batch, summary
 from qa_lib.running.render import WHOLE_FILE_RULES, output_dir_problem
 
@@ -105,7 +113,7 @@ def rows_set_aside(results) -> dict[Path, int]:
     for params_file in sorted({r.params_file for r in results if r.html and r.status in ("ok", "skipped")}):
         try:
             path = rejects_path(load_params(params_file))
-            rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+            rejects = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=CSV_ENCODING)
         except (QAError, OSError, ValueError):
             continue
         n = int((rejects.get("severity", pd.Series(dtype=str)) == "rejected").sum()) if len(rejects) else 0
@@ -176,6 +184,17 @@ def cmd_params_schema(args) -> int:
     return 0
 
 
+def cmd_input_contract(args) -> int:
+
+    if args.write:
+        readme = ROOT / "README.md"
+        atomic_write_text(readme, with_contract(readme.read_text(encoding="utf-8")))
+        print(f"wrote the input data contract into {readme}")
+    else:
+        print(contract_markdown(), end="")
+    return 0
+
+
 def cmd_demo(args) -> int:
 
     t0 = time.perf_counter()
@@ -183,7 +202,8 @@ def cmd_demo(args) -> int:
     published = ROOT / "params" / "demo-published.yaml"  # issue 8: the same data with disclosure control
 
     monthly = ROOT / "params" / "demo-highlight.yaml"  # issue 16: the monthly highlight report
-    extra = [p for p in (published, monthly) if p.is_file()]
+    monthly_published = ROOT / "params" / "demo-highlight-published.yaml"  # ... and its published version
+    extra = [p for p in (published, monthly, monthly_published) if p.is_file()]
     results = run_batch([DEMO_PARAMS, *extra], jobs=default_jobs())
     code = _print_results(results)
     for note in sorted({n for r in results for n in r.notes}):
@@ -209,42 +229,101 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _at_least(low: int):
+    """An argparse type: a whole number of at least ``low`` (argparse exits 2 with the message otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {value}")
+        return value
+    parse.__name__ = f"a whole number of at least {low}"
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    """``--only quarterly,moderation``: the comma-separated names of one ``--only`` value."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _looks_like_params(text: str) -> bool:
+    return text not in REPORTS and (Path(text).suffix.lower() in (".yaml", ".yml") or Path(text).is_file())
+
+
+def _gather_params(args, extras: list[str], parser: argparse.ArgumentParser) -> None:
+    """Put every params file in ``args.params``, wherever it was written on the command line.
+
+    ``run --only quarterly params/demo.yaml``: ``--only`` takes one or more names, so argparse gives it
+    the file too; a value of ``--only`` that is a params file (a ``.yaml``/``.yml`` path, or an
+    existing file, and not a report name) is moved back. ``run a.yaml --force b.yaml``: argparse leaves
+    ``b.yaml`` over; a leftover that is not an option is a params file too. A leftover option is an error.
+    """
+    unknown = [e for e in extras if e.startswith("-") and e != "-"]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    params = list(getattr(args, "params", None) or [])
+    only = getattr(args, "only", None)
+    if only is not None:
+        only = [name for text in only for name in _names(text)]
+        moved = [o for o in only if _looks_like_params(o)]
+        args.only = [o for o in only if o not in moved] or None
+        if not args.only:
+            parser.error(f"--only: expected report names from {', '.join(REPORTS)} (e.g. --only quarterly,moderation), "
+                         f"got only params file(s) {', '.join(moved)}")
+        params += moved
+    params += extras
+    if not params:
+        parser.error(f"{args.command}: expected one or more params YAML files, e.g. "
+                     f"qa-workbook {args.command} params/demo.yaml")
+    args.params = params
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
     parser = argparse.ArgumentParser(prog="qa-workbook", description="QA Workbook: quarterly case-file audit reports.",
                                      epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"qa-workbook {qa_lib.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="render the reports of each params file into outputs/", epilog=epilog,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("params", nargs="+", help="params YAML file(s)")
-    p.add_argument("--only", nargs="+", metavar="REPORT", help="render only these reports")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes (default: the machine's cores)")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Options may come before, between or after the params files.")
+    p.add_argument("params", nargs="*", help="params YAML file(s)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="REPORT",
+                   help="render only these reports: --only quarterly,moderation or --only quarterly --only "
+                        "moderation (from: " + ", ".join(REPORTS) + ")")
+    p.add_argument("--jobs", "-j", type=_at_least(1), default=None, metavar="N",
+                   help="worker processes, at least 1 (default: the machine's cores)")
     p.add_argument("--force", action="store_true", help="re-run jobs whose inputs are unchanged")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local worker processes, or a Dask cluster (with --scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, _parser=p)
     p = sub.add_parser("validate", help="check the params as run does and print the input issues table; "
                        "exit 1 when there are issues, 2 when a params file is unusable", epilog=epilog,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("params", nargs="+", help="params YAML file(s)")
-    p.set_defaults(func=cmd_validate)
+    p.add_argument("params", nargs="*", help="params YAML file(s)")
+    p.set_defaults(func=cmd_validate, _parser=p)
     p = sub.add_parser("params-help", help="list every params key with its type, default, choices and help")
     p.set_defaults(func=cmd_params_help)
     p = sub.add_parser("params-schema", help="print the params JSON Schema (for YAML editors)")
     p.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.parent.name}/{SCHEMA_FILE.name}")
     p.set_defaults(func=cmd_params_schema)
+    p = sub.add_parser("input-contract", help="print the input data contract (tables and columns) as Markdown")
+    p.add_argument("--write", action="store_true", help="write it into README.md's 'Input data contract' section")
+    p.set_defaults(func=cmd_input_contract)
     p = sub.add_parser("demo", help="render the demo period's reports")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sample", help="draw next month's audit allocation from an open-caseload extract")
     p.add_argument("--cases", required=True, help="open-caseload extract (CSV/XLSX; columns in qa_lib.inputs.sampling)")
     p.add_argument("--history", help="audits file: cases audited recently are not drawn again")
     p.add_argument("--month", required=True, help="the month to allocate, e.g. 2022-11")
-    p.add_argument("--per-team", type=int, default=1, metavar="N", help="cases per team (or service area), default 1")
+    p.add_argument("--per-team", type=_at_least(1), default=1, metavar="N",
+                   help="cases per team (or service area), default 1")
     p.add_argument("--by", choices=("team", "service_area"), default="team", help="quota unit (default team)")
-    p.add_argument("--exclude-months", type=int, default=6, metavar="M",
+    p.add_argument("--exclude-months", type=_at_least(0), default=6, metavar="M",
                    help="skip cases audited in the last M months (default 6)")
     p.add_argument("--cohort", help="only cases of this cohort, e.g. 'Child protection'")
     p.add_argument("--seed", type=int, default=0, help="random seed: same inputs and seed, same allocation")
@@ -285,7 +364,12 @@ def internal_error(args, exc: BaseException) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if args.command in ("run", "validate"):
+        _gather_params(args, extras, args._parser)  # options before, between or after the params files
+    elif extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return args.func(args)
     except QAError as exc:

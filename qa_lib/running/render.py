@@ -31,7 +31,7 @@ import nbformat
 
 import qa_lib
 from qa_lib.present.disclosure import audience_note
-from qa_lib.core.atomic import atomic_write_text
+from qa_lib.core.atomic import CSV_ENCODING, atomic_write_text
 from qa_lib.core.errors import ParamsError, QAError, problem
 from qa_lib.inputs.io import detect_encoding
 from qa_lib.inputs.data import input_redactor, rejects_path
@@ -72,6 +72,8 @@ class JobResult:
     outputs: list[str] = field(default_factory=list)
     #: the job wrote its own stamp (and merged the manifest) as it moved its files into place
     stamped: bool = False
+    #: when the job ended (UTC, ISO 8601): its stamp's ``finished_at``, whoever writes the stamp
+    finished_at: str = ""
 
 
 def load_notebook(report: str) -> nbformat.NotebookNode:
@@ -92,14 +94,39 @@ _EXPORTER = None
 
 
 def _html_exporter():
-    """nbconvert's HTML exporter, built once per process (its templates load on first use)."""
+    """nbconvert's HTML exporter, built once per process (its templates load on first use).
+
+    ``HTMLExporter.from_notebook_node`` ends with a BeautifulSoup pass over the whole page (Python's
+    ``html.parser`` on a page of 50–420 KB with its charts inlined, then the page written out again)
+    that gives an image without alt text a placeholder and a tab stop to the lab template's input and
+    output areas (none in the ``basic`` template). :func:`export_html` gives the placeholder itself
+    (our charts carry their own alt text), so the pass is left out: it was about three quarters of a
+    report's export time (issue 18: pack speed); the page is the same DOM (tests/running/test_render.py).
+    The rest of the method is nbconvert's, unchanged: its two filters, then the template.
+    """
     global _EXPORTER
     if _EXPORTER is None:
         from nbconvert import HTMLExporter  # deferred: heavy (templates, mistune); loaded on the first export only
+        from nbconvert.exporters.templateexporter import TemplateExporter  # deferred: as above
+        from nbconvert.filters.highlight import Highlight2HTML  # deferred: as above
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter  # deferred: as above
 
-        _EXPORTER = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                                 exclude_output_prompt=True, anchor_link_text="")
+        class _ReportExporter(HTMLExporter):
+            def from_notebook_node(self, nb, resources=None, **kw):
+                resources = self._init_resources(resources)
+                lang = nb.metadata.get("language_info", {})
+                self.register_filter("highlight_code", self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lang.get("pygments_lexer", lang.get("name")), parent=self)))
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        _EXPORTER = _ReportExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                                    exclude_output_prompt=True, anchor_link_text="")
     return _EXPORTER
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.I)
 
 
 _HEADING = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
@@ -117,8 +144,11 @@ def export_html(nb: nbformat.NotebookNode, *, title: str, period: str, authority
     inline CSS and a content security policy that blocks scripts and network requests.
     """
     body, _ = _html_exporter().from_notebook_node(nb)
+    # an image without alt text (never one of our charts) gets the placeholder nbconvert would give it
+    body = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', body)
     body = re.sub(r"<h1[^>]*>.*?</h1>", "", body, flags=re.S)  # the page owns the only <h1>
-    body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)
+    # the heading anchors, written <a ... /> by nbconvert's template (HTML has no self-closing <a>) or <a ...></a>
+    body = re.sub(r'<a class="anchor-link"[^>]*?(?:/>|>.*?</a>)', "", body, flags=re.S)
     toc = [(m.group(1), _clean_heading(m.group(2))) for m in _HEADING.finditer(body)]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["j2", "html"]))
     page = env.get_template("page.html.j2")
@@ -148,7 +178,7 @@ def unreadable_inputs(rejects: Path, *, since: float | None = None) -> list[str]
     if not rejects.is_file() or (since is not None and rejects.stat().st_mtime < since - 1):
         return []
 
-    with open(rejects, newline="", encoding="utf-8") as fh:
+    with open(rejects, newline="", encoding=CSV_ENCODING) as fh:
         return [row.get("message") or row.get("file") or "?" for row in csv.DictReader(fh)
                 if row.get("rule") in WHOLE_FILE_RULES]
 
@@ -162,7 +192,7 @@ def check_inputs(params: Params) -> None:
     notebook would render a report from a table that silently came out empty.
     """
 
-    for table in TABLES:
+    for table in (*TABLES, "forms"):  # issue 17: a forms export is checked like any input
         for f in params.files(table):
             where = f"{params.path.name} data.{table}: {f.name}"
             suffix = f.suffix.lower()
@@ -311,11 +341,19 @@ file_sha256 = sha256_file
 SHARED_OUTPUTS = ("rejects.csv",)
 
 
+def utc_now() -> str:
+    """Now, in UTC to the second, ISO 8601 (``2024-10-03T09:15:02+00:00``)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def make_stamp(*, report: str, period: str, params_file: str, status: str, key: dict | None, seconds: float,
-               freshness: str, error: str = "", failed_cell: str = "", files: dict[str, str] | None = None) -> dict:
+               freshness: str, error: str = "", failed_cell: str = "", files: dict[str, str] | None = None,
+               finished_at: str = "") -> dict:
+    """A job's stamp. ``finished_at`` is when the job itself ended (default: now); the index shows it
+    as the report's last run (issue 18: not the time the batch wrote the stamp)."""
     return {"report": report, "period": period, "params_file": params_file, "status": status,
             "key": key if status == "ok" else None, "seconds": round(seconds, 3),
-            "finished_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "finished_at": finished_at or utc_now(),
             "data_freshness": freshness, "error": error, "failed_cell": failed_cell, "files": files or {}}
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from qa_lib.core import fmt
 from qa_lib.inputs.data import Dataset
 from qa_lib.sections.tables import TOTAL, periods_shown
+from qa_lib.stats import trend
 
 STATUSES = ("Completed on time", "Completed late", "Open (not yet due)", "Overdue")
 
@@ -82,6 +83,51 @@ def status_by_service_area(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.
     completed = t["Completed on time"] + t["Completed late"]
     t["on_time_share"] = (t["Completed on time"] / completed).where(completed > 0)
     return t
+
+
+def review_within_weeks(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame:
+    """Issue 17: the 8-week review. Share of actions reviewed or completed within ``action_due_weeks``
+    (default 8) of being raised, by service area, for actions raised in the shown periods.
+
+    Only actions whose window has closed by ``as_of`` (raised at least that many weeks before the period
+    end) are counted; those still inside it are ``window_open``. Reviewed = a ``reviewed_date`` or
+    ``completed_date`` on or before raised + the window (and on or before ``as_of``).
+
+    Columns ``window_closed``, ``reviewed_in_time``, ``reviewed_in_time_share`` with its 95% Wilson
+    ``reviewed_in_time_low_share`` / ``reviewed_in_time_high_share``, ``window_open``; a ``Total`` row.
+    """
+    as_of = pd.Timestamp(as_of or ds.period.end)
+    weeks = pd.Timedelta(weeks=ds.params.action_due_weeks)
+    a = action_status(ds, as_of=as_of)
+    raised_period = a["audit_period"] if "audit_period" in a.columns else pd.Series(pd.NA, index=a.index)
+    a = a[raised_period.isin(periods_shown(ds))]
+    cols = ["window_closed", "reviewed_in_time", "reviewed_in_time_share", "reviewed_in_time_low_share",
+            "reviewed_in_time_high_share", "window_open"]
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    reviewed = a["reviewed_date"] if "reviewed_date" in a.columns else pd.Series(pd.NaT, index=a.index)
+    first = pd.concat([reviewed, a["completed_date"]], axis=1).min(axis=1)
+    closed = a["raised_date"] + weeks <= as_of
+    in_time = closed & first.notna() & (first <= a["raised_date"] + weeks) & (first <= as_of)
+    area = a["service_area"].fillna("Unknown")
+    t = pd.DataFrame({"window_closed": closed.groupby(area).sum(), "reviewed_in_time": in_time.groupby(area).sum(),
+                      "window_open": (~closed).groupby(area).sum()}).astype("int64")
+    t.loc[TOTAL] = t.sum()
+    t.index.name = "service_area"
+    t["reviewed_in_time_share"] = (t["reviewed_in_time"] / t["window_closed"]).where(t["window_closed"] > 0)
+    lo, hi = trend.proportion_ci(t["reviewed_in_time"].to_numpy(), t["window_closed"].to_numpy())
+    t["reviewed_in_time_low_share"] = pd.Series(lo, index=t.index).where(t["window_closed"] > 0)
+    t["reviewed_in_time_high_share"] = pd.Series(hi, index=t.index).where(t["window_closed"] > 0)
+    return t[cols]
+
+
+def review_note(ds: Dataset) -> str:
+    """The rule of :func:`review_within_weeks`, in words."""
+    w = ds.params.action_due_weeks
+    return (f"Reviewed in time = a review or completion recorded within {w} weeks of the action being raised "
+            f"(params action_due_weeks). Only actions raised at least {w} weeks before the period end are counted; "
+            "the others are still inside their window. Ranges are 95% Wilson intervals. An action with no due date "
+            f"falls due {w} weeks after it was raised.")
 
 
 def overdue_list(ds: Dataset, *, as_of: _dt.date | None = None) -> pd.DataFrame:

@@ -224,9 +224,7 @@ def domain_changes(ds: Dataset) -> pd.DataFrame:
         A domain with no audits in either period is still listed ("not tested").
     """
     prev = ds.period.shift(-1).label
-    r = ds.ratings
-    r = r[r["period"].isin([prev, ds.period.label]) & (r["role"] == "auditor") & (r["domain"] != "Overall")]
-    r = r.drop_duplicates(["audit_id", "domain"])
+    r = tables.domain_audit_grades(ds, periods=[prev, ds.period.label])  # the params rule audit_grade
     present = set(r["domain"].unique())
     domains = [d for d in ds.domains if d in present]
     if not domains:

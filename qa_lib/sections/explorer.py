@@ -118,6 +118,8 @@ class Selection:
     cohort: str = ALL
     domain: str | None = "Overall"
     role: str = "audit"
+    #: issue 17: the rater's agency (multi-agency QA); applies to grades only
+    agency: str = ALL
 
     def describe(self) -> str:
         """One line a reader can check: ``2024-25 Q1 to 2024-25 Q2 · Front Door · all teams · ...``."""
@@ -130,6 +132,8 @@ class Selection:
         parts = [span, self.service_area or "all service areas", self.team or "all teams",
                  self.cohort or "all cohorts", self.domain if self.domain is not None else "every practice domain",
                  ROLES.get(self.role, self.role)]
+        if self.agency:
+            parts.append(f"agency {self.agency}")
         return " · ".join(parts)
 
 
@@ -186,6 +190,7 @@ def filter_rows(ds: Dataset, selection: Selection, source: str) -> pd.DataFrame:
         _check_choice(selection.role, ROLES, "rater role")
         r = ds.ratings[ds.ratings["period"].isin(periods)]
         r = r[r["domain"] != "Overall"] if selection.domain is None else r[r["domain"] == selection.domain]
+        r = _restrict(r, "agency", selection.agency)  # issue 17
         if selection.role == "audit":
             r = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")
             r = r.drop_duplicates(["audit_id", "domain"], keep="first").sort_index()

@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core import fmt
+from qa_lib.inputs.data import identifier_values
+from qa_lib.inputs.privacy import Redactor
+from qa_lib.sections import themes
 from qa_lib.stats import trend
 from qa_lib.core.labels import key as _key
 from qa_lib.inputs.feedback_checks import DEFAULT_ANSWERS, FeedbackSettings, check_feedback  # noqa: F401 - re-exported for qa_lib.feedback users
@@ -238,3 +241,101 @@ def comparison_sentence(comparison: pd.DataFrame, *, earlier: str | None = None,
         head += (f" For the other {rest} question(s) the differences between {earlier} and {later} are not "
                  "statistically distinguishable from chance: read them as no clear change.")
     return head
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 17: how many families responded, and the "to date" table
+# ----------------------------------------------------------------------------------------------
+def families_responded(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
+    """Families who responded (distinct responses) per survey: one column per shown period, then
+    ``to date`` (every response up to the end of the report period, earlier periods included)."""
+    periods = _periods(ds, periods)
+    f = ds.feedback[ds.feedback["response_date"] <= pd.Timestamp(ds.period.end)]
+    if f.empty:
+        return pd.DataFrame()
+    surveys = list(dict.fromkeys(f["survey"].dropna()))
+    out = pd.DataFrame(index=pd.Index(surveys, name="survey"))
+    for p in periods:
+        out[p] = f[f["period"] == p].groupby("survey")["response_id"].nunique().reindex(surveys).fillna(0).astype("int64")
+    out["to date"] = f.groupby("survey")["response_id"].nunique().reindex(surveys).astype("int64")
+    return out
+
+
+def to_date_table(ds: "Dataset", *, survey: str | None = None) -> pd.DataFrame:
+    """Every answer option's share of all answers to date, per question (the published "to date" layout).
+
+    Index (``survey``, ``question``); ``n`` = answers to date, then one ``<option> share`` column per
+    answer option of the survey, in the params' order (an option nobody chose shows 0%).
+    """
+    cfg = FeedbackSettings.from_params(ds.params)
+    f = ds.feedback[ds.feedback["response_date"] <= pd.Timestamp(ds.period.end)]
+    if survey is not None:
+        f = f[f["survey"] == survey]
+    if f.empty:
+        return pd.DataFrame()
+    surveys, questions = _order(ds, f)
+    rows = []
+    for s in surveys:
+        fs = f[f["survey"] == s]
+        for q in questions[s]:
+            a = fs.loc[fs["question"] == q, "answer"]
+            if a.empty:
+                continue
+            row = {"survey": s, "question": q, "n": len(a)}
+            counts = a.map(_key).value_counts()
+            for opt in cfg.options(s):
+                row[f"{opt} share"] = counts.get(_key(opt), 0) / len(a)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["survey", "question"])
+
+
+def small_n_note(ds: "Dataset") -> str:
+    """The small-n caution of the feedback tables (params ``min_n``)."""
+    return (f"Percentages from fewer than {ds.params.min_n} answers (params min_n) move a lot with one family's "
+            "answer: treat them with caution.")
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 17: the family's own words
+# ----------------------------------------------------------------------------------------------
+def family_voice_themes(ds: "Dataset", *, periods: list[str] | None = None) -> pd.DataFrame:
+    """Free-text answers (params ``feedback.free_text``) mentioning each theme of the taxonomy, by
+    survey and period (rows ``survey, theme``, one column per period); a "No theme matched" row."""
+    t = getattr(ds, "feedback_text", None)
+    periods = _periods(ds, periods)
+    if t is None or t.empty:
+        return pd.DataFrame()
+    t = t[t["period"].isin(periods)]
+    if t.empty:
+        return pd.DataFrame()
+    pats = themes.compile_themes(ds.params.themes)
+    text = t["text"].fillna("").astype(str)
+    rows = []
+    for s in dict.fromkeys(t["survey"]):
+        in_s = (t["survey"] == s).to_numpy()
+        matched = np.zeros(len(t), dtype=bool)
+        for name, pat in pats.items():
+            hit = text.str.contains(pat, regex=True).to_numpy() & in_s
+            matched |= hit
+            if hit.any():
+                rows.append({"survey": s, "theme": name, **{p: int((hit & (t["period"] == p).to_numpy()).sum()) for p in periods}})
+        rest = in_s & ~matched
+        if rest.any():
+            rows.append({"survey": s, "theme": "No theme matched", **{p: int((rest & (t["period"] == p).to_numpy()).sum()) for p in periods}})
+    return pd.DataFrame(rows).set_index(["survey", "theme"])
+
+
+def family_quotes(ds: "Dataset", *, per_question: int = 3) -> pd.DataFrame:
+    """Up to ``per_question`` free-text answers per survey and question this period, redacted
+    (identifiers and long numbers), for internal reports only: empty under ``audience: published``."""
+    t = getattr(ds, "feedback_text", None)
+    if ds.params.audience == "published" or t is None or t.empty:
+        return pd.DataFrame()
+    t = t[(t["period"] == ds.period.label) & t["text"].notna() & (t["text"].str.strip() != "")]
+    if t.empty:
+        return pd.DataFrame()
+    redactor = Redactor(identifier_values(ds))
+    t = t.groupby(["survey", "question"], sort=False).head(per_question)
+    return pd.DataFrame({"survey": t["survey"].to_numpy(), "question": t["question"].to_numpy(),
+                         "quote": [redactor(x) for x in t["text"]]})
+

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core import fmt
-from qa_lib.inputs.data import Dataset
+from qa_lib.inputs.data import PROGRAMME_AUDIT_TYPE, Dataset, audit_types
 from qa_lib.inputs.periods import Period, parse_period
 from qa_lib.sections import actions, change, returns, tables, themes
 from qa_lib.stats.agreement import mcnemar
@@ -44,7 +44,7 @@ __all__ = [
     "themes_and_actions", "actions_note", "other_audits", "scale_note",
 ]
 
-MONTHLY = "monthly"  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
+MONTHLY = PROGRAMME_AUDIT_TYPE  #: the audit_type of the monthly programme (a blank audit_type counts as monthly)
 NO_REASON = "No reason recorded"
 PAST_MONTHS = 12  #: the "past 12 months" view of the overall grade (004 3.1.1)
 #: the exact Cochran–Armitage p (few events) is computed up to this many occasions; beyond, asymptotic
@@ -59,11 +59,33 @@ def month_name(label: str) -> str:
     return parse_period(label).long_label
 
 
+def _and(words: list[str]) -> str:
+    """``"a, b and c"``."""
+    words = [str(w) for w in words]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
+
+
+#: a run of at least this many consecutive months is named by its ends ("every month from July 2023 to …")
+RUN_OF_MONTHS = 4
+
+
 def _names(labels: list[str]) -> str:
-    """``"January, May and November 2021"`` (the year once when all are in one year)."""
+    """``"January, May and November 2021"`` (the year once when all are in one year); runs of
+    :data:`RUN_OF_MONTHS` or more consecutive months by their ends: ``"every month from July 2023 to
+    September 2024 (15 months)"``."""
     ps = [parse_period(x) for x in labels]
     if not ps:
         return ""
+    runs: list[list] = []
+    for p in ps:
+        if runs and p.kind == "month" and runs[-1][-1].shift(1).label == p.label:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    if any(len(r) >= RUN_OF_MONTHS for r in runs):
+        parts = [(f"every month from {r[0].long_label} to {r[-1].long_label} ({len(r)} months)" if len(r) >= RUN_OF_MONTHS
+                  else _and([x.long_label for x in r])) for r in runs]
+        return _and(parts)
     if len({p.start.year for p in ps}) == 1:
         words = [f"{p.start:%B}" for p in ps]
         words[-1] += f" {ps[-1].start.year}"
@@ -84,12 +106,12 @@ def _month_before(label: str) -> str:
 
 
 def _audit_type(a: pd.DataFrame) -> pd.Series:
-    t = a["audit_type"] if "audit_type" in a.columns else pd.Series(pd.NA, index=a.index, dtype="string")
-    return t.astype("string").str.strip().str.lower().fillna(MONTHLY).replace("", MONTHLY)
+    return audit_types(a)
 
 
 def programme_audits(ds: Dataset) -> pd.DataFrame:
-    """Audits of the monthly programme (blank or ``monthly`` audit_type, plus ``params.pool_audit_types``)."""
+    """Audits of the monthly programme (blank or ``monthly`` audit_type, plus ``params.pool_audit_types``):
+    ``ds.audits``, since the others are set aside at load (:attr:`Dataset.other_audits`)."""
     pooled = {MONTHLY} | {str(t).strip().lower() for t in (ds.params.pool_audit_types or [])}
     a = ds.audits
     return a[_audit_type(a).isin(pooled)]
@@ -257,28 +279,38 @@ def compliance(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("month") if rows else pd.DataFrame()
 
 
-def compliance_sentences(ds: Dataset) -> list[str]:
-    """004 section 2.1 in words: the return rate against the target and the month before; areas at 100%."""
-    c = compliance(ds)
+def compliance_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """004 section 2.1 in words: the return rate against the target and the month before; areas at 100%.
+
+    ``table``: the published view of :func:`compliance` (``Report.view``); a month whose figures it hides is
+    said to be suppressed instead of quoted."""
+    c = compliance(ds) if table is None else table
     target = fmt.pct(ds.params.return_target)
     out = []
     for month, r in c.iterrows():
         name = month_name(month)
+        if _hidden(r["returned"], r["distributed"], r["previous_returned"], r["previous_distributed"]):
+            out.append(f"{name}: return rate {SUPPRESSED}.")
+            continue
         if r["distributed"] == 0:
             out.append(f"{name}: no audits were distributed.")
             continue
-        rate = f"{fmt.pct(r['return_rate'])} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
-        vs = ("above" if r["return_rate"] > ds.params.return_target else "at" if r["return_rate"] == ds.params.return_target
-              else "below")
+        # the rates from the counts the table shows (a published table may hide a rate column it cannot pair)
+        now = int(r["returned"]) / int(r["distributed"])
+        then = int(r["previous_returned"]) / int(r["previous_distributed"]) if int(r["previous_distributed"]) else math.nan
+        rate = f"{fmt.pct(now)} ({_count(ds, r['returned'])} of {_count(ds, r['distributed'])})"
+        vs = "above" if now > ds.params.return_target else "at" if now == ds.params.return_target else "below"
         before = r["against_previous_month"]
         prev = month_name(r["previous_month"])
-        if before == change.NO_EARLIER:
+        if _hidden(before):
+            out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev}: {SUPPRESSED}.")
+        elif before == change.NO_EARLIER:
             out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev}: {before}.")
         else:
             out.append(f"{name}: {rate} of audits returned, {vs} the {target} target; against {prev} "
-                       f"({fmt.pct(r['previous_return_rate'])}): {before}.")
+                       f"({fmt.pct(then)}): {before}.")
         areas = r["areas_at_100"]
-        out.append(f"{areas} completed 100% audit returns in {name}." if areas != "none" else
+        out.append(f"{_and(areas.split(', '))} completed 100% audit returns in {name}." if areas != "none" else
                    f"No service area completed 100% audit returns in {name}.")
     return out
 
@@ -304,19 +336,24 @@ def participation(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("month") if rows else pd.DataFrame()
 
 
-def participation_sentences(ds: Dataset) -> list[str]:
-    """"The percentage of social workers engaged in audit for October 2021 was 55.3% (21 of 38) …"."""
+def participation_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """"The percentage of social workers engaged in audit for October 2021 was 55.3% (21 of 38) …".
+
+    ``table``: the published view of :func:`participation`; hidden figures are not quoted."""
     out = []
-    for month, r in participation(ds).iterrows():
+    for month, r in (participation(ds) if table is None else table).iterrows():
+        if _hidden(r["took_part"], r["recorded"], r["participation_rate"]):
+            out.append(f"{month_name(month)}: participation {SUPPRESSED}.")
+            continue
         if r["recorded"] == 0:
             out.append(f"{month_name(month)}: participation was not recorded.")
             continue
         text = (f"The percentage of practitioners engaged in audit for {month_name(month)} was "
                 f"{fmt.pct(r['participation_rate'], 1)} ({_count(ds, r['took_part'])} of {_count(ds, r['recorded'])} returned audits)")
         reasons = r["most_common_reasons"]
-        if reasons:
+        if reasons and not _hidden(reasons, r["most_common_count"], r["did_not_take_part"]):
             many = ";" in reasons
-            listed = reasons.replace("; ", " and ")
+            listed = _and(reasons.split("; "))
             text += (f", with the most common reason{'s' if many else ''} for non-participation "
                      f"{'being' if not many else 'being'} {listed.lower() if listed != NO_REASON else 'no reason recorded'} "
                      f"({_count(ds, r['most_common_count'])} {'each' if many else ''} of "
@@ -373,6 +410,15 @@ def _published(ds: Dataset) -> bool:
     return ds.params.audience == "published"
 
 
+def _hidden(*values) -> bool:
+    """True when any value is missing: in a published report's view of a table (``Report.view``) the cells
+    disclosure control hides are missing, and a sentence must not say what its table hides."""
+    return any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in values)
+
+
+SUPPRESSED = "figures suppressed in the published version (see the table)"
+
+
 def _count(ds: Dataset, k: int) -> str:
     """A count as a sentence prints it: in a published report 1 to threshold − 1 reads "fewer than 5"."""
     k = int(k)
@@ -407,30 +453,44 @@ def _direction(pairs: pd.DataFrame, ds: Dataset) -> str:
             f"{_count(ds, down + up)} changes)")
 
 
-def moderation_sentences(ds: Dataset) -> list[str]:
-    """Per month: "15 of 38 audits were moderated; 12 kept the same grade; …; moderators lowered 3 of 15 …"."""
+def moderation_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """Per month: "15 of 38 audits were moderated; 12 kept the same grade; …; moderators lowered 3 of 15 …".
+
+    ``table``: the published view of :func:`moderation`. A published sentence quotes no outcome count, and
+    tests a month's direction only where the table shows its downgraded and upgraded counts (the exact p
+    would otherwise tell what the table hides)."""
     m = shown_months(ds)
     pairs = _pairs(ds, m)
     per = _audits_per_month(ds, m)
     out = []
-    mod = moderation(ds)
+    mod = moderation(ds) if table is None else table
+    shown_moves = True
     for month in m:
         p = pairs[pairs["month"] == month]
         if per[month] == 0:
             continue
-        if p.empty:
-            out.append(f"{month_name(month)}: none of the {per[month]} audits was moderated.")
-            continue
         col = mod[month]
-        moves = [f"{_count(ds, k)} {o[0].lower() + o[1:]}" for o, k in col.items()
-                 if " → " in o and k > 0]
-        text = (f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated; "
-                f"{_count(ds, col['Same grade'])} kept the same grade"
-                + (f"; {'; '.join(moves)}" if moves else "; none was downgraded or upgraded") + ". ")
+        if _hidden(col["Audits returned"], col["Moderated"]):
+            out.append(f"{month_name(month)}: moderation {SUPPRESSED}.")
+            shown_moves = False
+            continue
+        if p.empty:
+            out.append(f"{month_name(month)}: none of the {_count(ds, per[month])} audits was moderated.")
+            continue
         if _published(ds):
             text = f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated (outcomes in the table). "
-        out.append(text + _direction(p, ds)[0].upper() + _direction(p, ds)[1:] + ".")
-    if len(pairs):
+        else:
+            moves = [f"{_count(ds, k)} {o[0].lower() + o[1:]}" for o, k in col.items() if " → " in o and k > 0]
+            text = (f"{month_name(month)}: {_count(ds, len(p))} of {_count(ds, per[month])} audits were moderated; "
+                    f"{_count(ds, col['Same grade'])} kept the same grade"
+                    + (f"; {'; '.join(moves)}" if moves else "; none was downgraded or upgraded") + ". ")
+        if _hidden(col["Downgraded"], col["Upgraded"]):
+            shown_moves = False
+            out.append(text + "The direction of the changes is not tested here: its counts are suppressed.")
+            continue
+        direction = _direction(p, ds)
+        out.append(text + direction[0].upper() + direction[1:] + ".")
+    if len(pairs) and shown_moves:
         out.append("Across the months shown, " + _direction(pairs, ds) + ".")
     return out
 
@@ -549,9 +609,12 @@ def _performance_areas(ds: Dataset) -> pd.DataFrame:
     if not m:
         return pd.DataFrame()
     before = _month_before(m[0])
-    g = _ratings(ds, [before, *m])
+    # the month before that too, so the comparison column's own reading compares real months (never a false
+    # "no earlier data to compare" for a month that has it)
+    g = _ratings(ds, [_month_before(before), before, *m])
     g = g[g["domain"] != "Overall"]
     cols = [before, *m] if (g["month"] == before).any() else list(m)
+    g = g[g["month"].isin(cols) | (g["month"] == _month_before(cols[0]))]
     good = set(ds.scale.good_grades)
     ri = _next_grade(ds)
     counts = g.assign(go=g["grade"].isin(good), ri=g["grade"] == ri).groupby(["domain", "month"]).agg(
@@ -590,14 +653,25 @@ def _short(grade: str) -> str:
     return _abbreviations([grade])[0] if grade == "Requires improvement" else grade
 
 
-def performance_display(ds: Dataset) -> pd.DataFrame:
-    """The 004 layout: rows = domains, columns = month × (G/O, RI), cells "43% ↓ (16 of 37)"."""
-    p = performance_areas(ds)
+def performance_display(ds: Dataset, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The 004 layout: rows = domains, columns = month × (G/O, RI), cells "43% ↓ (16 of 37)".
+
+    ``table``: the published view of :func:`performance_areas`; a cell whose count, n or share it hides
+    shows the suppression symbol, arrow included (the arrow compares hidden shares)."""
+    p = performance_areas(ds) if table is None else table
     if p.empty:
         return p
     p = p.reset_index()
-    p["cell"] = [("–" if r["n"] == 0 else f"{fmt.pct(r['share'])}{(' ' + r['arrow']) if r['arrow'] else ''} "
-                  f"({r['count']} of {r['n']})") for _, r in p.iterrows()]
+    symbol = str(ds.params.suppression["symbol"])
+
+    def cell(r) -> str:
+        arrow = r["arrow"] if r["shown"] in (True, 1) else ""  # the comparison month is shown as 004 shows it, without arrows
+        if _hidden(r["count"], r["n"], r["share"]) or (arrow and _hidden(r["previous_count"], r["previous_n"])):
+            return symbol
+        if r["n"] == 0:
+            return "–"
+        return f"{fmt.pct(r['share'])}{(' ' + arrow) if arrow else ''} ({int(r['count'])} of {int(r['n'])})"
+    p["cell"] = [cell(r) for _, r in p.iterrows()]
     p["column"] = [f"{parse_period(mo).start:%b %Y} {me}" for mo, me in zip(p["month"], p["measure"])]
     order = list(dict.fromkeys(p["column"]))
     out = p.pivot(index="domain", columns="column", values="cell").reindex(columns=order)
@@ -642,12 +716,13 @@ def _cohort_comparators(ds: Dataset) -> pd.DataFrame:
             for month in occ:
                 x, n = (int(cc.loc[(d, month), "sum"]), int(cc.loc[(d, month), "size"])) if (d, month) in cc.index else (0, 0)
                 rows.append({"cohort": cohort, "domain": d, "occasion": month,
-                             "good_or_better": x, "n": n, "share": x / n if n else math.nan})
+                             "good_or_better": x, "n": n, "good_or_better_share": x / n if n else math.nan})
     out = pd.DataFrame(rows)
     if len(out):
         lo, hi = proportion_ci(out["good_or_better"].to_numpy(), out["n"].to_numpy())
-        out["low_share"] = np.where(out["n"] > 0, lo, np.nan)
-        out["high_share"] = np.where(out["n"] > 0, hi, np.nan)
+        # named after their ratio, so disclosure control hides a share and its range exactly where its counts are
+        out["good_or_better_low_share"] = np.where(out["n"] > 0, lo, np.nan)
+        out["good_or_better_high_share"] = np.where(out["n"] > 0, hi, np.nan)
     if out.empty:
         return out
     return out.set_index(["cohort", "domain", "occasion"])
@@ -669,9 +744,13 @@ def _cohort_changes(ds: Dataset) -> pd.DataFrame:
         g = g.reset_index()
         used = g[g["n"] > 0]
         first, latest = used.iloc[0], used.iloc[-1]
-        row = {"cohort": cohort, "domain": d, "occasions": _names(list(used["occasion"])), "k": len(used),
+        # the counts behind the two shares are printed beside them, so disclosure control (the pack) can hide
+        # a share with its counts; n_occasions is the number of months, not of audits
+        row = {"cohort": cohort, "domain": d, "occasions": _names(list(used["occasion"])), "n_occasions": len(used),
                "first": first["occasion"], "latest": latest["occasion"],
-               "first_share": first["share"], "latest_share": latest["share"]}
+               "first_good_or_better": int(first["good_or_better"]), "first_n": int(first["n"]),
+               "latest_good_or_better": int(latest["good_or_better"]), "latest_n": int(latest["n"]),
+               "first_share": first["good_or_better_share"], "latest_share": latest["good_or_better_share"]}
         if len(used) >= 2:
             res = compare_two(int(latest["good_or_better"]), int(latest["n"]), int(first["good_or_better"]), int(first["n"]))
             row.update(difference_points=res.extra["difference"] * 100, difference_low=res.extra["diff_ci_low"] * 100,
@@ -702,35 +781,55 @@ def _cohort_changes(ds: Dataset) -> pd.DataFrame:
     return out.set_index(["cohort", "domain"])
 
 
-def cohort_sentences(ds: Dataset) -> list[str]:
-    """Per cohort: when it was audited, which areas improved and declined (first vs latest), tested."""
-    ch = cohort_changes(ds)
+def cohort_sentences(ds: Dataset, table: pd.DataFrame | None = None) -> list[str]:
+    """Per cohort: when it was audited, which areas improved and declined (first vs latest), tested.
+
+    ``table``: the published view of :func:`cohort_changes`; areas whose figures it hides are left out
+    and said to be."""
+    ch = cohort_changes(ds) if table is None else table
     out = []
     if ch.empty:
         return out
     for cohort, g in ch.groupby(level=0, sort=False):
         g = g.droplevel(0)
         overall = g.loc["Overall"] if "Overall" in g.index else g.iloc[0]
-        if overall["k"] < 2:
+        if overall["n_occasions"] < 2:
             out.append(f"{cohort}: audited in {_names([overall['latest']])} only in the past "
                        f"{ds.params.comparator_months} months: {change.NO_EARLIER}.")
             continue
-        dom = g.drop(index="Overall", errors="ignore").dropna(subset=["difference_points"])
+        dom = g.drop(index="Overall", errors="ignore")
+        dom = dom[[not _hidden(a, b, c) for a, b, c in zip(dom["difference_points"], dom["q_value"], dom["p_value"])]]
+        dom = dom.assign(difference_points=pd.to_numeric(dom["difference_points"]),
+                         q_value=pd.to_numeric(dom["q_value"]))
+        gone = len(g.drop(index="Overall", errors="ignore")) - len(dom)
         up = dom[dom["difference_points"] > 0]
         down = dom[dom["difference_points"] < 0]
         real_up = up[up["q_value"] < change.ALPHA]
         real_down = down[down["q_value"] < change.ALPHA]
         first, latest = month_name(overall["first"]), month_name(overall["latest"])
-        text = (f"{cohort}: audited in {overall['occasions']}. Against {first}, the share graded Good or better in "
-                f"{latest} rose in {len(up)} of {len(dom)} areas" + (f" ({'; '.join(up.index)})" if len(up) else "")
-                + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "") + ".")
-        if "Overall" in g.index and math.isfinite(overall["p_value"]):
+        # "rose in 5 areas … of the 9 compared", never "5 of 9 areas": a published sentence's "x of n" is a count
+        # of audits to disclosure control
+        not_compared = (f"{gone} area(s) not compared (figures suppressed, or audited on one occasion only)"
+                        if gone else "")
+        if len(dom):
+            text = (f"{cohort}: audited in {overall['occasions']}. Against {first}, the share graded Good or better "
+                    f"in {latest} rose in {len(up)} area(s)" + (f" ({'; '.join(up.index)})" if len(up) else "")
+                    + f" and fell in {len(down)}" + (f" ({'; '.join(down.index)})" if len(down) else "")
+                    + f", of the {len(dom)} compared" + (f"; {not_compared}" if gone else "") + ".")
+        else:
+            text = (f"{cohort}: audited in {overall['occasions']}. No area compared: "
+                    + (not_compared if gone else "no practice area was graded on both occasions") + ".")
+        if "Overall" in g.index and not _hidden(overall["p_value"], overall["first_share"], overall["latest_share"],
+                                                overall["difference_points"], overall["trend_p"]) \
+                and math.isfinite(overall["p_value"]):
             text += (f" Overall grade: {fmt.pct(overall['first_share'])} → {fmt.pct(overall['latest_share'])}, "
                      f"{fmt.points(overall['difference_points'] / 100)} points (likely "
                      f"{fmt.points_range(overall['difference_low'] / 100, overall['difference_high'] / 100)}), "
-                     f"{fmt.pvalue(overall['p_value'])}; trend over the {int(overall['k'])} occasions "
+                     f"{fmt.pvalue(overall['p_value'])}; trend over the {int(overall['n_occasions'])} occasions "
                      f"{fmt.pvalue(overall['trend_p'])}.")
-        if len(real_up) or len(real_down):
+        if not len(dom):
+            pass  # nothing compared: nothing to test
+        elif len(real_up) or len(real_down):
             parts = []
             if len(real_up):
                 parts.append("the rise in " + "; ".join(real_up.index))
@@ -795,14 +894,18 @@ def _key_themes(ds: Dataset) -> pd.DataFrame:
     return out.set_index(["month", "kind", "domain", "what"])
 
 
-def key_theme_sentences(ds: Dataset, *, top: int = 3) -> list[str]:
+def _audits_word(k) -> str:
+    return "audit" if int(k) == 1 else "audits"
+
+
+def key_theme_sentences(ds: Dataset, table: pd.DataFrame | None = None, *, top: int = 3) -> list[str]:
     """Per month, the strongest and weakest areas in words: "25 (66%) audits had a strength comment on …".
 
-    Strengths: the ``top`` domains with most audits graded G/O, and every domain with strength
-    comments; learning: the ``top`` domains with most audits graded below G/O, and every domain with
-    learning comments. Shares are of the month's audits.
+    Strengths: the ``top`` domains with most audits graded G/O, and the ``top`` with most audits with a
+    strength comment; learning: the same below G/O and with learning comments (every area is in the table). Shares are of the month's audits. ``table``: the published view of
+    :func:`key_themes`; a count it hides is not quoted (nor summed into another).
     """
-    t = key_themes(ds)
+    t = key_themes(ds) if table is None else table
     if t.empty:
         return []
     t = t.reset_index()
@@ -815,15 +918,21 @@ def key_theme_sentences(ds: Dataset, *, top: int = 3) -> list[str]:
             y = x[x["kind"] == kind]
             graded = y[y["source"] == "grades"]
             if kind == "learning":
-                graded = graded.groupby("domain", sort=False).agg(audits=("audits", "sum"),
-                                                                  audits_in_month=("audits_in_month", "first")).reset_index()
+                graded = graded.assign(audits=pd.to_numeric(graded["audits"]),
+                                       audits_in_month=pd.to_numeric(graded["audits_in_month"]))
+                graded = graded.groupby("domain", sort=False).agg(
+                    audits=("audits", lambda v: v.sum(skipna=False)),
+                    audits_in_month=("audits_in_month", lambda v: v.sum(skipna=False) / len(v))).reset_index()
                 graded["what"] = "graded " + " or ".join(grades[k:])
+            graded = graded[~graded["audits"].isna() & ~graded["audits_in_month"].isna()]
             graded = graded.sort_values("audits", ascending=False, kind="stable").head(top)
             small = int(ds.params.suppression["threshold"]) if _published(ds) else 1
-            items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits {w}" for d, a, n, w in
+            items = [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) {_audits_word(a)} {w}" for d, a, n, w in
                      zip(graded["domain"], graded["audits"], graded["audits_in_month"], graded["what"]) if a >= small]
-            com = y[(y["source"] == "comments") & (y["audits"] >= small)]
-            items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) audits had a {kind} comment"
+            com = y[(y["source"] == "comments") & ~y["audits"].isna() & ~y["audits_in_month"].isna()]
+            com = com[pd.to_numeric(com["audits"]) >= small]
+            com = com.sort_values("audits", ascending=False, kind="stable").head(top)  # the rest are in the table
+            items += [f"{d}: {fmt.count(a)} ({fmt.pct(a / n)}) {_audits_word(a)} had a {kind} comment"
                       + (f" (most often about {th.lower()})" if th else "")
                       for d, a, n, th in zip(com["domain"], com["audits"], com["audits_in_month"], com["theme"])]
             if items:
@@ -858,14 +967,15 @@ def themes_and_actions(ds: Dataset) -> pd.DataFrame:
     a = a[a["audit_id"].isin(ids)]
     if a.empty:
         return pd.DataFrame()
-    key = a["theme"] if "theme" in a.columns and a["theme"].notna().any() else a["domain"]
+    by_theme = "theme" in a.columns and a["theme"].notna().any()
+    key = a["theme"] if by_theme else a["domain"]
     a = a.assign(group=key.fillna("No theme or domain recorded"))
     out = pd.crosstab(a["group"], a["status"], dropna=False).reindex(columns=list(actions.STATUSES), fill_value=0)
     out.columns = pd.Index(list(actions.STATUSES))
     out.insert(0, "actions", out.sum(axis=1))
-    if "domain" in a.columns:
+    if by_theme and "domain" in a.columns:  # grouped by domain, the column would repeat the row's name
         out["domains"] = a.groupby("group")["domain"].agg(lambda s: "; ".join(sorted(set(s.dropna().astype(str)))))
-    out.index.name = "theme" if "theme" in a.columns and a["theme"].notna().any() else "domain"
+    out.index.name = "theme" if by_theme else "domain"
     return out
 
 
@@ -877,15 +987,16 @@ def other_audits(ds: Dataset) -> pd.DataFrame:
     theme, with their trigger (``params.audit_triggers[theme]``), months, overall grades and G/O share.
     They are never pooled with the monthly programme unless ``params.pool_audit_types`` names the type."""
     m = months(ds)
-    a = ds.audits
+    a = ds.other_audits
+    if a.empty:
+        return pd.DataFrame()
     a = a[a["month"].isin(m)]
-    pooled = set(programme_audits(ds)["audit_id"])
-    a = a[~a["audit_id"].isin(pooled)]
     if a.empty:
         return pd.DataFrame()
     a = a.assign(audit_type=_audit_type(a), theme=(a["theme"] if "theme" in a.columns else pd.NA))
     a = a.assign(theme=a["theme"].astype("string").fillna("(no theme recorded)"))
-    g = ds.ratings[(ds.ratings["domain"] == "Overall") & ds.ratings["role"].isin(["auditor"])].drop_duplicates("audit_id")
+    r = ds.other_ratings
+    g = r[(r["domain"] == "Overall") & r["role"].isin(["auditor"])].drop_duplicates("audit_id")
     a = a.merge(g[["audit_id", "grade"]], on="audit_id", how="left")
     triggers = {str(k).strip().lower(): v for k, v in (ds.params.audit_triggers or {}).items()}
     rows = []

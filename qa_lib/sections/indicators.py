@@ -41,11 +41,13 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.core import fmt
-from qa_lib.sections import tables
+from qa_lib.sections import change, tables
 from qa_lib.stats import trend
 from qa_lib.core.labels import key as _key
 from qa_lib.inputs.data import Dataset
 
+#: issue 16: an indicator whose linked domain or cohort has no audits in any period shown
+NO_LINKED_AUDITS = "no linked audits to compare"
 _IMPROVEMENT = {"higher": "increase", "lower": "decrease", "neutral": "neutral"}
 
 ASSURANCE_LABELS = {
@@ -366,7 +368,14 @@ class AuditEvidence:
     suggestion: str
 
     def history_text(self) -> str:
-        parts = [f"{p}: {g}/{n}" + (f" ({fmt.pct(g / n)})" if n else "") for p, g, n in zip(self.periods, self.good, self.n)]
+        """``"2024-25 Q1: 7/10 (70%); 2024-25 Q2: 8/10 (80%); no linked audits in 2023-24 Q4"``: periods with
+        no audits are named once at the end, not printed as "0/0" (issue 16)."""
+        parts = [f"{p}: {g}/{n} ({fmt.pct(g / n)})" for p, g, n in zip(self.periods, self.good, self.n) if n]
+        gone = [p for p, n in zip(self.periods, self.n) if not n]
+        if not parts:
+            return NO_LINKED_AUDITS + " in " + ", ".join(gone)
+        if gone:
+            parts.append("no linked audits in " + ", ".join(gone))
         return "; ".join(parts)
 
 
@@ -404,7 +413,8 @@ def audit_evidence(ds: Dataset, results: list[IndicatorResult] | None = None) ->
         kind, target = next(iter(link.items()))
         counts = _good_counts(ds, kind, target, periods)
         used = counts[counts["n"] > 0]
-        word, p, method = "No clear change", math.nan, "no audits"
+        # issue 16: with no linked audits, or only one period of them, there is no trend: said so, never "No clear change"
+        word, p, method = NO_LINKED_AUDITS, math.nan, "no audits of the linked " + kind + " in any period shown"
         if len(used) >= 2:
             few = min(int(used["good"].sum()), int((used["n"] - used["good"]).sum()))
             ca = trend.cochran_armitage(used["good"].to_numpy(), used["n"].to_numpy(), exact=few < 30)
@@ -412,10 +422,10 @@ def audit_evidence(ds: Dataset, results: list[IndicatorResult] | None = None) ->
             p = ca.pvalue
             method = "Cochran–Armitage" + (" (exact)" if few < 30 else "") + f" over {len(used)} periods"
         elif len(used) == 1:
-            method = "one period only: no trend test"
+            word, method = change.NO_EARLIER, f"audits in {used.index[0]} only: no trend test"
         now = counts.loc[periods[-1]]
         latest = trend.describe_proportion(int(now["good"]), int(now["n"]), small_n=ds.params.min_n) \
-            if now["n"] else "no audits this period"
+            if now["n"] else f"no linked audits in {periods[-1]}"
         agreement, disagree = _agreement(r, word)
         suggestion = _suggestion(ds, r, kind, target) if r.needs_look else ""
         out.append(AuditEvidence(indicator=r.indicator, link=kind, target=target, periods=tuple(periods),
@@ -427,6 +437,10 @@ def audit_evidence(ds: Dataset, results: list[IndicatorResult] | None = None) ->
 
 def _agreement(r: IndicatorResult, audit_word: str) -> tuple[str, bool]:
     ind = {"special_cause_concern": "worsening", "special_cause_improvement": "improving"}.get(r.variation or "", "")
+    if audit_word in (NO_LINKED_AUDITS, change.NO_EARLIER):  # issue 16: nothing to set beside the indicator
+        why = ("There are no linked audits in the periods shown" if audit_word == NO_LINKED_AUDITS else
+               "The linked audits cover one period only")
+        return f"{why}, so audit grades can neither confirm nor contradict the indicator.", False
     if ind == "worsening" and audit_word == "Improving":
         return ("They disagree: the indicator is worsening while audit grades are improving. Check whether the "
                 "audit sample reaches the cases behind the indicator.", True)
@@ -477,10 +491,11 @@ def needs_look_table(ds: Dataset, results: list[IndicatorResult] | None = None) 
         e = evidence.get(r.indicator)
         rows.append({"indicator": r.indicator, "latest": f"{r.latest_text()} in {r.latest_period}",
                      "variation_icon": r.variation_label, "assurance_icon": r.assurance_label,
-                     "audit_evidence": f"{e.link.title()} '{e.target}': {e.latest_text} Good or better in "
-                                       f"{e.periods[-1]}" if e else "No audit domain or cohort linked "
+                     "audit_evidence": (f"{e.link.title()} '{e.target}': " + (
+                         f"{e.latest_text} Good or better in {e.periods[-1]}" if e.n[-1] else
+                         f"no linked audits in {e.periods[-1]}")) if e else "No audit domain or cohort linked "
                                        "(params indicator_links)",
-                     "audit_trend": (f"{e.trend_word} ({e.trend_method}"
+                     "audit_trend": (f"{e.trend_word[0].upper()}{e.trend_word[1:]} ({e.trend_method}"
                                      + (f", {fmt.pvalue(e.trend_p)})" if math.isfinite(e.trend_p) else ")")) if e else "–",
                      "audits_and_indicator": e.agreement if e else "–",
                      "suggestion": e.suggestion if e else "Link the indicator to an audit domain or cohort to see "

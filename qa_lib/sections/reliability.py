@@ -35,6 +35,7 @@ from scipy import stats
 
 from qa_lib.core import fmt
 from qa_lib.stats import agreement as ag
+from qa_lib.stats import ordinal as ordinal_stats
 from qa_lib.sections import tables
 from qa_lib.inputs.data import Dataset
 from qa_lib.stats.trend import adjust
@@ -70,6 +71,15 @@ __all__ = [
     "bias_text",
     "agreement_comparison",
     "comparison_text",
+    "domain_comparison",
+    "service_area_comparison",
+    "between_text",
+    "auditor_ordinal",
+    "ordinal_text",
+    "ORDINAL_NOTE",
+    "OTHER_AUDITORS",
+    "DOMAIN_COMPARISON_NOTE",
+    "SERVICE_AREA_COMPARISON_NOTE",
     "sample_planning",
     "BIAS_NOTE",
     "COMPARISON_NOTE",
@@ -797,6 +807,248 @@ def comparison_text(table: pd.DataFrame, ds: Dataset) -> str:
         parts.append(f"AC1 does not differ from {prev} in any domain after Benjamini–Hochberg adjustment across "
                      f"the {int(table['p_value'].notna().sum())} domains tested.")
     return " ".join(parts)
+
+
+DOMAIN_COMPARISON_NOTE = ("Each domain's AC1 against the average AC1 of the other domains, on the same case files "
+                          "(those moderated in every domain compared): the domains of one audit are graded "
+                          "together, so their AC1s are correlated. Paired test over case files from Gwet's (2016) "
+                          "linearised terms (as R pairedCAC), t 95% CI of the difference, Benjamini–Hochberg q across "
+                          "the domains.")
+SERVICE_AREA_COMPARISON_NOTE = ("AC1 on the overall grade in each service area against all other service areas "
+                                "together this period. Separate case files, so a Wald z test for independent "
+                                "samples (Fleiss 1981 §13.2) with a 95% CI of the difference, Benjamini–Hochberg q "
+                                "across the areas. A blank test means a coefficient or its SE is missing.")
+
+
+def _differs(q: float, stat: float, higher: str, lower: str) -> str:
+    if not math.isfinite(q):
+        return "Not tested"
+    if q < Q_LEVEL:
+        return higher if stat > 0 else lower
+    return "No clear difference"
+
+
+def _ratings_by_domain(ds: Dataset, domains: Sequence[str]) -> tuple[dict[str, np.ndarray], int]:
+    """Auditor and moderator grade of each domain for the case files moderated in every one of ``domains``."""
+    p = pairs(ds)
+    p = p[p["domain"].isin(list(domains)) & p["auditor_grade"].notna() & p["moderator_grade"].notna()]
+    wide = {}
+    for d in domains:
+        sub = p[p["domain"] == d].set_index("audit_id")
+        wide[d] = pd.DataFrame({"auditor": sub["auditor_grade"].astype(object),
+                                "moderator": sub["moderator_grade"].astype(object)})
+    common = None
+    for f in wide.values():
+        ids = set(f.index)
+        common = ids if common is None else common & ids
+    ids = sorted(common or [])
+    return {d: f.loc[ids].to_numpy(dtype=object) for d, f in wide.items()}, len(ids)
+
+
+def domain_comparison(ds: Dataset) -> pd.DataFrame:
+    """Does AC1 differ between domains? Each domain against the mean AC1 of the others, paired over case files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``domain`` (practice domains moderated this period, ``ds.domains`` order; the
+        Overall grade is not a domain). The case files are those moderated in every domain
+        compared; their number is not printed (one count on every row would reveal each
+        domain's n wherever the published pack hides it). Columns ``ac1``, ``ac1_others``
+        (mean AC1 of the other domains on those case files), ``ac1_vs_others`` with ``_ci_low``/``_ci_high`` (t 95%),
+        ``t``, ``p_value`` (:func:`qa_lib.stats.agreement.compare_dependent_agreement`),
+        ``q_value`` (BH across the domains) and ``differs`` (words). Empty with fewer than two
+        domains moderated.
+    """
+    cols = ["ac1", "ac1_others", "ac1_vs_others", "ac1_vs_others_ci_low", "ac1_vs_others_ci_high",
+            "t", "p_value", "q_value", "differs"]
+    conf = confusion_by_domain(ds)
+    present = set(conf.index.get_level_values("domain"))
+    doms = [d for d in ds.domains if d in present and d != OVERALL]
+    if len(doms) < 2:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="domain"))
+    sets, n = _ratings_by_domain(ds, doms)
+    grades = _grades(ds)
+    rows = {}
+    for d in doms:
+        others = [sets[e] for e in doms if e != d]
+        if n:
+            test = ag.compare_dependent_agreement(sets[d], others, categories=grades, measure="ac1",
+                                                  layout="units x raters")
+        else:
+            test = ag.TestResult(math.nan, math.nan)
+        rows[d] = {"ac1": test.extra.get("coefficient_1", math.nan),
+                   "ac1_others": test.extra.get("coefficient_2", math.nan),
+                   "ac1_vs_others": test.extra.get("difference", math.nan),
+                   "ac1_vs_others_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_vs_others_ci_high": test.extra.get("ci_high", math.nan),
+                   "t": test.statistic, "p_value": test.pvalue}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "domain"
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["differs"] = [_differs(q, t, "Higher than the other domains", "Lower than the other domains")
+                      for q, t in zip(out["q_value"], out["t"])]
+    return out[cols]
+
+
+def service_area_comparison(ds: Dataset, *, domain: str = OVERALL) -> pd.DataFrame:
+    """Does AC1 differ between service areas? Each area against all the other areas, independent samples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``service_area`` (areas with moderated audits this period, A–Z). Columns ``n``
+        (the area's moderated audits), ``ac1``, ``rest_n`` and ``ac1_rest`` (all other areas
+        together), ``ac1_vs_others`` with ``_ci_low``/``_ci_high``, ``z``, ``p_value``
+        (:func:`qa_lib.stats.agreement.compare_agreement`), ``q_value`` (BH across the areas)
+        and ``differs``. Empty with fewer than two areas moderated.
+    """
+    cols = ["n", "ac1", "rest_n", "ac1_rest", "ac1_vs_others", "ac1_vs_others_ci_low", "ac1_vs_others_ci_high",
+            "z", "p_value", "q_value", "differs"]
+    p = pairs(ds)
+    p = p[(p["domain"] == domain) & p["service_area"].notna()]
+    areas = sorted(p["service_area"].astype(str).unique())
+    if len(areas) < 2:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="service_area"))
+    grades = _grades(ds)
+    area = p["service_area"].astype(str)
+    rows = {}
+    for s in areas:
+        inside, rest = p[area == s], p[area != s]
+        a = ag.gwet_ac_table(tables.confusion(inside, ds).to_numpy(dtype=float), categories=grades)
+        b = ag.gwet_ac_table(tables.confusion(rest, ds).to_numpy(dtype=float), categories=grades)
+        test = ag.compare_agreement(a, b, what="AC1")
+        rows[s] = {"n": int(len(inside)), "ac1": a.estimate, "rest_n": int(len(rest)), "ac1_rest": b.estimate,
+                   "ac1_vs_others": test.extra.get("difference", math.nan),
+                   "ac1_vs_others_ci_low": test.extra.get("ci_low", math.nan),
+                   "ac1_vs_others_ci_high": test.extra.get("ci_high", math.nan), "z": test.statistic,
+                   "p_value": test.pvalue}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "service_area"
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["differs"] = [_differs(q, z, "Higher than the other areas", "Lower than the other areas")
+                      for q, z in zip(out["q_value"], out["z"])]
+    return out[cols]
+
+
+def between_text(domains: pd.DataFrame, areas: pd.DataFrame) -> str:
+    """Sentences saying which domains and which service areas differ in AC1 (BH q < 0.05)."""
+    parts = []
+    for table, what, others in ((domains, "domain", "the other domains"), (areas, "service area", "the other areas")):
+        tested = int(table["p_value"].notna().sum()) if len(table) else 0
+        if not tested:
+            parts.append(f"AC1 cannot be compared between {what}s this period: fewer than two have moderated audits "
+                         "with a defined AC1 that can be shown.")
+            continue
+        higher = [str(k) for k, r in table.iterrows() if str(r["differs"]).startswith("Higher")]
+        lower = [str(k) for k, r in table.iterrows() if str(r["differs"]).startswith("Lower")]
+        if higher:
+            parts.append(f"AC1 is higher than in {others} in {_and(higher)}.")
+        if lower:
+            parts.append(f"AC1 is lower than in {others} in {_and(lower)}.")
+        if not (higher or lower):
+            shown = "" if tested == len(table) else f" of the {tested} {what}s shown (Benjamini–Hochberg across all " \
+                f"{len(table)})"
+            parts.append(f"No {what}'s AC1 differs from {others} after Benjamini–Hochberg adjustment across the "
+                         f"{tested} {what}s tested." if not shown else
+                         f"AC1 differs from {others} in none{shown}; the other rows are not shown.")
+    return " ".join(parts)
+
+
+ORDINAL_NOTE = ("Proportional-odds (ordinal logistic) model of the moderator's grade given the auditor's own grade "
+                "(its position on the scale, one slope), "
+                "with an effect for each auditor (statsmodels OrderedModel, as R MASS::polr). Shift = how much worse "
+                "(positive) or better (negative) moderators grade an auditor's audits than the auditor's own grade "
+                "predicts, against the average auditor, on the latent log-odds scale; Wald 95% CI. Auditors with fewer "
+                "moderated audits than the small-sample threshold are pooled. The likelihood-ratio test compares the "
+                "model with and without the auditor effects. Auditors by pseudonym only.")
+#: Label of the pooled group of auditors with few moderated audits in :func:`auditor_ordinal`.
+OTHER_AUDITORS = "Other auditors"
+
+
+def _ordinal(ds: Dataset, domain: str, periods: tuple[str, ...]) -> tuple[pd.DataFrame, Any]:
+    cols = ["n", "shift", "shift_ci_low", "shift_ci_high", "p_value", "q_value", "note"]
+    empty = pd.DataFrame(columns=cols, index=pd.Index([], name="auditor"))
+    p = pairs(ds, periods=list(periods))
+    p = p[(p["domain"] == domain) & p["auditor_grade"].notna() & p["moderator_grade"].notna()]
+    if p.empty:
+        return empty, None
+    labels = auditor_labels(p)
+    who = p["auditor_id"].astype(str).map(labels)
+    counts = who.value_counts()
+    few = counts[counts < _min_n(ds)].index
+    group = who.where(~who.isin(few), OTHER_AUDITORS)
+    grades = _grades(ds)
+    # the auditor's own grade as its scale position (one slope: dummies per grade separate on small samples)
+    own = pd.DataFrame({"auditor grade position": ds.scale.codes(p["auditor_grade"]).astype(float)})
+    if group.nunique() < 2 or p["moderator_grade"].astype(object).nunique() < 2:
+        return empty, None
+    shifts, test = ordinal_stats.group_shift(p["moderator_grade"].astype(object).to_numpy(),
+                                             own if own.iloc[:, 0].nunique() > 1 else None, group.to_numpy(),
+                                             categories=grades)
+    order = [a for a in labels if a in shifts.index] + ([OTHER_AUDITORS] if OTHER_AUDITORS in shifts.index else [])
+    shifts = shifts.reindex(order)
+    out = pd.DataFrame(index=pd.Index(order, name="auditor"))
+    out["n"] = shifts["n"].astype("int64")
+    out["shift"] = shifts["shift"]
+    out["shift_ci_low"], out["shift_ci_high"] = shifts["ci_low"], shifts["ci_high"]
+    out["p_value"] = shifts["p_value"]
+    out["q_value"] = adjust(out["p_value"].astype(float), "fdr_bh")
+    out["note"] = [f"{len(few)} auditors with fewer than {_min_n(ds)} moderated audits each, pooled"
+                   if a == OTHER_AUDITORS else "" for a in order]
+    return out[cols], test
+
+
+def auditor_ordinal(ds: Dataset, *, domain: str = OVERALL, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-auditor shift of the moderator's grade on the latent scale of a proportional-odds model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``auditor`` (pseudonyms as :func:`agreement_by_auditor`, then ``Other auditors``
+        for those with fewer than ``min_n`` moderated audits, pooled). Columns ``n``, ``shift``
+        (sum-to-zero coding: against the average auditor; positive = moderators grade worse
+        than the auditor's own grade predicts), ``shift_ci_low``/``shift_ci_high`` (Wald 95%),
+        ``p_value``, ``q_value`` (BH across the rows) and ``note``
+        (:func:`qa_lib.stats.ordinal.group_shift`). Empty without two groups to compare.
+    """
+    key = (domain, tuple(periods or tables.periods_shown(ds)))
+    cache_key = ("auditor_ordinal",) + key
+    if cache_key not in ds.cache:
+        ds.cache[cache_key] = _ordinal(ds, *key)
+    return ds.cache[cache_key][0].copy()
+
+
+def ordinal_text(ds: Dataset, *, domain: str = OVERALL, periods: Sequence[str] | None = None,
+                 named: bool = True) -> str:
+    """The likelihood-ratio test of any auditor effect in :func:`auditor_ordinal`, in one or two sentences.
+
+    ``named=False`` (a published report, where the per-auditor table is withheld) gives how many
+    auditors stand out instead of their pseudonyms.
+    """
+    table = auditor_ordinal(ds, domain=domain, periods=periods)
+    test = ds.cache[("auditor_ordinal", domain, tuple(periods or tables.periods_shown(ds)))][1]
+    if test is None or not math.isfinite(test.pvalue):
+        return ("The ordinal model needs at least two groups of auditors with moderated audits and two different "
+                "moderator grades in the periods shown, so it is not fitted.")
+    verdict = ("moderators' grades depend on which auditor did the audit, beyond the auditor's own grade"
+               if test.pvalue < Q_LEVEL else "there is no clear evidence that moderators' grades depend on which "
+               "auditor did the audit, beyond the auditor's own grade")
+    flagged = [str(a) for a, r in table.iterrows() if math.isfinite(r["q_value"]) and r["q_value"] < Q_LEVEL]
+    text = (f"Ordinal model across {len(table)} auditor groups and {test.n} moderated audits: likelihood-ratio "
+            f"χ² = {fmt.number(test.statistic, 1)} on {int(test.df)} df, {fmt.pvalue(test.pvalue)}, so "
+            f"{verdict}.")
+    if flagged and named:
+        text += " Shifts that stand out after Benjamini–Hochberg adjustment: " + _and(flagged) + "."
+    elif flagged:
+        text += (f" The shifts of {len(flagged)} auditor group(s) stand out after Benjamini–Hochberg adjustment "
+                 "(the per-auditor table is in the internal report).")
+    if test.note:
+        note = test.note.replace(" (named in extra['separated'])", "")
+        text += f" Note: {note}."
+        if named and test.extra.get("separated"):
+            text += " Groups at one end of the scale: " + _and(list(test.extra["separated"])) + "."
+    return text
 
 
 def sample_planning(ds: Dataset, *, half_widths: Sequence[float] = HALF_WIDTHS) -> pd.DataFrame:

@@ -6,8 +6,9 @@ scale always supplies every category, so a grade nobody used this quarter still 
 
 Conventions
 -----------
-- The grade of an audit (overall or per domain) is the **auditor's** grade; moderation is shown
-  separately. Where a programme uses peers only, the first peer's grade stands in.
+- The grade of an audit (overall or per domain) follows params ``audit_grade`` (issue 17):
+  ``auditor`` (default: the auditor's grade, a peer's where no auditor graded), ``consensus``,
+  ``median`` or ``moderator``; :func:`audit_grade_rule` names it under the tables that use it.
 - Return rate = returned / (allocated − exempt): exemptions leave the denominator.
 - "Good or better" = the first ``params.good_or_better`` grades of the scale (default
   Outstanding and Good).
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from qa_lib.inputs.data import Dataset
+from qa_lib.core import fmt
 
 TOTAL = "Total"
 
@@ -34,13 +36,47 @@ def audits_in(ds: Dataset, periods: list[str] | None = None) -> pd.DataFrame:
     return ds.audits[ds.audits["period"].isin(periods)]
 
 
+AUDIT_GRADE_RULES = {
+    "auditor": "the auditor's grade (a peer's where no auditor graded)",
+    "consensus": "the most common grade among the auditor and peers (a tie goes to the lower grade)",
+    "median": "the median grade among the auditor and peers (the lower of the two middle grades)",
+    "moderator": "the moderator's grade where the audit was moderated, else the auditor's",
+}
+
+
+def audit_grade_rule(ds: Dataset, *more: str) -> str:
+    """Issue 17: the params rule ``audit_grade`` in words, to name under every table that uses it;
+    ``more`` are further notes of the table, appended when not empty."""
+    rule = ds.params.audit_grade
+    return " ".join([f"Audit grade = {AUDIT_GRADE_RULES[rule]} (params audit_grade: {rule}).", *(m for m in more if m)])
+
+
 def audit_grades(ds: Dataset, *, domain: str = "Overall", periods: list[str] | None = None) -> pd.DataFrame:
-    """One row per audit with its grade for ``domain`` (auditor's; a peer's where no auditor graded)."""
+    """One row per audit with its grade for ``domain``, by the params rule ``audit_grade``
+    (:data:`AUDIT_GRADE_RULES`; default the auditor's, a peer's where no auditor graded)."""
     periods = periods or [ds.period.label]
+    rule = ds.params.audit_grade
     r = ds.ratings
-    r = r[(r["domain"] == domain) & r["period"].isin(periods) & r["role"].isin(["auditor", "peer"])]
-    r = r.sort_values("role", kind="stable")  # "auditor" sorts before "peer"
-    return r.drop_duplicates("audit_id", keep="first")
+    r = r[(r["domain"] == domain) & r["period"].isin(periods)]
+    first = r[r["role"].isin(["auditor", "peer"])].sort_values("role", kind="stable")  # "auditor" before "peer"
+    first = first.drop_duplicates("audit_id", keep="first")
+    if rule == "auditor" or first.empty:
+        return first
+    if rule == "moderator":
+        mod = r[r["role"] == "moderator"].drop_duplicates("audit_id")
+        return pd.concat([mod, first[~first["audit_id"].isin(set(mod["audit_id"]))]], ignore_index=True)
+    pool = r[r["role"].isin(["auditor", "peer"])]
+    codes = pool.assign(_code=ds.scale.codes(pool["grade"]))
+    if rule == "median":  # the lower of two middle grades = the higher code
+        pick = codes.groupby("audit_id")["_code"].agg(lambda c: int(np.sort(c.to_numpy())[len(c) // 2]))
+    else:  # consensus: most common; a tie goes to the lower grade (higher code)
+        pick = codes.groupby("audit_id")["_code"].agg(
+            lambda c: int(max(c.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]))
+    grades = list(ds.scale.grades)
+    chosen = pick.map(lambda k: grades[k])
+    out = first.set_index("audit_id")
+    out["grade"] = pd.Categorical(chosen.reindex(out.index), dtype=first["grade"].dtype)
+    return out.reset_index()
 
 
 def grade_counts(frame: pd.DataFrame, ds: Dataset, *, by: str | list[str] | None = None,
@@ -78,6 +114,30 @@ def grade_counts(frame: pd.DataFrame, ds: Dataset, *, by: str | list[str] | None
     return counts
 
 
+def review_counts(ds: Dataset, *, periods: list[str] | None = None) -> dict[str, int]:
+    """Issue 17: how this period's audits (or ``periods``') were checked, from the ratings' roles, the one
+    count every summary uses: ``audits``, ``moderated`` (a moderator graded it), ``peer_reviewed`` (a peer
+    graded it), ``both`` and ``neither``."""
+    periods = periods or [ds.period.label]
+    ids = set(audits_in(ds, periods)["audit_id"])
+    r = ds.ratings[ds.ratings["audit_id"].isin(ids)]
+    mod = set(r.loc[r["role"] == "moderator", "audit_id"])
+    peer = set(r.loc[r["role"] == "peer", "audit_id"])
+    return {"audits": len(ids), "moderated": len(mod), "peer_reviewed": len(peer), "both": len(mod & peer),
+            "neither": len(ids - mod - peer)}
+
+
+def review_sentence(ds: Dataset) -> str:
+    """"Of 26 audits in 2024-25 Q2, 0 were moderated and 26 peer-reviewed (0 both); …" with the audit grade rule:
+    the quarterly and moderation reports say the same thing about moderation and peer review."""
+    c = review_counts(ds)
+    if c["audits"] == 0:
+        return f"No audits in {ds.period.label}."
+    return (f"Of {fmt.count(c['audits'])} audits in {ds.period.label}, {fmt.count(c['moderated'])} were moderated and "
+            f"{fmt.count(c['peer_reviewed'])} peer-reviewed ({fmt.count(c['both'])} both, {fmt.count(c['neither'])} "
+            f"neither). {audit_grade_rule(ds)}")
+
+
 def audit_volume(ds: Dataset) -> pd.DataFrame:
     """Audits completed and moderated per month of the shown periods."""
     periods = periods_shown(ds)
@@ -105,10 +165,21 @@ def grades_by(ds: Dataset, by: str, *, domain: str = "Overall") -> pd.DataFrame:
     return grade_counts(g.dropna(subset=[by]), ds, by=by)
 
 
+def domain_audit_grades(ds: Dataset, *, periods: list[str] | None = None) -> pd.DataFrame:
+    """One row per audit and practice domain (Overall excluded) with the audit's grade for that domain by
+    the params rule ``audit_grade`` (:func:`audit_grades`), in ``periods`` (default the report period)."""
+    frames = [audit_grades(ds, domain=d, periods=periods) for d in ds.domains if d != "Overall"]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        r = ds.ratings
+        return r.iloc[0:0]
+    return pd.concat(frames, ignore_index=True)
+
+
 def grades_by_domain(ds: Dataset) -> pd.DataFrame:
-    """Grade counts per practice domain (auditor grades) for the report period, domains in report order."""
-    r = ds.ratings
-    r = r[(r["period"] == ds.period.label) & (r["role"] == "auditor") & (r["domain"] != "Overall")]
+    """Grade counts per practice domain for the report period (the audit grade by the params rule
+    ``audit_grade``, as every grade table), domains in report order."""
+    r = domain_audit_grades(ds)
     counts = grade_counts(r, ds, by="domain", totals=False)
     order = [d for d in ds.domains if d in counts.index]
     return counts.reindex(order)

@@ -63,6 +63,8 @@ __all__ = [
     "LAYOUTS",
     "downgrade_bias",
     "compare_agreement",
+    "compare_dependent_agreement",
+    "DEPENDENT_MEASURES",
     "sample_size_for_precision",
     "kappa_sample_size_binary",
     "bootstrap_agreement",
@@ -963,7 +965,7 @@ def _gwet_raw_core(counts: np.ndarray, w: np.ndarray, kind: str) -> dict:
     if kind == "pa":
         pa_iv = (n / n2) * pa_i
         var = ((pa_iv - pa) ** 2).sum() / (n * (n - 1)) if n >= 2 else math.nan
-        out.update(pe=0.0, coef=pa, var=var)
+        out.update(pe=0.0, coef=pa, var=var, terms=pa_iv)
         return out
     tw = w.sum()
     if kind == "ac":
@@ -983,7 +985,7 @@ def _gwet_raw_core(counts: np.ndarray, w: np.ndarray, kind: str) -> dict:
         pe_i = (counts @ piw) / ri
     c_x = c_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
     var = ((c_x - coef) ** 2).sum() / (n * (n - 1)) if n >= 2 else math.nan
-    out.update(coef=coef, var=var)
+    out.update(coef=coef, var=var, terms=c_x)
     return out
 
 
@@ -1295,21 +1297,39 @@ def conger_kappa(ratings: Any = None, *, categories: Sequence | None = None, wei
     keep = cnt.sum(1) > 0
     codes, cnt = codes[keep], cnt[keep]
     n, r = codes.shape
+    extra: dict[str, Any] = {"weights": wname, "q": q, "raters": r}
+    c = _conger_core(codes, cnt, w)
+    extra["n_pairable"] = c.get("n2", 0)
+    if "undefined" in c:
+        return Estimate(math.nan, n=n, method=method, measure=measure, extra={**extra, **c.get("extra", {})},
+                        note=c["undefined"])
+    extra.update(p_a=c["pa"], p_e=c["pe"])
+    coef, var = c["coef"], c["var"]
+    var = _fpc(n, population) * var if math.isfinite(var) else math.nan
+    se = math.sqrt(var) if math.isfinite(var) else math.nan
+    return _finish_t(coef, se, n, method, measure, extra, ci, truncate, _tiny_note(n))
+
+
+def _conger_core(codes: np.ndarray, cnt: np.ndarray, w: np.ndarray) -> dict:
+    """Conger's kappa on units x raters ``codes`` (−1 = missing) with its linearised per-unit terms.
+
+    Returns ``coef``, ``var`` (f = 0), ``pa``, ``pe``, ``n2`` and ``terms`` (γ*_i, whose mean is
+    γ), or ``undefined`` (the reason) when the coefficient is not defined.
+    """
+    n, r = codes.shape
+    q = w.shape[0]
     ri = cnt.sum(1)
     two = ri >= 2
     n2 = int(two.sum())
-    extra: dict[str, Any] = {"weights": wname, "q": q, "n_pairable": n2, "raters": r}
     if n2 == 0 or r < 2:
-        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
-                        note="undefined: no case file has two or more ratings")
+        return {"n2": n2, "undefined": "undefined: no case file has two or more ratings"}
     delta = (codes[:, :, None] == np.arange(q)[None, None, :]).astype(float)  # n x r x q
     eps = (codes >= 0).astype(float)
     classif = delta.sum(0)  # r x q
     ng = classif.sum(1)
     if (ng == 0).any():
         drop = int((ng == 0).sum())
-        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
-                        note=f"undefined: {drop} rater column(s) with no ratings; drop them first")
+        return {"n2": n2, "undefined": f"undefined: {drop} rater column(s) with no ratings; drop them first"}
     pgk = classif / ng[:, None]
     pmk = pgk.mean(0)
     s2 = (pgk.T @ pgk - r * np.outer(pmk, pmk)) / (r - 1)
@@ -1318,10 +1338,8 @@ def conger_kappa(ratings: Any = None, *, categories: Sequence | None = None, wei
     den = ri * (ri - 1)
     pa_i = np.where(two, sumq / np.where(two, den, 1.0), 0.0)
     pa = float(pa_i[two].sum() / n2)
-    extra.update(p_a=pa, p_e=pe)
     if 1 - pe < _EPS:
-        return Estimate(math.nan, n=n, method=method, measure=measure, extra=extra,
-                        note="undefined: chance agreement p_e = 1")
+        return {"n2": n2, "undefined": "undefined: chance agreement p_e = 1", "extra": {"p_a": pa, "p_e": pe}}
     coef = (pa - pe) / (1 - pe)
     # lambda_ig (irrCAC): sum_k [sum_l w_kl (delta_igl - (eps_ig - n_g/n) p_gl)] (n/n_g) (r pbar_k - p_gk)
     centred = delta - (eps - ng[None, :] / n)[:, :, None] * pgk[None, :, :]  # n x r x l
@@ -1330,9 +1348,8 @@ def conger_kappa(ratings: Any = None, *, categories: Sequence | None = None, wei
     pe_i = lam.sum(1) / (r * (r - 1))
     c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
     c_x = c_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
-    var = _fpc(n, population) * float(((c_x - coef) ** 2).sum()) / (n * (n - 1)) if n >= 2 else math.nan
-    se = math.sqrt(var) if math.isfinite(var) else math.nan
-    return _finish_t(coef, se, n, method, measure, extra, ci, truncate, _tiny_note(n))
+    var = float(((c_x - coef) ** 2).sum()) / (n * (n - 1)) if n >= 2 else math.nan
+    return {"coef": coef, "var": var, "pa": pa, "pe": pe, "n2": n2, "terms": c_x}
 
 
 # --------------------------------------------------------------------------------------
@@ -2325,6 +2342,125 @@ def compare_agreement(first: Estimate, second: Estimate, *, what: str = "coeffic
                       note=note, extra=extra)
 
 
+#: Measures :func:`compare_dependent_agreement` can compare (two-rater AC1 and Cohen's kappa included).
+DEPENDENT_MEASURES = ("ac1", "kappa", "fleiss", "percent")
+
+
+def _linear_terms(codes: np.ndarray, cnt: np.ndarray, w: np.ndarray, measure: str) -> dict:
+    """Coefficient and its n linearised per-case-file terms γ*_i (mean γ*_i = γ), Gwet (2016)."""
+    if measure == "kappa":
+        return _conger_core(codes, cnt, w)
+    kind = {"ac1": "ac", "fleiss": "fleiss", "percent": "pa"}[measure]
+    r = _gwet_raw_core(cnt, w, kind)
+    if r.get("n2", 0) == 0:
+        return {"undefined": "undefined: no case file has two or more ratings"}
+    if not math.isfinite(r.get("coef", math.nan)):
+        return {"undefined": "undefined: every rating is the same grade, so chance agreement p_e = 1"}
+    return r
+
+
+def compare_dependent_agreement(first: Any, second: Any, *, categories: Sequence, measure: str = "ac1",
+                                weights: Any = None, level: float = 0.95, layout: str | None = None) -> TestResult:
+    """Paired test of the difference between two agreement coefficients on the same case files.
+
+    Parameters
+    ----------
+    first : pandas.DataFrame or 2-D array
+        Units x raters ratings of the first set (e.g. auditor and moderator grades of one
+        domain), one row per case file.
+    second : pandas.DataFrame or 2-D array, or a list of them
+        The second set, rows in the same case-file order (e.g. another domain of the same
+        audits). A list compares ``first`` with the *mean* coefficient of the sets listed
+        (e.g. one domain against the average of the other domains).
+    categories : sequence
+        The declared scale (used for every set, unused grades included).
+    measure : {"ac1", "kappa", "fleiss", "percent"}, optional
+        Gwet's AC1 (AC2 with ``weights``), Conger's kappa (Cohen's kappa with two raters),
+        Fleiss' generalised kappa or percent agreement.
+    weights : optional
+        Agreement weights as :func:`agreement_weights`.
+    level : float, optional
+        Confidence level of the difference's interval.
+    layout : optional
+        As :func:`gwet_ac` (default units x raters).
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` t = (γ₁ − γ₂)/SE with ``df`` = n − 1 and two-sided ``pvalue`` (t
+        distribution, as pairedCAC); ``n`` = case files compared; ``extra``: ``coefficient_1``,
+        ``coefficient_2``, ``difference`` (γ₁ − γ₂), ``se``, ``ci_low``/``ci_high`` (t interval),
+        ``n_dropped`` (case files left out because a set has no rating for them).
+
+    Notes
+    -----
+    Gwet's (2016) linearisation: each coefficient is the mean of per-case-file terms γ*_i
+    (the terms of its variance formula, :func:`gwet_ac`, :func:`conger_kappa`), so the
+    difference is the mean of d_i = γ*₁ᵢ − γ*₂ᵢ and its SE is sd(d)/√n: the correlation between
+    coefficients on the same case files is carried by the pairing, with no model for it. A
+    case file without any rating in one of the sets is left out of all of them (the sets must
+    describe the same case files). For coefficients from separate case files use
+    :func:`compare_agreement`.
+
+    References
+    ----------
+    Gwet KL (2016) Testing the difference of correlated agreement coefficients for statistical
+    significance. Educ Psychol Meas 76:609–637. R package pairedCAC (Gwet 2021), ``ttest.ac2``,
+    ``ttest.conger``, ``ttest.fleiss``, ``ttest.pa``.
+    """
+    if measure not in DEPENDENT_MEASURES:
+        raise problem(StatisticsError, "measure", expected=f"one of {list(DEPENDENT_MEASURES)}",
+                      received=repr(measure))
+    cats = _check_categories(categories, "compare_dependent_agreement categories")
+    q = len(cats)
+    w = agreement_weights(q, weights, scores=_category_scores(cats))
+    several = isinstance(second, (list, tuple))
+    sets = [first, *(second if several else [second])]
+    if len(sets) < 2:
+        raise problem(StatisticsError, "compare_dependent_agreement", expected="at least one set to compare with",
+                      received="an empty list")
+    coded = [_ratings_codes(x, cats, f"compare_dependent_agreement set {k + 1}", layout=layout)[:2]
+             for k, x in enumerate(sets)]
+    sizes = {c.shape[0] for c, _ in coded}
+    if len(sizes) != 1:
+        raise problem(StatisticsError, "compare_dependent_agreement", expected="the same case files (rows) in every set",
+                      received=f"{sorted(sizes)} rows", fix="align the sets on the case file first")
+    keep = np.logical_and.reduce([cnt.sum(1) > 0 for _, cnt in coded])
+    wname = _weights_name(weights)
+    label = {"ac1": "AC1" if wname == "unweighted" else f"AC2 ({_wdesc(wname)})",
+             "kappa": "Cohen/Conger kappa" + ("" if wname == "unweighted" else f" ({_wdesc(wname)})"),
+             "fleiss": "Fleiss' kappa", "percent": "percent agreement"}[measure]
+    versus = f"the mean of {len(sets) - 1} other sets" if several else "the second set"
+    method = (f"paired difference of {label} on the same case files (first set against {versus}); Gwet (2016) "
+              "linearised per-case-file terms, SE = sd(d)/√n, t(n−1) two-sided p (as pairedCAC)")
+    n = int(keep.sum())
+    extra: dict[str, Any] = {"n_dropped": int((~keep).sum())}
+    terms, coefs = [], []
+    for codes, cnt in coded:
+        t = _linear_terms(codes[keep], cnt[keep], w, measure)
+        if "undefined" in t:
+            return TestResult(math.nan, math.nan, n=n, method=method, extra=extra,
+                              note=f"{t['undefined']} in one of the sets")
+        terms.append(np.asarray(t["terms"], dtype=float))
+        coefs.append(float(t["coef"]))
+    other = np.mean(terms[1:], axis=0)
+    d = terms[0] - other
+    diff = coefs[0] - float(np.mean(coefs[1:]))
+    extra.update(coefficient_1=coefs[0], coefficient_2=float(np.mean(coefs[1:])), difference=diff)
+    if n < 2:
+        return TestResult(math.nan, math.nan, n=n, method=method, extra=extra, note="undefined: fewer than 2 case files")
+    se = float(np.std(d, ddof=1) / math.sqrt(n))
+    extra["se"] = se
+    if not se > 0:
+        return TestResult(math.nan, math.nan, df=n - 1, n=n, method=method, extra=extra,
+                          note="undefined: the per-case-file differences do not vary (SE 0)")
+    tcrit = float(stats.t.isf((1 - level) / 2, n - 1))
+    extra.update(ci_low=diff - tcrit * se, ci_high=diff + tcrit * se, level=level)
+    tstat = diff / se
+    return TestResult(float(tstat), float(2 * stats.t.sf(abs(tstat), n - 1)), df=n - 1, n=n, method=method,
+                      extra=extra, note=_tiny_note(n))
+
+
 def sample_size_for_precision(se: float, n: int, half_width: float, *, level: float = 0.95,
                               population: float | None = None) -> int:
     """Case files to moderate so a coefficient's CI half-width is at most ``half_width``.
@@ -2555,7 +2691,10 @@ def symmetry_exact(table: Any, *, categories: Sequence | None = None, n_mc: int 
     s_ij = n_ij + n_ji, the count n_ij is Binomial(s_ij, ½), independently over the pairs.
     Both statistics are computed on every split (the Stuart–Maxwell S matrix depends only
     on s_ij, so it is fixed); p = P(statistic ≥ observed). For a 2 x 2 table the Bowker p is
-    the exact McNemar (binomial) p.
+    the exact McNemar (binomial) p, and both p-values equal coin's ``mh_test(...,
+    distribution = "exact")`` (tests/stats/test_symmetry_coin.py). coin computes exact p-values
+    only for that univariate case; for q > 2 it offers Monte Carlo over this same reference set,
+    which the enumeration here gives exactly. The p is the ordinary one (not coin's mid-p).
 
     References
     ----------

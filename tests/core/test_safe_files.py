@@ -13,6 +13,7 @@ import pytest
 
 from qa_lib.core import safe_files
 from qa_lib.core.atomic import atomic_to_csv, atomic_to_xlsx
+from qa_lib.core.errors import QAError
 from spreadsheets import csv_formula, formula_cells
 
 PAYLOADS = ['=HYPERLINK("http://x"&A2)', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tTab", "\rCR",
@@ -54,7 +55,7 @@ def test_the_scanner_follows_owasp(text, flagged):
 def test_csv_has_no_formula_and_keeps_numbers(tmp_path):
     path = atomic_to_csv(hostile_frame(), tmp_path / "safe.csv")
     assert formula_cells(path) == []
-    rows = list(csv.reader(open(path, newline="", encoding="utf-8")))
+    rows = list(csv.reader(open(path, newline="", encoding="utf-8-sig")))
     assert rows[0][0] == "'=name" and len(rows) == len(PAYLOADS) + 1
     # numbers are written as numbers (a spreadsheet reads "-3" and "-0.5" as numbers)
     assert [int(r[3]) for r in rows[1:]] == list(range(-3, len(PAYLOADS) - 3))
@@ -68,12 +69,40 @@ def test_csv_has_no_formula_and_keeps_numbers(tmp_path):
     assert [r[2] for r in rows[1:]] == ["'" + p.replace("\r", "\n") for p in PAYLOADS[::-1]]
 
 
+BOM = b"\xef\xbb\xbf"  # the UTF-8 byte-order mark (Unicode 15.0, section 23.8; RFC 3629 section 6)
+
+
+def test_csv_is_utf8_with_a_bom_and_round_trips(tmp_path):
+    """Issue 18: Excel on Windows reads a CSV without a BOM in the ANSI code page, so "–", "▲" and "·"
+    come out garbled; with the BOM it reads UTF-8. Read back with utf-8-sig, the mark is gone."""
+    frame = pd.DataFrame({"Measure": ["60% (53–68%)", "▲ up", "a · b", "Zoë"], "n": [1, 2, 3, 4]})
+    path = atomic_to_csv(frame, tmp_path / "bom.csv", index=False)
+    raw = path.read_bytes()
+    assert raw.startswith(BOM) and not raw[3:].startswith(BOM)  # one mark, at the very start
+    assert raw[3:].decode("utf-8").splitlines()[1] == "60% (53–68%),1"
+    # a reader that knows no BOM (plain utf-8) would see U+FEFF glued to the first header: the control
+    assert raw.decode("utf-8").startswith("\ufeffMeasure")
+    back = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(back.columns) == ["Measure", "n"] and back["Measure"].tolist() == frame["Measure"].tolist()
+    assert back["n"].tolist() == ["1", "2", "3", "4"]
+    rows = list(csv.reader(open(path, newline="", encoding="utf-8-sig")))
+    assert rows[0] == ["Measure", "n"] and rows[2] == ["▲ up", "2"]
+
+
+def test_csv_refuses_another_encoding(tmp_path):
+    with pytest.raises(QAError, match="utf-8-sig"):
+        atomic_to_csv(pd.DataFrame({"a": [1]}), tmp_path / "x.csv", encoding="cp1252")
+    assert not (tmp_path / "x.csv").exists()
+    atomic_to_csv(pd.DataFrame({"a": [1]}), tmp_path / "y.csv", index=False, encoding="utf-8-sig")
+    assert (tmp_path / "y.csv").read_bytes() == BOM + b"a\n1\n"
+
+
 def test_a_carriage_return_inside_text_cannot_start_a_row(tmp_path):
     """A bare CR inside an unquoted cell ends the row in a spreadsheet; the next "row" would then
     begin with whatever follows it (RFC 4180 2.6: such a field must be quoted)."""
     frame = pd.DataFrame({"comment": ["fine\r=HYPERLINK(\"http://x\")", "a\r\n@SUM(1)"], "n": [1, 2]})
     path = atomic_to_csv(frame, tmp_path / "cr.csv", index=False, lineterminator="\n")
-    rows = list(csv.reader(open(path, newline="", encoding="utf-8")))
+    rows = list(csv.reader(open(path, newline="", encoding="utf-8-sig")))
     assert len(rows) == 3 and [r[1] for r in rows[1:]] == ["1", "2"]
     assert formula_cells(path) == []
 
@@ -87,7 +116,7 @@ def test_restore_text_undoes_the_mark():
 def test_header_names_from_the_data_are_neutralised(tmp_path):
     frame = pd.DataFrame([[1, 2]], columns=["=Outstanding", "Good"])  # grade names come from the params
     path = atomic_to_csv(frame, tmp_path / "h.csv", index=False)
-    assert formula_cells(path) == [] and path.read_text().splitlines()[0] == "'=Outstanding,Good"
+    assert formula_cells(path) == [] and path.read_text(encoding="utf-8-sig").splitlines()[0] == "'=Outstanding,Good"
 
 
 def test_xlsx_cells_are_values_never_formulas(tmp_path):

@@ -89,7 +89,8 @@ def _date_cases() -> list[Case]:
         Case("placeholder completed_date, default: rejected", 1, {"actions": (
             "action_id,audit_id,raised_date,due_date,completed_date\nP1,A1,2024-07-01,2024-09-01,9999-12-31\n").encode()},
             says="placeholder_dates: blank"),
-        Case("placeholder due_date, placeholder_dates: blank (required: still rejected)", 1, {"actions": t(
+        # issue 17: due_date is optional, so a blanked placeholder is no due date (due action_due_weeks after raising)
+        Case("placeholder due_date, placeholder_dates: blank (optional: blank, with a warning)", 0, {"actions": t(
             "actions", "P1,A1,2024-07-01,9999-12-31")}, extra={"placeholder_dates": "blank"}, says="placeholder"),
         Case("placeholder month in allocations", 1, {"allocations": t("allocations", "L1,9999-12,Front Door,returned")},
              says="placeholder"),

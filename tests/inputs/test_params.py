@@ -4,6 +4,7 @@ import ast
 import dataclasses
 import json
 import pickle
+import re
 from pathlib import Path
 
 import jsonschema
@@ -120,6 +121,55 @@ def test_extends_loop_and_missing_base_are_errors(tmp_path):
         load_params(tmp_path / "c.yaml")
 
 
+def test_extends_a_relative_path_through_other_folders_with_a_longer_loop(tmp_path):
+    """Issue 18: ``extends:`` takes a relative path to another folder (up and down), and a loop through
+    three files in three folders is refused naming the chain, not followed for ever."""
+    (tmp_path / "shared" / "base").mkdir(parents=True)
+    (tmp_path / "shared" / "base" / "audits.csv").write_text("audit_id\n")
+    (tmp_path / "shared" / "base" / "all.yaml").write_text("period: 2024-25 Q2\ndata: {audits: audits.csv}\nmin_n: 7\n")
+    (tmp_path / "shared" / "region.yaml").write_text("extends: base/all.yaml\nhistory_periods: 3\n")
+    (tmp_path / "council" / "q3").mkdir(parents=True)
+    (tmp_path / "council" / "q3" / "p.yaml").write_text("extends: ../../shared/region.yaml\nperiod: 2024-25 Q3\n")
+    params = load_params(tmp_path / "council" / "q3" / "p.yaml")
+    assert (params.period.label, params.min_n, params.history_periods) == ("2024-25 Q3", 7, 3)
+    assert params.files("audits") == [(tmp_path / "shared" / "base" / "audits.csv").resolve()]
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    (tmp_path / "x" / "one.yaml").write_text("extends: ../y/two.yaml\n")
+    (tmp_path / "y" / "two.yaml").write_text("extends: ../three.yaml\n")
+    (tmp_path / "three.yaml").write_text("extends: x/one.yaml\n")
+    with pytest.raises(ParamsError, match="without a loop") as err:
+        load_params(tmp_path / "x" / "one.yaml")
+    assert "one.yaml -> two.yaml -> three.yaml -> one.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize("written", ["Yes", "yes", "YES", "No", "no", "Y", "N", "On", "Off", "'Yes'", '"No"'])
+def test_yes_and_no_read_as_text_however_written(tmp_path, written):
+    """Issue 18: an answer label reads as the text written, quoted or not, in any case (YAML 1.2 booleans)."""
+    text = (f"period: 2024-25 Q2\ndata: {{audits: audits.csv}}\noutput_dir: out\n"
+            f"feedback:\n  answers:\n    Survey: [{written}, Other]\n  positive: [{written}]\n"
+            f"  answer_aliases: {{{written}: Other}}\n")
+    params = load_params(_write(tmp_path, text))
+    label = written.strip("'\"")
+    assert params.feedback["answers"]["Survey"] == (label, "Other")
+    assert params.feedback["positive"] == (label,) and dict(params.feedback["answer_aliases"]) == {label: "Other"}
+
+
+@pytest.mark.parametrize("written", ["true", "True", "FALSE"])
+def test_a_true_or_false_label_gets_a_fix_that_works_when_pasted(tmp_path, written):
+    """``true``/``false`` are YAML booleans; the message's fix is the quoted form, and that fix, pasted
+    into the file in place of the value, loads (issue 18: it used to suggest 'Yes' for true)."""
+    template = ("period: 2024-25 Q2\ndata: {{audits: audits.csv}}\noutput_dir: out\n"
+                "feedback:\n  answers:\n    Survey: {answers}\n  positive: [Yes]\n")
+    path = _write(tmp_path, template.format(answers=f"[{written}, Partly]"))
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    fix = re.search(r"put the value in quotes: (\[.*\])", str(err.value)).group(1)
+    assert fix == f"['{written.lower()}', 'Partly']"
+    path.write_text(template.format(answers=fix))
+    assert load_params(path).feedback["answers"]["Survey"] == (written.lower(), "Partly")
+
+
 # ------------------------------------------------------------------------------------------------
 # unusable params: each case through load_params, `validate` and `run` (exit 2, the same message)
 # ------------------------------------------------------------------------------------------------
@@ -164,7 +214,7 @@ BAD = {
     "bad indicator link": ({"indicator_links": {"Re-referrals": {"team": "A"}}}, "indicator_links.Re-referrals"),
     "unknown key": ({"retrun_target": 0.8}, "unknown key(s) retrun_target"),
     "no period": ("data: {audits: audits.csv}\n", "period: nothing is not valid"),
-    "no audits": ("period: 2024-25 Q2\n", "data.audits"),
+    "no data": ("period: 2024-25 Q2\n", "at least one input table"),  # issue 17: any table, or a forms export
     "anchor bomb": (BOMB, "a YAML anchor or alias"),
     "merge key": ("base: &b {min_n: 5}\nperiod: 2024-25 Q2\ndata: {audits: audits.csv}\n<<: *b\n", "anchor or alias"),
     "syntax error": ("period: [2024-25 Q2\n", "valid YAML"),

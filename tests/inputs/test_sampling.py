@@ -110,11 +110,38 @@ def test_cli_writes_allocation_and_summary(tmp_path, capsys):
     code = main(["sample", "--cases", str(tmp_path / "cases.csv"), "--history", str(tmp_path / "audits.csv"),
                  "--month", "2022-11", "--per-team", "1", "--seed", "4", "--out", str(tmp_path / "out")])
     assert code == 0
-    alloc = pd.read_csv(tmp_path / "out" / "allocations-2022-11.csv", dtype=str, keep_default_na=False)
+    alloc = pd.read_csv(tmp_path / "out" / "allocations-2022-11.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(alloc.columns[:8]) == ["allocation_id", "month", "service_area", "team", "practitioner_id", "status",
                                        "practitioner_took_part", "reason"]
-    assert (alloc["month"] == "2022-11").all() and (alloc["status"] == "not returned").all() and len(alloc) == 4
+    drawn = alloc[alloc["status"] != "exempt"]  # issue 17: exemptions are written too, as status exempt
+    assert (alloc["month"] == "2022-11").all() and (drawn["status"] == "not returned").all() and len(drawn) == 4
     assert (tmp_path / "out" / "excluded-2022-11.csv").is_file() and (tmp_path / "out" / "sample-summary-2022-11.csv").is_file()
+    for name in ("allocations", "excluded", "sample-summary"):  # issue 18: UTF-8 with a BOM, for Excel
+        assert (tmp_path / "out" / f"{name}-2022-11.csv").read_bytes().startswith(b"\xef\xbb\xbf"), name
     assert "4 case(s) allocated for 2022-11 (seed 4)" in capsys.readouterr().out
     code = main(["sample", "--cases", str(tmp_path / "cases.csv"), "--month", "2022-11", "--per-team", "99"])
     assert code == 2 and "quota of 99" in capsys.readouterr().err
+
+
+def test_issue17_exemptions_are_written_as_exempt_allocations(tmp_path):
+    cases = pd.DataFrame({"case_id": ["A", "B", "C", "D"], "practitioner_id": ["P1", "P2", "P3", "P4"],
+                          "team": "T1", "service_area": "SEND", "status": ["closed", "open", "open", "open"],
+                          "practitioner_on_leave": ["no", "yes", "no", "no"], "cohort": "EHCP"})
+    s = sampling.draw(cases, None, month="2022-11", per_unit=1, seed=5)
+    paths = sampling.write(s, tmp_path)
+    alloc = pd.read_csv(paths["allocations"], dtype=str, keep_default_na=False)
+    exempt = alloc[alloc["status"] == "exempt"].set_index("case_id")["reason"].to_dict()
+    assert exempt == {"A": "Case closed", "B": "Practitioner on leave"}
+    assert (alloc["status"] == "not returned").sum() == 1
+    from qa_lib.inputs.io import read_table
+    from qa_lib.inputs.validate import validate_allocations
+    clean, issues, _ = validate_allocations(read_table("allocations", [paths["allocations"]]))
+    assert issues.empty and (clean["status"] == "exempt").sum() == 2  # the returns table counts them
+
+
+def test_issue17_unknown_cohort_lists_the_cohorts_present():
+    cases = pd.DataFrame({"case_id": ["A", "B"], "practitioner_id": ["P1", "P2"], "team": "T1", "service_area": "SEND",
+                          "cohort": ["EHCP", "Child protection"]})
+    with pytest.raises(sampling.SamplingError) as err:
+        sampling.draw(cases, None, month="2022-11", per_unit=1, cohort="Care leavers")
+    assert "Child protection, EHCP" in str(err.value) and "'Care leavers'" in str(err.value)

@@ -84,7 +84,7 @@ def test_clean_tables_keep_only_usable_rows(malformed):
 
 def test_rejects_file_written(malformed, tmp_path):
     path = malformed.write_rejects(tmp_path / "rejects.csv")
-    rej = pd.read_csv(path)
+    rej = pd.read_csv(path, encoding="utf-8-sig")
     assert {"table", "rule", "severity", "message", "file", "row", "column", "value"} <= set(rej.columns)
     assert len(rej) == len(malformed.issues)
 

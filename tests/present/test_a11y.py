@@ -155,3 +155,36 @@ def test_reflow_at_320_px_no_page_scrolls_sideways(request):
                                     "e.clientWidth).map(e => [e.tabIndex, e.getAttribute('role'), e.getAttribute('aria-label')])")
             assert all(r[0] == 0 and r[1] == "region" and r[2] for r in regions), (report, regions)
     assert not problems, problems
+
+
+_ALIGN_JS = """(header) => {
+  const out = [];
+  for (const table of document.querySelectorAll('table')) {
+    const heads = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
+    const k = heads.indexOf(header);
+    if (k < 0) continue;
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      const cell = tr.children[k];
+      if (cell) out.push([cell.innerText.trim().slice(0, 12), getComputedStyle(cell).textAlign]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_text_columns_left_numbers_right_as_the_browser_draws_them(request):
+    """Issue 18: the indicators summary's "Reading" column holds sentences that begin with a number
+    ("30.2% (42 of 139) in 2024-09. ..."): drawn left-aligned, as text, because of the column's type;
+    a count column ("Audits (n)" of the quarterly report) stays right-aligned."""
+    from browser import browser_page
+
+    out = request.getfixturevalue("demo_run")["out"]
+    with browser_page() as page:
+        page.goto((out / "indicators.html").as_uri())
+        reading = page.evaluate(_ALIGN_JS, "Reading")
+        page.goto((out / "quarterly.html").as_uri())
+        counts = page.evaluate(_ALIGN_JS, "Audits (n)")
+    assert len(reading) >= 5 and sum(text[:1].isdigit() for text, _ in reading) >= 5, reading  # the hard case is there
+    assert {align for _, align in reading} == {"left"}, reading
+    assert counts and {align for _, align in counts} == {"right"}, counts

@@ -96,7 +96,7 @@ NOT_COUNTS = re.compile(r"(^|_| )(df|raters)$")
 
 
 def _read(out, name):
-    return pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.mark.slow
@@ -118,7 +118,7 @@ def test_no_visible_count_below_the_threshold_in_any_published_table(demo_publis
     out = demo_published_run["out"]
     checked = 0
     for csv in sorted((out / "tables").glob("*.csv")):
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         for col in frame.columns:
             vals = frame[col][(frame[col] != "c") & (frame[col] != "")]
             if NOT_COUNTS.search(col) or vals.empty or not vals.str.fullmatch(r"-?\d+").all():
@@ -285,3 +285,59 @@ def test_guard_text_hides_small_counts_and_small_complements():
     assert d.guard_text("the highest was Children in Care (27 of 28).", rule) == "the highest was Children in Care (c)."
     assert d.guard_text("96 of 159 (60%)", rule) == "96 of 159 (60%)"
     assert d.quotes_small("2023-24 Q2: 5/11 (45%)", 5) is False and d.quotes_small("18 of 21", 5) is True
+
+
+# --------------------------------------------------------------------------- fail closed (issue 17)
+def test_published_pack_withholds_a_table_with_counts_it_does_not_control(make_dataset, tmp_path):
+    """A table with counts that is not one of the pack's (PACK_TABLES) is withheld from a published report,
+    with a note saying so and why, not published under per-table suppression; internal reports, tables
+    without counts and per-table scope are unaffected."""
+    from qa_lib.present.pack import PACK_TABLES
+    from qa_lib.present.report import Report
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-02,Front Door,X1\n"
+    ratings = "audit_id,rater_id,role,domain,grade\nA1,X1,auditor,Overall,Good\n"
+    counts = pd.DataFrame({"audits": [12, 3], "moderated": [6, 1]}, index=pd.Index(["Front Door", "Assessment"],
+                                                                                 name="service_area"))
+    words = pd.DataFrame({"theme": ["Chronology", "Voice"], "example": ["a theme", "another"]}).set_index("theme")
+    assert "quarterly-new_counts" not in PACK_TABLES
+
+    def render(audience, frame, *, scope="pack"):
+        ds = make_dataset(audits=audits, ratings=ratings,
+                          extra={"audience": audience, "suppression": {"threshold": 5, "symbol": "c", "scope": scope}})
+        rpt = Report(ds.params, "quarterly", output_dir=tmp_path / f"{audience}-{scope}-{len(frame.columns)}")
+        rpt._dataset = ds
+        markup = rpt.table(frame, "new_counts", "New counts").markup
+        return markup, (rpt.tables_dir / "quarterly-new_counts.csv").is_file()
+
+    markup, written = render("published", counts)
+    assert "withheld in the published version" in markup and "PACK_TABLES" in markup and not written
+    assert "<table" not in markup and ">12<" not in markup
+    markup, written = render("internal", counts)
+    assert "<table" in markup and ">3<" in markup and written
+    markup, written = render("published", words)  # no counts: nothing to protect
+    assert "<table" in markup and written
+    markup, written = render("published", counts, scope="table")  # per-table scope: the old behaviour
+    assert "<table" in markup and ">c<" in markup and written
+
+
+def test_grade_shares_are_hidden_only_where_their_grade_is():
+    """Issue 17: the domain x quarter table's "<grade> share" is that grade's count / n: a row whose counts
+    are all shown keeps its shares (they add nothing), a row with a hidden grade loses that grade's share."""
+    counts = pd.DataFrame({"Good": [3, 40], "Inadequate": [30, 10]}, index=["Q1", "Q2"])
+    frame = counts.assign(n=counts.sum(axis=1))
+    for g in ("Good", "Inadequate"):
+        frame[f"{g} share"] = frame[g] / frame["n"]
+    out = d.suppress(frame, RULE, grades=["Good", "Inadequate"]).frame
+    assert out.loc["Q1", "Good"] == "c" and out.loc["Q1", "Good share"] == "c"
+    assert out.loc["Q2", "Good share"] == pytest.approx(0.8) and out.loc["Q2", "Inadequate share"] == pytest.approx(0.2)
+
+
+def test_a_blank_text_cell_is_not_an_error():
+    """A published table whose text column has a blank (a domain with strengths but no learning comment) used to
+    stop the report (ArrowInvalid on the string array); a blank quotes nothing."""
+    frame = pd.DataFrame({"comments": [12, 3], "most frequent learning theme": pd.array(["Voice", pd.NA], dtype="string"),
+                          "summary": pd.array(["2 of 12", pd.NA], dtype="string")}, index=["A", "B"])
+    out = d.suppress(frame, RULE).frame
+    assert out.loc["B", "comments"] == "c" and out.loc["A", "summary"] == "c"  # quotes a count of 2
+    assert out.loc["A", "most frequent learning theme"] == "Voice"

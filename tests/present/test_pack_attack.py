@@ -17,7 +17,17 @@ independently of ``qa_lib.present.pack`` (which must not be trusted to mark its 
   intervals and change tables), positive = "Yes", not applicable; every answer share × all answers;
 - returned by service area = graded audits = participation's returned; recorded − took part ≥ 0 and
   their sum = the reasons given; return rate × (allocated − exempt) = returned; return-rate-by-period;
-- "x of n" quoted in text cells (summaries, domain changes, audit evidence) = the cells they quote.
+- "x of n" quoted in text cells (summaries, domain changes, audit evidence) = the cells they quote;
+- the highlight report (issue 16), month by month: allocated = distributed + exempt and the same counts as
+  returns by month; took part + did not = recorded, months summing to the quarter's participation;
+  moderation outcomes per month (Moderated = same + downgraded + upgraded, each move row under its
+  kind) summing over the months to the quarter's outcomes; overall grades per month (grades = n, months
+  summing to the period, n = audits returned = the past-months view, whose whole quarters sum to the
+  history rows); grade by service area (O + G + RI + I = ALL, areas = TOTAL, = the quarterly table);
+  performance areas (share × n = count, previous month = its own row, the shown months summing to grades
+  by domain; the display's "x of n" = its cells); key themes (graded G/O = the G/O count, graded RI = the
+  RI count, graded rows = n, share × audits in month); cohort occasions (share × n, Overall months summing
+  to grades by cohort, first and latest = their occasions); actions = their statuses.
 
 The pack passes when no hidden cell is pinned and every hidden cell's integer range spans at least
 ``threshold`` values. The same attack on the pack protected table by table (``suppression.scope:
@@ -48,7 +58,11 @@ SMALL_TEXT = re.compile(r"(?<![\d.])(\d+)\s*(?:of|/)\s*(\d+)(?![\d.])")
 #: index columns of each CSV (default 1)
 INDEX = {"quarterly-audit_volume": 2, "moderation-confusion_by_domain": 2, "feedback-feedback_answers": 3,
          "feedback-feedback_intervals": 3, "feedback-feedback_by_question": 2, "quarterly-feedback_by_question": 2,
-         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2}
+         "feedback-feedback_change": 2, "quarterly-feedback_change": 2, "moderation-multirater": 2,
+         "highlight-performance_areas": 3, "highlight-cohort_comparators": 3, "highlight-cohort_changes": 2,
+         "highlight-key_themes": 4,
+         "quarterly-domain_by_quarter": 2, "feedback-feedback_to_date": 2, "feedback-family_voice_themes": 2}
+MONTH_COLUMN = re.compile(r"^([A-Z][a-z]{2} \d{4}) (.+)$")  # "Jul 2024 G/O" in the highlight's performance display
 
 
 class Attack:
@@ -59,7 +73,7 @@ class Attack:
         self.t: dict[str, pd.DataFrame] = {}
         self.pos: dict[str, dict] = {}
         for csv in sorted((folder / "tables").glob("*.csv")):
-            raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            raw = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             k = INDEX.get(csv.stem, 1)
             raw.index = [tuple(r) if k > 1 else r[0] for r in raw.iloc[:, :k].itertuples(index=False)]
             self.t[csv.stem] = raw.iloc[:, k:]
@@ -330,6 +344,11 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.ratio(t(sak, s, "agreement_share"), a_s, t(sak, s, "n"))
                         agree.append(a_s)
                     A.total(agree, diag)
+                # each service area against the other areas: the area's n and the others' n make Overall
+                sck = "moderation-service_area_comparison"
+                for s in A.t.get(sck, pd.DataFrame()).index:
+                    A.eq(t(sck, s, "n"), t(sak, s, "n"))
+                    A.eq(A.lin((1, t(sck, s, "n")), (1, t(sck, s, "rest_n"))), n)
     out = "quarterly-moderation_outcomes"
     A.total([t(out, r, "audits") for r in ("Same grade", "Downgraded", "Upgraded")], t(out, "Moderated", "audits"))
     for word in ("Downgraded", "Upgraded"):
@@ -364,7 +383,216 @@ def build(folder: Path, period: str, previous: str, threshold: int) -> Attack:  
                         A.eq(t(name, sq, f"{when}_answered"), answered)
                         A.eq(t(name, sq, f"{when}_positive"), yes)
                         A.ratio(t(name, sq, f"{when}_share"), yes, answered)
+    _highlight(A, period)
+    _send_tables(A, period)
     return A
+
+
+def _month_label(text: str) -> str:
+    """ "Jul 2024" -> "2024-07" """
+    return pd.Timestamp(f"1 {text}").strftime("%Y-%m")
+
+
+def _highlight(A: Attack, period: str) -> None:
+    """The highlight report's relations (issue 16), written from its CSV layouts."""
+    t = A.get
+    per, rbm, part, npr = ("quarterly-overall_by_period", "quarterly-returns_by_month", "quarterly-participation",
+                           "quarterly-non_participation_reasons")
+    ctx, comp, hp, mod = "highlight-context", "highlight-compliance", "highlight-participation", "highlight-moderation"
+    obm, past, gsa, perf = ("highlight-overall_by_month", "highlight-past_months", "highlight-grade_by_service_area",
+                            "highlight-performance_areas")
+    kt, coh, cch, act = ("highlight-key_themes", "highlight-cohort_comparators", "highlight-cohort_changes",
+                         "highlight-themes_and_actions")
+    rows = lambda name: list(A.t[name].index) if name in A.t else []  # noqa: E731
+    months = rows(obm)
+    quarter = " Q" in period
+    for m in rows(ctx):
+        A.total([t(ctx, m, "distributed"), t(ctx, m, "exempt")], t(ctx, m, "allocated"))
+        A.ratio(t(ctx, m, "return_rate"), t(ctx, m, "returned"), t(ctx, m, "distributed"))
+        for col in ("allocated", "returned", "exempt"):
+            A.eq(t(ctx, m, col), t(rbm, m, col))
+    for m in rows(comp):
+        A.eq(t(comp, m, "returned"), t(ctx, m, "returned"))
+        A.eq(t(comp, m, "distributed"), t(ctx, m, "distributed"))
+        A.ratio(t(comp, m, "return_rate"), t(comp, m, "returned"), t(comp, m, "distributed"))
+        prev = A.t[comp].loc[m, "previous_month"]
+        A.eq(t(comp, m, "previous_returned"), t(ctx, prev, "returned"))
+        A.eq(t(comp, m, "previous_distributed"), t(ctx, prev, "distributed"))
+        A.ratio(t(comp, m, "previous_return_rate"), t(comp, m, "previous_returned"), t(comp, m, "previous_distributed"))
+    for m in rows(hp):
+        A.total([t(hp, m, "took_part"), t(hp, m, "did_not_take_part")], t(hp, m, "recorded"))
+        A.ratio(t(hp, m, "participation_rate"), t(hp, m, "took_part"), t(hp, m, "recorded"))
+    if quarter and rows(hp):
+        for col in ("took_part", "recorded"):
+            A.total([t(hp, m, col) for m in rows(hp)], t(part, "Total", col))
+        if npr in A.t:
+            A.total([t(npr, r, "practitioners") for r in rows(npr)],
+                    A.lin(*[(1, t(hp, m, "did_not_take_part")) for m in rows(hp)]))
+    # moderation by month
+    if mod in A.t:
+        f = A.t[mod]
+        for m in f.columns:
+            A.total([t(mod, r, m) for r in ("Same grade", "Downgraded", "Upgraded")], t(mod, "Moderated", m))
+            for word in ("Downgraded", "Upgraded"):
+                A.total([t(mod, r, m) for r in f.index if str(r).startswith(word + " ")], t(mod, word, m))
+        if quarter:
+            for r in f.index:
+                whole = t(per, period, "n") if r == "Audits returned" else t("quarterly-moderation_outcomes", r, "audits")
+                A.total([t(mod, r, m) for m in f.columns], whole)
+    # overall grades by month and the past months
+    for m in months:
+        A.total([t(obm, m, g) for g in GRADES], t(obm, m, "n"))
+        A.total([t(obm, m, g) for g in GOOD], t(obm, m, "good_or_better"))
+        A.ratio(t(obm, m, "good_or_better_share"), t(obm, m, "good_or_better"), t(obm, m, "n"))
+        _quoted(A, A.t[obm].loc[m].get("good_or_better_summary"), t(obm, m, "good_or_better"), t(obm, m, "n"))
+        A.eq(t(obm, m, "n"), t(mod, "Audits returned", m))
+        A.eq(t(obm, m, "n"), t(past, m, "n"))
+        A.eq(t(obm, m, "good_or_better"), t(past, m, "good_or_better"))
+    if quarter and months:
+        for col in [*GRADES, "n", "good_or_better"]:
+            A.total([t(obm, m, col) for m in months], t(per, period, col))
+    for m in rows(past):
+        A.ratio(t(past, m, "good_or_better_share"), t(past, m, "good_or_better"), t(past, m, "n"))
+    for p in rows(per):
+        if not re.fullmatch(r"\d{4}-\d{2} Q[1-4]", str(p)):
+            continue
+        start = 4 + 3 * (int(p[-1]) - 1)  # financial quarters: Q1 = April to June
+        ms = [f"{int(p[:4]) + (start + k - 1) // 12}-{(start + k - 1) % 12 + 1:02d}" for k in range(3)]
+        if all(m in rows(past) for m in ms):
+            for col in ("n", "good_or_better"):
+                A.total([t(past, m, col) for m in ms], t(per, p, col))
+    # grade by service area, as 004 prints it
+    sa = "quarterly-grades_by_service_area"
+    short = ["O", "G", "RI", "I"]
+    for r in rows(gsa):
+        A.total([t(gsa, r, c) for c in short], t(gsa, r, "ALL"))
+        if quarter:
+            for c, g in zip([*short, "ALL"], [*GRADES, "n"]):
+                A.eq(t(gsa, r, c), t(sa, "Total" if r == "TOTAL" else r, g))
+    for c in [*short, "ALL"]:
+        A.total([t(gsa, r, c) for r in rows(gsa) if r != "TOTAL"], t(gsa, "TOTAL", c))
+    # performance areas, their display and the key themes
+    dom = "quarterly-grades_by_domain"
+    if perf in A.t:
+        f = A.t[perf]
+        for (d, m, measure) in f.index:
+            r = (d, m, measure)
+            A.ratio(t(perf, r, "share"), t(perf, r, "count"), t(perf, r, "n"))
+            A.ratio(t(perf, r, "previous_share"), t(perf, r, "previous_count"), t(perf, r, "previous_n"))
+            A.eq(t(perf, r, "n"), t(perf, (d, m, "G/O"), "n"))
+            prev = f.loc[[r], "previous_month"].iloc[0]
+            A.eq(t(perf, r, "previous_count"), t(perf, (d, prev, measure), "count"))
+            A.eq(t(perf, r, "previous_n"), t(perf, (d, prev, measure), "n"))
+            if measure == "G/O":
+                A.eq(t(kt, (m, "strength", d, "graded Outstanding or Good"), "audits"), t(perf, r, "count"))
+                A.total([t(kt, (m, "strength", d, "graded Outstanding or Good"), "audits"),
+                         t(kt, (m, "learning", d, "graded Requires improvement"), "audits"),
+                         t(kt, (m, "learning", d, "graded Inadequate"), "audits")], t(perf, r, "n"))
+            else:
+                A.eq(t(kt, (m, "learning", d, "graded Requires improvement"), "audits"), t(perf, r, "count"))
+        if quarter:
+            shown = f["shown"] == "True"
+            for d in dict.fromkeys(i[0] for i in f.index):
+                for measure, col in (("G/O", "good_or_better"), ("RI", "Requires improvement")):
+                    ms = [i for i in f.index if i[0] == d and i[2] == measure and shown[i]]
+                    A.total([t(perf, i, "count") for i in ms], t(dom, d, col))
+                    if measure == "G/O":
+                        A.total([t(perf, i, "n") for i in ms], t(dom, d, "n"))
+    disp = A.t.get("highlight-performance_areas_display")
+    if disp is not None:
+        for d in disp.index:
+            for col in disp.columns:
+                m = MONTH_COLUMN.match(col)
+                if m:
+                    r = (d, _month_label(m.group(1)), m.group(2))
+                    _quoted(A, disp.loc[d, col], t(perf, r, "count"), t(perf, r, "n"))
+    for r in rows(kt):
+        A.ratio(t(kt, r, "share_of_audits"), t(kt, r, "audits"), t(kt, r, "audits_in_month"))
+        A.eq(t(kt, r, "audits_in_month"), t(mod, "Audits returned", r[0]))
+    # cohort occasions and their first-vs-latest changes
+    for r in rows(coh):
+        A.ratio(t(coh, r, "good_or_better_share"), t(coh, r, "good_or_better"), t(coh, r, "n"))
+    if quarter and coh in A.t:
+        for c in dict.fromkeys(i[0] for i in rows(coh)):
+            ms = [i for i in rows(coh) if i[0] == c and i[1] == "Overall" and i[2] in months]
+            if ms:
+                for col in ("good_or_better", "n"):
+                    A.total([t(coh, i, col) for i in ms], t("quarterly-grades_by_cohort", c, col))
+    for (c, d) in rows(cch):
+        for when in ("first", "latest"):
+            occ = A.t[cch].loc[[(c, d)], when].iloc[0]
+            A.eq(t(cch, (c, d), f"{when}_good_or_better"), t(coh, (c, d, occ), "good_or_better"))
+            A.eq(t(cch, (c, d), f"{when}_n"), t(coh, (c, d, occ), "n"))
+            A.ratio(t(cch, (c, d), f"{when}_share"), t(cch, (c, d), f"{when}_good_or_better"), t(cch, (c, d), f"{when}_n"))
+    statuses = ["Completed on time", "Completed late", "Open (not yet due)", "Overdue"]
+    for r in rows(act):
+        A.total([t(act, r, s_) for s_ in statuses], t(act, r, "actions"))
+
+
+def _send_tables(A: Attack, period: str) -> None:
+    """Issue 17's published tables, from their CSV layouts (qa_lib/sections/quarters.py, feedback.py,
+    actions.py, multiagency.py): what a reader can write down about them."""
+    t = A.get
+    per, dom = "quarterly-overall_by_period", "quarterly-grades_by_domain"
+    # domain x quarter: each row's grades sum to n, each share x n is its grade; this period's rows are the
+    # domain table's, the Overall rows are the overall-by-period table's
+    dbq = "quarterly-domain_by_quarter"
+    for r in A.t.get(dbq, pd.DataFrame()).index:
+        d, p = r
+        A.total([t(dbq, r, g) for g in GRADES], t(dbq, r, "n"))
+        for g in GRADES:
+            A.ratio(t(dbq, r, f"{g} share"), t(dbq, r, g), t(dbq, r, "n"))
+        for col in [*GRADES, "n"]:
+            if p == period:
+                A.eq(t(dbq, r, col), t(dom, d, col))
+            if d == "Overall":
+                A.eq(t(dbq, r, col), t(per, p, col))
+    # audits and pieces of audit activity: periods sum to Total; a period's audits = its graded audits
+    act = "quarterly-audit_activity"
+    f = A.t.get(act)
+    if f is not None:
+        for col in ("audits", "pieces_of_activity"):
+            A.total([t(act, r, col) for r in f.index if r != "Total"], t(act, "Total", col))
+        for r in f.index:
+            if r != "Total":
+                A.eq(t(act, r, "audits"), t(per, r, "n"))
+    # the 8-week review: service areas sum to Total; the share x actions whose window closed = reviewed in time
+    rv = "quarterly-actions_review_in_time"
+    f = A.t.get(rv)
+    if f is not None:
+        for col in ("window_closed", "reviewed_in_time", "window_open"):
+            A.total([t(rv, r, col) for r in f.index if r != "Total"], t(rv, "Total", col))
+        for r in f.index:
+            A.ratio(t(rv, r, "reviewed_in_time_share"), t(rv, r, "reviewed_in_time"), t(rv, r, "window_closed"))
+    # families who responded: to date = the periods shown + the responses before them (unknown, >= 0)
+    fam = "feedback-families_responded"
+    f = A.t.get(fam)
+    if f is not None:
+        shown = [c for c in f.columns if c != "to date"]
+        for r in f.index:
+            A.total([*(t(fam, r, c) for c in shown), A.unknown(f"{fam}|{r}|before the periods shown")],
+                    t(fam, r, "to date"))
+    # answers to date: each option's share x n is its count to date, the counts sum to n, and each count is the
+    # answers table's count for that option over the periods shown + the answers before them (unknown, >= 0)
+    td, ans = "feedback-feedback_to_date", "feedback-feedback_answers"
+    f = A.t.get(td)
+    if f is not None:
+        ans_cols = [c for c in A.t.get(ans, pd.DataFrame()).columns if c.endswith(" n")]
+        for r in f.index:
+            opts = [c[: -len(" share")] for c in f.columns if c.endswith(" share")]
+            xs = []
+            for opt in opts:
+                x = A.unknown(f"{td}|{r}|{opt} count")
+                A.ratio(t(td, r, f"{opt} share"), x, t(td, r, "n"))
+                xs.append(x)
+                if ans_cols and (*r, opt) in A.pos.get(ans, {}):
+                    A.total([*(t(ans, (*r, opt), c) for c in ans_cols), A.unknown(f"{td}|{r}|{opt} before")], x)
+            A.total(xs, t(td, r, "n"))
+    # multi-agency comparisons: units = higher + same + lower; share same x units = same
+    for name in ("moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker"):
+        for r in A.t.get(name, pd.DataFrame()).index:
+            A.total([t(name, r, c) for c in ("higher", "same", "lower")], t(name, r, "units"))
+            A.ratio(t(name, r, "same_share"), t(name, r, "same"), t(name, r, "units"))
 
 
 def _quoted(A: Attack, text, numerator, denominator) -> None:
@@ -402,7 +630,7 @@ def attack(folder: Path, threshold: int, period: str) -> dict:
 
 
 def _previous_label(folder: Path, period: str) -> str:
-    f = pd.read_csv(folder / "tables" / "quarterly-overall_by_period.csv", dtype=str)
+    f = pd.read_csv(folder / "tables" / "quarterly-overall_by_period.csv", dtype=str, encoding="utf-8-sig")
     labels = list(f["period"])
     return labels[labels.index(period) - 1]
 
@@ -432,7 +660,7 @@ def test_attack_on_the_published_pack_pins_nothing(demo_published_run):
     assert got["heat_maps"] == []  # the heat maps print every cell
     assert got["seconds"] < 120
     out = demo_published_run["out"]
-    for page in ("quarterly", "moderation", "feedback", "indicators"):  # the one-paragraph statement
+    for page in ("quarterly", "moderation", "feedback", "indicators", "highlight"):  # the one-paragraph statement
         text = (out / f"{page}.html").read_text(encoding="utf-8")
         assert "What is suppressed and why" in text and "(primary suppression)" in text, page
 
@@ -441,7 +669,9 @@ def test_attack_on_the_published_pack_pins_nothing(demo_published_run):
 #: values are checked as text: no small count or small complement is quoted), or they hold no counts
 OUTSIDE_PACK = {"indicators-summary", "indicators-need_a_look", "indicators-audit_evidence", "indicators-benchmarks",
                 "indicators-unmatched_benchmarks", "moderation-multirater", "quarterly-trend_tests",
-                "quarterly-overall_change", "quarterly-domain_changes", "quarterly-indicators_need_a_look"}
+                "quarterly-overall_change", "quarterly-domain_changes", "quarterly-indicators_need_a_look",
+                # text cells "43% ↓ (16 of 37)" quoting the performance areas' counts (the attack reads them)
+                "highlight-performance_areas_display"}
 
 
 @pytest.mark.slow
@@ -484,3 +714,33 @@ def test_attack_model_on_a_hand_made_pack(tmp_path):
     got = build(tmp_path, "P", "P0", 5).bounds(5)
     assert got["quarterly-grades_by_service_area|A|n"] == (11, 11)
     assert got["quarterly-grades_by_domain|D|Outstanding"] == (3, 3)
+
+
+@pytest.mark.slow
+def test_attack_on_a_published_send_forms_programme(tmp_path):
+    """Issue 17: the same attack on a published forms-only programme (3 plans x 4 agencies,
+    tests/fixtures/handmade/send-forms), whose pack holds the multi-agency comparison tables and the SEND
+    quarterly tables: nothing pinned or narrowed, and the plan x agency grid is not published."""
+    import shutil
+
+    import yaml
+
+    from qa_lib.running.batch import run_batch as run
+
+    src = ROOT / "tests" / "fixtures" / "handmade" / "send-forms"
+    for f in src.glob("*.*"):
+        shutil.copy(f, tmp_path)
+    values = yaml.safe_load((tmp_path / "params.yaml").read_text(encoding="utf-8"))
+    values.update(audience="published", formats=["html", "csv"])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    results = run([tmp_path / "params.yaml"], reports=["quarterly", "moderation"])
+    assert all(r.status == "ok" for r in results), [(r.report, r.error) for r in results]
+    params = load_params(tmp_path / "params.yaml")
+    out = tmp_path / "out" / params.period.slug
+    stems = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert {"moderation-multiagency_agency_differs", "moderation-multiagency_vs_caseworker",
+            "quarterly-domain_by_quarter", "quarterly-audit_activity"} <= stems
+    assert "moderation-multiagency_grid" not in stems
+    got = build(out, params.period.label, params.period.shift(-1).label, 5).bounds(5)
+    assert any(k.startswith("moderation-multiagency_") for k in got)  # small agency counts really are hidden
+    assert [k for k, (lo, hi) in got.items() if hi - lo < 4] == []

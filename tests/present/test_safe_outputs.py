@@ -99,7 +99,7 @@ def test_no_formula_in_any_spreadsheet_of_a_hostile_run(hostile_runs, audience):
     assert len(exports) == len(run["exports"]) and {p.suffix for p in exports} == {".csv", ".xlsx"}
     assert not hits, f"{len(hits)} formula cells in explorer exports, e.g. {hits[:5]}"
     # the payloads were there to find: written as text, behind OWASP's apostrophe
-    every = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix == ".csv")
+    every = "".join(p.read_text(encoding="utf-8-sig") for p in files if p.suffix == ".csv")
     assert "'+cmd|' /C calc'!A0" in every and "'@SUM(1)" in every
     if audience == "internal":
         assert '"\'=HYPERLINK(""http://x""&A2)"' in every  # rejects.csv and the team tables
@@ -108,7 +108,7 @@ def test_no_formula_in_any_spreadsheet_of_a_hostile_run(hostile_runs, audience):
 def test_team_names_are_text_and_counts_numbers_in_exports(hostile_runs):
     exports = hostile_runs["internal"]["exports"]
     by_team = next(p for p in exports if p.name.startswith("explore-good-by-team") and p.suffix == ".csv")
-    rows = list(csv.reader(open(by_team, newline="", encoding="utf-8")))
+    rows = list(csv.reader(open(by_team, newline="", encoding="utf-8-sig")))
     assert rows[0][:3] == ["team", "n", "good_or_better"]
     teams = {r[0] for r in rows[1:]}
     assert {"'" + v for v in PAYLOADS.values()} <= teams
@@ -128,7 +128,7 @@ def test_no_formula_in_the_demo_tables(request, which):
     out = request.getfixturevalue(which)["out"]
     files, hits = _scan(out)
     assert files and not hits, hits[:5]
-    table = pd.read_csv(out / "tables" / "quarterly-domain_changes.csv", dtype=str)
+    table = pd.read_csv(out / "tables" / "quarterly-domain_changes.csv", dtype=str, encoding="utf-8-sig")
     assert table["difference"].str.startswith("'+").any()
     assert pd.to_numeric(table["p_value"]).notna().all()  # numbers are still numbers
 
@@ -150,7 +150,7 @@ def test_published_explorer_exports_hold_no_small_count(tmp_path):
     written = _explore_all(params, tmp_path / "exports")
     checked = hidden = 0
     for path in written:
-        sheets = ({"csv": pd.read_csv(path, dtype=str, keep_default_na=False)} if path.suffix == ".csv" else
+        sheets = ({"csv": pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")} if path.suffix == ".csv" else
                   pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"))
         for name, frame in sheets.items():
             if name == "filters":
@@ -179,7 +179,7 @@ def test_internal_exports_keep_small_counts_and_no_identifiers(tmp_path):
     text = ""
     for path in written:
         if path.suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             small += sum(int(c.between(1, 4).sum()) for _, c in _whole_number_columns(frame))
             text += path.read_text(encoding="utf-8")
     assert small > 0  # the same demo: what the published exports hide is there internally

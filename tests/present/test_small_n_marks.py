@@ -107,7 +107,9 @@ def test_flags_given_from_the_real_n_mark_only_shown_estimates():
 
 @pytest.mark.parametrize("audience", ["internal", "published"])
 def test_report_table_marks_from_the_real_n(make_dataset, tmp_path, audience):
-    ds = make_dataset(audits=AUDITS, ratings=RATINGS, extra={"audience": audience, "min_n": 10})
+    # suppression scope table: "marks" is not a pack table, and the pack withholds those (fail closed)
+    ds = make_dataset(audits=AUDITS, ratings=RATINGS, extra={"audience": audience, "min_n": 10,
+                                                             "suppression": {"scope": "table"}})
     rpt = Report(ds.params, "quarterly", output_dir=tmp_path / audience)
     rpt._dataset = ds
     markup = rpt.table(_table(), "marks", "Marks").markup

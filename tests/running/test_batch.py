@@ -160,6 +160,50 @@ def test_index_lists_every_period_and_report_escaped_and_accessible(tmp_path):
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
 
 
+def test_index_lists_only_real_periods_and_each_report_s_own_finish_time(tmp_path):
+    """Issue 18: a nested output root (outputs/published/ with its own index.html, as params/demo-published.yaml
+    writes) is a link, not a period "published" with a report "Index"; a stray HTML is not a report; and
+    "Last run" is each job's own end, also for a failed job whose stamp the batch writes after every job."""
+    from qa_lib.running.render import JobResult
+
+    out = tmp_path / "2024-25-Q2"
+    out.mkdir()
+    ends = {"quarterly": "2024-10-07T09:00:05+00:00", "moderation": "2024-10-07T09:03:41+00:00"}
+    for report, status in (("quarterly", "ok"), ("moderation", "failed")):
+        job = batch.Job(params_file="p.yaml", report=report, period="2024-25 Q2", period_slug=out.name,
+                        output_dir=str(out), output_root=str(tmp_path))
+        if status == "ok":
+            (out / f"{report}.html").write_text("<html></html>")
+        res = JobResult("p.yaml", "2024-25 Q2", report, status, 3.0, error="boom", finished_at=ends[report])
+        batch.write_stamp(job, res, {"k": 1}, "")  # written "later", as the batch does: the job's time stays
+    (out / "notes.html").write_text("<html>a page a person saved here</html>")
+    nested = tmp_path / "published"
+    (nested / "2024-25-Q2").mkdir(parents=True)
+    (nested / "index.html").write_text("<html></html>")
+    (tmp_path / "scratch").mkdir()  # an empty folder a person made
+    page = batch.write_index(tmp_path).read_text(encoding="utf-8")
+    assert re.findall(r"<caption>([^<]*)</caption>", page) == ["2024-25 Q2"]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>.*?</td><td>([^<(]*)', page)
+    assert [(re.sub(r"<[^>]+>", "", name), when.strip()) for name, when in rows] == [
+        ("Moderation", ends["moderation"]), ("Quarterly", ends["quarterly"])]
+    assert ">Index<" not in page and "notes.html" not in page and "scratch" not in page
+    assert '<a href="published/index.html">published</a>' in page
+
+
+def test_a_job_result_carries_its_own_end_time(tmp_path, monkeypatch):
+    """The worker notes when its job ended; a stamp written afterwards by the batch keeps that time."""
+    from qa_lib.running.render import JobResult
+
+    monkeypatch.setattr(batch, "run_job", lambda *a, **k: JobResult("p.yaml", "2024-25 Q2", "quarterly", "failed"))
+    monkeypatch.setattr(batch, "utc_now", lambda: "2024-10-07T09:00:05+00:00")
+    res = batch._run_one("p.yaml", "quarterly")
+    assert res.finished_at == "2024-10-07T09:00:05+00:00"
+    job = batch.Job(params_file="p.yaml", report="quarterly", period="2024-25 Q2", period_slug="q2",
+                    output_dir=str(tmp_path), output_root=str(tmp_path))
+    batch.write_stamp(job, res, None, "")
+    assert batch.read_stamp(tmp_path, "quarterly")["finished_at"] == "2024-10-07T09:00:05+00:00"
+
+
 def test_run_order_one_report_of_every_file_first_and_slowest_report_first(tmp_path):
     def job(period, report):
         out = tmp_path / period

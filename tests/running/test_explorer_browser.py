@@ -72,7 +72,7 @@ def test_explorer_app_filters_updates_and_exports(server):
 
     exports = sorted(server["exports"].glob("explore-good-by-period-*"))
     assert [p.suffix for p in exports] == [".csv", ".xlsx"]
-    assert exports[0].read_text().splitlines()[0].startswith("period,n,good_or_better")
+    assert exports[0].read_text(encoding="utf-8-sig").splitlines()[0].startswith("period,n,good_or_better")
     import pandas as pd
 
     filters = pd.read_excel(exports[1], sheet_name="filters", engine="openpyxl").set_index("setting")["value"]

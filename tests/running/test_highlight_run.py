@@ -26,8 +26,8 @@ def test_binary_scale_renders_every_audit_report(tmp_path):
                          "grade": "Not yet good" if i % 4 else "Good"})
     params = write_inputs(tmp_path / "in", period="2024-25 Q2", audits=audits, ratings=pd.DataFrame(rows),
                           extra={"grades": ["Good", "Not yet good"], "good_or_better": 1,
-                                 "reports": ["quarterly", "moderation", "highlight"]})
-    for report in ("quarterly", "moderation", "highlight"):
+                                 "reports": ["quarterly", "moderation", "feedback", "indicators", "highlight"]})
+    for report in ("quarterly", "moderation", "feedback", "indicators", "highlight"):  # every report
         result = run_job(params, report)
         assert result.status == "ok", (report, result.error, result.failed_cell)
     html = (tmp_path / "in" / "out" / "2024-25-Q2" / "highlight.html").read_text(encoding="utf-8")

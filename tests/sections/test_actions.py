@@ -54,3 +54,30 @@ def test_due_weeks_standard(make_dataset):
     assert t8.loc["Total", "due_beyond_standard"] == 0
     t6 = actions.status_by_service_area(make_dataset(audits=AUDITS, actions=ACTIONS, extra={"action_due_weeks": 6}))
     assert t6.loc["Assessment", "due_beyond_standard"] == 3 and t6.loc["Total", "due_beyond_standard"] == 5
+
+
+def test_issue17_action_without_due_date_falls_due_8_weeks_after_raised(make_dataset):
+    import pandas as pd
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-10,Early help,U1\nA2,C2,2024-07-10,Early help,U1\n"
+    actions = ("action_id,audit_id,raised_date,due_date,completed_date,reviewed_date\n"
+               "X1,A1,2024-07-15,,,2024-09-01\nX2,A2,2024-07-15,2024-08-01,2024-09-30,\n")
+    ds = make_dataset(audits=audits, actions=actions)
+    a = ds.actions.set_index("action_id")
+    assert a.loc["X1", "due_date"] == pd.Timestamp("2024-09-09")  # 15 July + 56 days
+    assert a.loc["X1", "due_date_source"] == "default" and a.loc["X2", "due_date_source"] == "recorded"
+    assert ds.issues.empty
+    from qa_lib.sections import actions
+    r = actions.review_within_weeks(ds)
+    # X1 reviewed 1 Sep (48 days, within 8 weeks); X2 completed 30 Sep (77 days, not)
+    assert r.loc["Early help", "window_closed"] == 2 and r.loc["Early help", "reviewed_in_time"] == 1
+    assert r.loc["Early help", "reviewed_in_time_share"] == 0.5
+
+
+def test_issue17_action_due_weeks_is_used(make_dataset):
+    import pandas as pd
+
+    audits = "audit_id,case_id,audit_date,service_area,auditor_id\nA1,C1,2024-07-10,Early help,U1\n"
+    ds = make_dataset(audits=audits, actions="action_id,audit_id,raised_date\nX1,A1,2024-07-15\n",
+                      extra={"action_due_weeks": 6})
+    assert ds.actions["due_date"].iloc[0] == pd.Timestamp("2024-08-26")  # 15 July + 42 days

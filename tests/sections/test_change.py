@@ -177,7 +177,7 @@ def test_demo_report_shows_intervals_tested_changes_and_spc(demo_run):
     tables_dir = demo_run["out"] / "tables"
     for name in ("quarterly-overall_change.csv", "quarterly-domain_changes.csv", "quarterly-trend_tests.csv"):
         assert (tables_dir / name).exists(), name
-    overall = pd.read_csv(tables_dir / "quarterly-overall_by_period.csv")
+    overall = pd.read_csv(tables_dir / "quarterly-overall_by_period.csv", encoding="utf-8-sig")
     assert {"good_or_better_low_share", "good_or_better_high_share", "good_or_better_summary"} <= set(overall.columns)
     assert (overall["good_or_better_low_share"] <= overall["good_or_better_share"]).all()
     assert "q (adjusted)" in html and "likely" in html

@@ -252,7 +252,7 @@ def test_export_writes_csv_and_excel(app, tmp_path):
     paths = app.export()
     assert [p.suffix for p in paths] == [".csv", ".xlsx"]
     assert all(p.parent == tmp_path / "exports" for p in paths)
-    csv = pd.read_csv(paths[0], index_col=0)
+    csv = pd.read_csv(paths[0], index_col=0, encoding="utf-8-sig")
     assert csv.loc["Front Door", "n"] == 2 and csv.loc["Total", "good_or_better"] == 4
     xl = pd.read_excel(paths[1], sheet_name=None, index_col=None, engine="openpyxl")
     assert set(xl) == {"table", "filters"}

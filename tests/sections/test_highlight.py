@@ -137,14 +137,16 @@ def test_cohort_audited_in_three_non_adjacent_months_gets_its_comparator(ds004):
     risk = cin.loc["There is timely identification, response and reduction of risk and need"]
     # fixture: 11 of 30 (January), 14 of 30 (May), 29 of 49 (November; 004 key themes "29 (59%)")
     assert risk[["good_or_better", "n"]].to_numpy().tolist() == [[11, 30], [14, 30], [29, 49]]
-    assert (risk["low_share"] < risk["share"]).all() and (risk["share"] < risk["high_share"]).all()
+    assert (risk["good_or_better_low_share"] < risk["good_or_better_share"]).all()
+    assert (risk["good_or_better_share"] < risk["good_or_better_high_share"]).all()
     ch = H.cohort_changes(ds004).loc["Child in need plan"]
     assert ch.loc["There is timely identification, response and reduction of risk and need", "difference_points"] == \
         pytest.approx(100 * (29 / 49 - 11 / 30))
     assert ch["q_value"].notna().all() and ch["trend_p"].notna().all()
     sentence = next(s for s in H.cohort_sentences(ds004) if s.startswith("Child in need plan"))
     assert "audited in January, May and November 2021" in sentence
-    assert "rose in 5 of 9 areas" in sentence and "fell in 4" in sentence  # 004 3.1.4: 5 improved, 4 declined
+    assert "rose in 5 area(s)" in sentence and "fell in 4" in sentence  # 004 3.1.4: 5 improved, 4 declined
+    assert "of the 9 compared" in sentence
     assert "Benjamini–Hochberg" in sentence
 
 
@@ -182,6 +184,21 @@ def test_audit_types_pooled_only_when_params_say_so(make_dataset):
     ds = _typed(make_dataset, pool_audit_types=["thematic"])
     assert H.grade_by_service_area(ds).loc["TOTAL", "ALL"] == 6
     assert list(H.other_audits(ds).index) == [("external", "Placement stability")]
+
+
+def test_other_audit_types_are_pooled_in_no_report(make_dataset):
+    """Deliver 2: "never pooled with the monthly programme unless the params say so" holds in every report,
+    not only the highlight: the quarterly grade tables (and everything built on ds.audits / ds.ratings)
+    count the 5 programme audits of the fixture; with pool_audit_types: [thematic], 6."""
+    from qa_lib.sections import tables
+
+    ds = _typed(make_dataset)
+    assert set(ds.audits["audit_id"]) == {"A0", "A1", "A2", "A4", "A5"}
+    assert set(ds.other_audits["audit_id"]) == {"A3", "A6", "A7"} and set(ds.other_ratings["audit_id"]) == {"A3", "A6", "A7"}
+    assert tables.grades_by(ds, "service_area").loc["Total", "n"] == 5
+    assert tables.overall_by_period(ds).loc["2024-25 Q2", "Inadequate"] == 1  # A1 only: A3, A6, A7 are set aside
+    pooled = _typed(make_dataset, pool_audit_types=["Thematic"])
+    assert tables.grades_by(pooled, "service_area").loc["Total", "n"] == 6
 
 
 # ---- item 4: a two-grade scale -------------------------------------------------------------------------
@@ -239,3 +256,44 @@ def test_past_twelve_months_is_a_run_chart_below_twelve_points_and_says_why(ds00
     v = H.past_months(demo)
     assert v.is_spc and len(v.frame) == 12 and v.summary is not None
     assert past_months_chart(v) is not None
+    # the comparison month (June, shown without arrows) is compared with May, which has audits: a real
+    # reading, never a false "no earlier data to compare"; the display shows June without an arrow
+    p = H.performance_areas(demo)
+    june = p.xs("2024-06", level="month")
+    assert not june["shown"].any() and (june["previous_n"] > 0).all()
+    assert not june["reading"].eq("no earlier data to compare").any()
+    display = H.performance_display(demo)
+    assert not display["Jun 2024 G/O"].str.contains("[↑↓=]").any() and display["Jul 2024 G/O"].str.contains("[↑↓=]").all()
+
+
+def test_occasions_and_lists_read_as_a_sentence():
+    assert H._names(["2021-01", "2021-05", "2021-11"]) == "January, May and November 2021"
+    months = [f"{2023 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(7, 22)]  # July 2023 .. September 2024
+    assert H._names(months) == "every month from July 2023 to September 2024 (15 months)"
+    assert H._names(["2024-01", "2024-03", "2024-04", "2024-05", "2024-06"]) == \
+        "January 2024 and every month from March 2024 to June 2024 (4 months)"
+    assert H._and(["Care Leavers", "Front Door"]) == "Care Leavers and Front Door"
+    assert H._and(["Annual leave", "Sickness", "Training"]) == "Annual leave, Sickness and Training"
+
+
+def test_sentences_and_display_say_nothing_their_published_table_hides(ds004):
+    """A published report hands each sentence function the table as published (Report.view: hidden cells
+    missing). A hidden figure is never quoted: the sentence says it is suppressed; the display shows the mark."""
+    comp = H.compliance(ds004).astype(object)
+    comp.loc["2021-11", "returned"] = float("nan")
+    said = H.compliance_sentences(ds004, comp)
+    assert any(s.startswith("November 2021: return rate figures suppressed") for s in said)
+    assert not any("49 of" in s for s in said)  # November's 49 returned (004 section 1) is not quoted
+    part = H.participation(ds004).astype(object)
+    part.loc["2021-10", "took_part"] = float("nan")
+    assert H.participation_sentences(ds004, part)[0].startswith("October 2021: participation figures suppressed")
+    mod = H.moderation(ds004).astype(object)
+    mod.loc["Downgraded", "2021-10"] = float("nan")
+    oct_ = next(s for s in H.moderation_sentences(ds004, mod) if s.startswith("October 2021"))
+    assert "not tested here: its counts are suppressed" in oct_ and "p =" not in oct_
+    assert not any(s.startswith("Across the months shown") for s in H.moderation_sentences(ds004, mod))
+    perf = H.performance_areas(ds004).astype(object)
+    first = perf.index[perf["shown"].astype(bool)][0]
+    perf.iloc[list(perf.index).index(first), perf.columns.get_loc("count")] = float("nan")
+    shown = H.performance_display(ds004, perf)
+    assert (shown == "c").to_numpy().sum() == 1

@@ -29,7 +29,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "published" / "exam
 
 def _read(path, dtype):
     """A table the report wrote, with the spreadsheet text mark taken off again."""
-    frame = pd.read_csv(path, dtype=dtype)
+    frame = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig")
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
             frame[col] = frame[col].map(restore_text, na_action="ignore")

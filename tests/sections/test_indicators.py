@@ -254,6 +254,37 @@ def test_indicator_concern_against_improving_audits_is_called_a_disagreement(tmp
     assert "10 of 10" in look.loc["3+ placements", "audit_evidence"]
 
 
+def test_an_indicator_with_no_linked_audits_never_reads_no_clear_change(tmp_path):
+    """Issue 16 (Deliver 3): an indicator linked to a cohort that has no audits in any period shown, and one
+    whose linked cohort was audited in one period only, say so; neither may read "No clear change"."""
+    values = [10, 11] * 6 + [10] + [13] * 7  # the latest point is special cause concern (see the test above)
+    audits, ratings = _audits_improving_in_cohort()
+    keep = [line for line in audits.splitlines() if not line.startswith(("A0", "A1", "A2", "A3"))]
+    one_period = "\n".join(keep) + "\n"  # Children looked after audited in 2024-25 Q2 only
+    csv = (_indicator_csv("3+ placements", values, polarity="lower", first="2023-02")
+           + _indicator_csv("Re-referrals", values, polarity="lower", first="2023-02").split("\n", 1)[1])
+    ds = _load(tmp_path, audits=one_period, ratings=ratings, indicators_csv=csv,
+               extra={"indicator_links": {"3+ placements": {"cohort": "Children looked after"},
+                                          "Re-referrals": {"cohort": "Care leaver"}}})
+    ev = {e.indicator: e for e in indicators.audit_evidence(ds)}
+    none, one = ev["Re-referrals"], ev["3+ placements"]
+    assert none.n == (0,) * len(none.periods) and one.n[-1] == 10 and sum(one.n) == 10
+    assert none.trend_word == "no linked audits to compare" and none.trend_p != none.trend_p  # NaN: no test
+    assert one.trend_word == "no earlier data to compare"
+    for e in (none, one):
+        assert "no clear change" not in (e.trend_word + e.agreement).lower()
+        assert e.agreement.endswith("audit grades can neither confirm nor contradict the indicator.") and not e.disagree
+    assert none.agreement.startswith("There are no linked audits")
+    assert none.history_text() == "no linked audits to compare in " + ", ".join(none.periods)  # never "0/0"
+    assert "0/0" not in one.history_text() and one.history_text().startswith(f"{one.periods[-1]}: 10/10 (100%)")
+    table = indicators.evidence_table(ds)
+    look = indicators.needs_look_table(ds)
+    text = table.to_string() + look.to_string()
+    assert "No clear change" not in text and "0 of 0" not in text and "0/0" not in text
+    assert look.loc["Re-referrals", "audit_evidence"] == f"Cohort 'Care leaver': no linked audits in {none.periods[-1]}"
+    assert look.loc["Re-referrals", "audit_trend"].startswith("No linked audits to compare (")
+
+
 # --------------------------------------------------------------------------------------
 # the rendered reports
 # --------------------------------------------------------------------------------------

@@ -307,7 +307,7 @@ def test_moderation_report_names_weakest_domains_with_intervals(demo_run):
     page_path = out / "moderation.html"
     assert page_path.is_file()
     page = page_path.read_text(encoding="utf-8")
-    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0)
+    table = pd.read_csv(out / "tables" / "moderation-agreement_by_domain.csv", index_col=0, encoding="utf-8-sig")
     domains = table.drop(index="Overall")
     weakest = domains["ac1"].astype(float).nsmallest(3)
     for d in weakest.index:
@@ -371,15 +371,111 @@ def test_auditor_bias_bh_matches_statsmodels_and_flags_calibration(make_dataset)
     assert "Auditor 01" in reliability.bias_text(t)
 
 
+def test_domain_comparison_is_the_paired_test_over_case_files(make_dataset):
+    # Issue 19 item 4.3: the domains of one audit are graded together, so each domain is compared with the
+    # others on the same case files (compare_dependent_agreement, which reproduces R pairedCAC in
+    # tests/stats/test_agreement_compare.py). With two domains, each is compared with the other: the
+    # two rows are one test seen from both sides (t and −t, same p), and BH over two equal p's is p.
+    chrono = _expand({(G, G): 8, (R, R): 6, (G, R): 1, (O, O): 3})
+    voice = _expand({(G, G): 3, (R, R): 2, (G, R): 6, (R, G): 4, (O, G): 3})
+    audits, ratings = _inputs({"Overall": chrono, "Chronology": chrono, "Voice of the child": voice})
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.domain_comparison(ds)
+    from qa_lib.stats import agreement as ag
+    ref = ag.compare_dependent_agreement(np.array(chrono, dtype=object), np.array(voice, dtype=object),
+                                         categories=GRADES)
+    assert list(t.index) == DOMAINS and "n" not in t.columns  # one count on every row: not printed (pack)
+    assert t.loc["Chronology", "t"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert t.loc["Voice of the child", "t"] == pytest.approx(-ref.statistic, rel=1e-12)
+    assert t["p_value"].tolist() == pytest.approx([ref.pvalue] * 2, rel=1e-12)
+    assert t["q_value"].tolist() == pytest.approx([ref.pvalue] * 2, rel=1e-12)
+    assert t.loc["Chronology", "ac1"] == pytest.approx(reliability.agreement_by_domain(ds).loc["Chronology", "ac1"])
+    assert ref.pvalue < 0.05 and t.loc["Chronology", "differs"] == "Higher than the other domains"
+    text = reliability.between_text(t, reliability.service_area_comparison(ds))
+    assert "AC1 is higher than in the other domains in Chronology." in text
+    assert "AC1 is lower than in the other domains in Voice of the child." in text
+    assert "cannot be compared between service areas" in text  # one area only
+
+
+def test_service_area_comparison_is_the_wald_test_against_the_other_areas(make_dataset):
+    # Areas are separate case files: each against all the others together, z = (γ1 − γ2)/√(SE1² + SE2²)
+    # (Fleiss 1981 §13.2), BH across the areas (statsmodels multipletests).
+    from statsmodels.stats.multitest import multipletests
+    from qa_lib.stats import agreement as ag
+    a_pairs = _expand({(G, G): 9, (R, R): 6, (O, O): 2, (G, R): 1})
+    b_pairs = _expand({(G, G): 3, (R, R): 2, (G, R): 5, (R, G): 4})
+    c_pairs = _expand({(G, G): 5, (R, R): 3, (G, R): 2, (R, G): 1})
+    prs = a_pairs + b_pairs + c_pairs
+    audits, ratings = _inputs({"Overall": prs})
+    audits["service_area"] = ["A"] * len(a_pairs) + ["B"] * len(b_pairs) + ["C"] * len(c_pairs)
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.service_area_comparison(ds)
+    assert list(t.index) == ["A", "B", "C"] and t["n"].tolist() == [18, 14, 11] and t["rest_n"].tolist() == [25, 29, 32]
+
+    def ac1(p):
+        m = np.zeros((4, 4))
+        for x, y in p:
+            m[GRADES.index(x), GRADES.index(y)] += 1
+        return ag.gwet_ac_table(m, categories=GRADES)
+
+    ps = []
+    for s, inside, rest in (("A", a_pairs, b_pairs + c_pairs), ("B", b_pairs, a_pairs + c_pairs),
+                            ("C", c_pairs, a_pairs + b_pairs)):
+        e1, e2 = ac1(inside), ac1(rest)
+        z = (e1.estimate - e2.estimate) / math.sqrt(e1.se ** 2 + e2.se ** 2)
+        assert t.loc[s, "z"] == pytest.approx(z, rel=1e-12)
+        ps.append(2 * stats.norm.sf(abs(z)))
+    assert t["p_value"].tolist() == pytest.approx(ps, rel=1e-10)
+    assert t["q_value"].tolist() == pytest.approx(multipletests(ps, method="fdr_bh")[1].tolist(), rel=1e-12)
+    words = {"A": "Higher than the other areas", "B": "Lower than the other areas"}
+    for s in "ABC":
+        q = t.loc[s, "q_value"]
+        assert t.loc[s, "differs"] == (words[s] if q < 0.05 else "No clear difference")
+
+
+def test_auditor_ordinal_pools_small_auditors_and_tests_the_effect(make_dataset):
+    # Issue 19 item 4.1 (optional): the proportional-odds model of qa_lib.stats.ordinal.group_shift (checked
+    # against R MASS::polr and statsmodels Logit in tests/stats/test_ordinal.py) on moderated pairs: the
+    # moderator's grade given the auditor's own grade, one sum-to-zero effect per auditor; an auditor with
+    # fewer than min_n (10) moderated audits is pooled with the other small ones.
+    harsh = [(G, R)] * 8 + [(G, G)] * 4 + [(R, R)] * 3 + [(R, I)] * 3           # moderators lower AUDA often
+    fair = [(G, G)] * 7 + [(R, R)] * 5 + [(G, R)] * 1 + [(R, G)] * 1 + [(O, O)] * 2
+    kind = [(G, G)] * 5 + [(R, G)] * 5 + [(R, R)] * 3 + [(G, O)] * 2
+    few = [(G, G), (R, R), (G, R)]
+    prs = harsh + fair + kind + few
+    auditors = ["AUDA"] * len(harsh) + ["AUDB"] * len(fair) + ["AUDC"] * len(kind) + ["AUDD"] * len(few)
+    audits, ratings = _inputs({"Overall": prs}, auditors=auditors)
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"domains": DOMAINS})
+    t = reliability.auditor_ordinal(ds)
+    assert list(t.index) == ["Auditor 01", "Auditor 02", "Auditor 03", reliability.OTHER_AUDITORS]
+    assert t["n"].tolist() == [18, 16, 15, 3]
+    assert "1 auditors with fewer than 10" in t.loc[reliability.OTHER_AUDITORS, "note"]
+    assert t["shift"].sum() == pytest.approx(0, abs=1e-8)  # sum-to-zero coding
+    assert t.loc["Auditor 01", "shift"] > 0 > t.loc["Auditor 03", "shift"]  # harsh moderation of AUDA's grades
+    assert not any("AUD" in str(v) for v in [*t.index, *t.to_numpy().ravel()])
+    text = reliability.ordinal_text(ds)
+    assert "on 3 df" in text and "52 moderated audits" in text
+    assert "Auditor" not in reliability.ordinal_text(ds, named=False).split("so", 1)[1] or \
+        "stand out" not in text
+
+
 def test_moderation_report_renders_bias_planning_and_comparison(demo_run):
     html = (demo_run["out"] / "moderation.html").read_text(encoding="utf-8")
     for heading in ("Systematic bias by auditor", "Agreement compared with the previous period",
-                    "How many to moderate next period"):
+                    "How many to moderate next period", "Agreement compared between domains and service areas",
+                    "Ordinal model of auditor effects", "likelihood-ratio"):
         assert heading in html
+    assert "after Benjamini–Hochberg adjustment across the 9 domains tested" in html or \
+        "than in the other domains in" in html
     tables_dir = demo_run["out"] / "tables"
-    for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv"):
+    for name in ("moderation-auditor_bias.csv", "moderation-agreement_comparison.csv", "moderation-sample_planning.csv",
+                 "moderation-domain_comparison.csv", "moderation-service_area_comparison.csv"):
         assert (tables_dir / name).exists(), name
-    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0)
+    areas = pd.read_csv(tables_dir / "moderation-service_area_comparison.csv", index_col=0, encoding="utf-8-sig")
+    byarea = pd.read_csv(tables_dir / "moderation-agreement_by_service_area.csv", index_col=0, encoding="utf-8-sig")
+    assert areas["n"].tolist() == byarea.loc[areas.index, "n"].tolist()
+    assert (areas["n"] + areas["rest_n"]).nunique() == 1
+    plan = pd.read_csv(tables_dir / "moderation-sample_planning.csv", index_col=0, encoding="utf-8-sig")
     assert (plan["ac1_n_0.1"].dropna() >= plan["ac1_n_0.2"].dropna()).all()
     assert "AC2 with quadratic weights runs from" in html
     assert "Bowker p (full df)" in html

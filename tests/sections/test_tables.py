@@ -91,3 +91,47 @@ def test_empty_period_gives_empty_tables_not_errors(make_dataset):
     assert T.grades_by(ds, "service_area").loc["Total", "n"] == 0 if len(T.grades_by(ds, "service_area")) else True
     assert T.moderation_outcomes(ds).loc["Moderated", "audits"] == 0
     assert T.returns_by(ds, "service_area").empty
+
+
+def test_issue17_audit_grade_rule(make_dataset):
+    from qa_lib.sections import tables as t
+
+    audits = ("audit_id,case_id,audit_date,service_area,auditor_id\n"
+              "A1,C1,2024-07-10,SEND,U1\nA2,C2,2024-07-11,SEND,U1\n")
+    ratings = ("audit_id,rater_id,role,domain,grade\n"
+               "A1,U1,auditor,Overall,Good\nA1,P1,peer,Overall,Requires improvement\nA1,P2,peer,Overall,Requires improvement\n"
+               "A1,M1,moderator,Overall,Outstanding\n"
+               "A2,U1,auditor,Overall,Good\nA2,P1,peer,Overall,Requires improvement\n")
+    expected = {"auditor": ["Good", "Good"], "consensus": ["Requires improvement", "Requires improvement"],
+                "median": ["Requires improvement", "Requires improvement"], "moderator": ["Outstanding", "Good"]}
+    for rule, grades in expected.items():
+        ds = make_dataset(audits=audits, ratings=ratings, extra={"audit_grade": rule})
+        g = t.audit_grades(ds).sort_values("audit_id")
+        assert g["grade"].astype(str).tolist() == grades, rule
+        assert f"params audit_grade: {rule}" in t.audit_grade_rule(ds)
+
+
+def test_issue17_summaries_agree_on_moderated_and_peer_reviewed(make_dataset):
+    """One peer-reviewed audit, one moderated and peer-reviewed, one neither: every summary says the same
+    (hand-counted from the ratings below), and the domain tables use the params rule too."""
+    from qa_lib.sections import change, reliability
+    from qa_lib.sections import tables as t
+
+    audits = ("audit_id,case_id,audit_date,service_area,auditor_id\n"
+              "A1,C1,2024-07-10,SEND,U1\nA2,C2,2024-07-11,SEND,U1\nA3,C3,2024-07-12,SEND,U1\n")
+    ratings = ("audit_id,rater_id,role,domain,grade\n"
+               "A1,U1,auditor,Overall,Good\nA1,P1,peer,Overall,Inadequate\nA1,P2,peer,Overall,Inadequate\n"
+               "A1,U1,auditor,Voice,Good\nA1,P1,peer,Voice,Inadequate\nA1,P2,peer,Voice,Inadequate\n"
+               "A2,U1,auditor,Overall,Good\nA2,P1,peer,Overall,Good\nA2,M1,moderator,Overall,Good\n"
+               "A3,U1,auditor,Overall,Outstanding\n")
+    ds = make_dataset(audits=audits, ratings=ratings, extra={"audit_grade": "consensus"})
+    assert t.review_counts(ds) == {"audits": 3, "moderated": 1, "peer_reviewed": 2, "both": 1, "neither": 1}
+    text = t.review_sentence(ds)
+    assert "1 were moderated and 2 peer-reviewed (1 both, 1 neither)" in text and "audit_grade: consensus" in text
+    assert int(t.audit_volume(ds)["moderated"].sum()) == 1
+    assert int(t.moderation_outcomes(ds).loc["Moderated", "audits"]) == 1
+    assert int(reliability.agreement_by_domain(ds).loc["Overall", "n"]) == 1
+    # consensus of A1's Voice grades (Good, Inadequate, Inadequate) is Inadequate, in both domain tables
+    assert int(t.grades_by_domain(ds).loc["Voice", "Inadequate"]) == 1
+    assert int(change.domain_changes(ds).loc["Voice", "n_now"]) == 1
+    assert int(t.overall_by_period(ds).loc[ds.period.label, "Inadequate"]) == 1
