@@ -20,6 +20,8 @@ except ImportError:  # pragma: no cover - Windows: the data cache then loads unl
     fcntl = None
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import qa_lib
 from qa_lib.core.atomic import atomic_to_csv, atomic_write_bytes
@@ -29,7 +31,8 @@ from qa_lib.core.labels import key as label_key
 from qa_lib.inputs import forms as _forms
 from qa_lib.inputs.privacy import Redactor, pseudonymise_frame, pseudonymise_series, resolve_key
 from qa_lib.inputs.grades import GradeScale
-from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, RawTable, melt_wide_ratings, read_table
+from qa_lib.inputs.io import (FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, RawTable, arrow_text, melt_wide_ratings,
+                              read_table)
 from qa_lib.inputs.params import Params, TABLES
 from qa_lib.inputs.periods import month_labels, period_labels
 from qa_lib.inputs import validate as v
@@ -169,14 +172,19 @@ def _read(params: Params, table: str) -> RawTable:
     return raw
 
 
+def _identifier_array(raws: dict[str, RawTable]) -> pa.Array:
+    """Every distinct identifier value of ``raws`` as written (values are stripped at read), blanks left
+    out, as one Arrow string array: one C++ pass over each identifier column, no Python object per cell."""
+    parts = [pc.unique(arrow_text(raw.frame[col])) for raw in raws.values() for col in raw.frame.columns
+             if col in IDENTIFIER_COLUMNS]
+    if not parts:
+        return pa.array([], type=pa.large_string())
+    ids = pc.unique(pa.concat_arrays(parts)).drop_null()
+    return ids.filter(pc.not_equal(ids, ""))
+
+
 def _identifiers(raws: dict[str, RawTable]) -> set[str]:
-    ids: set[str] = set()
-    for raw in raws.values():
-        for col in raw.frame.columns:
-            if col in IDENTIFIER_COLUMNS:  # values are stripped at read: one pass over the distinct ones
-                ids.update(pd.unique(raw.frame[col].dropna()).to_numpy(dtype=object).tolist())
-    ids.discard("")
-    return ids
+    return set(_identifier_array(raws).to_pylist())
 
 
 #: a feedback question counts as free text when none of its answers is an option and they average this many words
@@ -249,6 +257,21 @@ def identifier_values_as_written(ds: Dataset) -> frozenset[str]:
     return ds.raw_identifiers
 
 
+def attach(left: pd.DataFrame, right: pd.DataFrame, *, on: str) -> pd.DataFrame:
+    """``left.merge(right, on=on, how="left")`` (the same frame: left's rows in order, then right's other
+    columns, NA where no match), by integer positions from Arrow's hash kernel (``index_in``) when
+    ``right``'s keys are unique and no column name clashes; else by ``merge`` itself."""
+    others = [c for c in right.columns if c != on]
+    keys = right[on]
+    if set(others) & set(left.columns) or keys.isna().any() or not keys.is_unique:
+        return left.merge(right, on=on, how="left")
+    pos = pc.index_in(arrow_text(left[on]), value_set=arrow_text(keys))
+    if pos.null_count:
+        return left.merge(right, on=on, how="left")
+    picked = right[others].take(pos.to_numpy(zero_copy_only=False)).reset_index(drop=True)
+    return pd.concat([left.reset_index(drop=True), picked], axis=1)
+
+
 def _with_forms(params: Params, raws: dict[str, RawTable], scale: GradeScale, key) -> set[str]:
     """Issue 17: add the audits, ratings and comments derived from forms exports (params ``forms``)
     to ``raws``; return the identifier values the exports hold (Email, Name, IDs, plan references)."""
@@ -289,7 +312,11 @@ def load_dataset(params: Params) -> Dataset:
     # issue 8: case, child, practitioner, auditor and moderator ids become keyed pseudonyms at once
     key = resolve_key(params)
     form_ids = _with_forms(params, raws, scale, key)  # issue 17: MS Forms / Google Forms exports
-    raw_ids = _identifiers(raws) | form_ids
+    id_array = _identifier_array(raws)
+    if form_ids:
+        id_array = pa.concat_arrays([id_array.cast(pa.large_string()),
+                                     pa.array(sorted(form_ids), type=pa.large_string())])
+    raw_ids = frozenset(id_array.to_pylist())
     for raw in raws.values():
         raw.frame = pseudonymise_frame(raw.frame, key)
     audits, i1, r1 = v.validate_audits(raws["audits"])
@@ -306,7 +333,7 @@ def load_dataset(params: Params) -> Dataset:
     kind = params.period.kind
     audits = audits.assign(period=period_labels(audits["audit_date"], kind), month=month_labels(audits["audit_date"]))
     attrs = [c for c in ("audit_id", "period", "month", "service_area", "team", "cohort", "auditor_id") if c in audits.columns]
-    ratings = ratings.merge(audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id", how="left")
+    ratings = attach(ratings, audits[attrs].rename(columns={"auditor_id": "audit_auditor_id"}), on="audit_id")
     allocations = allocations.assign(period=period_labels(allocations["month"], kind), month_label=month_labels(allocations["month"]))
     feedback = feedback.assign(period=period_labels(feedback["response_date"], kind))
     feedback, feedback_text, text_issues = split_free_text(feedback, params)  # issue 17
@@ -324,13 +351,13 @@ def load_dataset(params: Params) -> Dataset:
     ds = Dataset(params=params, scale=scale, audits=audits, ratings=ratings, allocations=allocations,
                  feedback=feedback, actions=actions, comments=comments, issues=issues, rejects=rejects,
                  read_counts={t: len(raws[t].frame) for t in TABLES},
-                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=frozenset(raw_ids),
+                 indicators=indicators, benchmarks=benchmarks, raw_identifiers=raw_ids,
                  feedback_text=feedback_text)
     _set_aside_other_audit_types(ds)
     # issue 14: a non-participation reason is free text shown in a table: redacted like a quote
     if "reason" in allocations.columns and allocations["reason"].notna().any():
         reasons = pd.unique(allocations["reason"].dropna().to_numpy())
-        redact = Redactor.for_texts(raw_ids, reasons, terms=params.redact_terms)
+        redact = Redactor.for_texts(id_array, reasons, terms=params.redact_terms)
         ds.allocations = allocations.assign(reason=redact_series(allocations["reason"], redact))
     if params.strict and (issues["severity"] == "rejected").any():
         rej = issues[issues["severity"] == "rejected"]

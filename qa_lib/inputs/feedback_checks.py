@@ -109,9 +109,12 @@ def check_feedback(feedback: pd.DataFrame, params: "Params") -> tuple[pd.DataFra
         lookup.update({_key(k): v for k, v in cfg.answer_aliases.items() if _key(v) in lookup})
         lookups[survey] = lookup
     pairs = f[["survey", "answer"]].drop_duplicates().dropna()
-    pair_map = {(sv, a): lookups.get(sv, {}).get(_key(a), pd.NA) for sv, a in zip(pairs["survey"], pairs["answer"])}
-    mapped = pd.Series([pair_map.get((sv, a), pd.NA) for sv, a in zip(f["survey"], f["answer"])],
-                       index=f.index, dtype="string")
+    pairs = pairs.assign(_mapped=pd.array([lookups.get(sv, {}).get(_key(a), pd.NA)
+                                           for sv, a in zip(pairs["survey"], pairs["answer"])], dtype="string"))
+    # spread to the rows by a left merge on the pair (issue 15: no per-row Python); a row with a blank
+    # survey or answer matches no pair (pairs has none) and stays unmapped
+    mapped = pd.Series(f[["survey", "answer"]].merge(pairs, on=["survey", "answer"], how="left")["_mapped"]
+                       .to_numpy(), index=f.index, dtype="string")
     unknown = mapped.isna()
     parts = []
     if unknown.any():

@@ -127,6 +127,17 @@ class RawTable:
     options: dict = field(default_factory=dict)
 
 
+def arrow_text(values) -> pa.Array:
+    """``values`` (a Series, array or list of text) as one Arrow string array, nulls for missing values:
+    zero-copy for the loader's columns (pyarrow-backed ``string`` dtype), so Arrow's C++ kernels
+    (``is_in``, ``index_in``, ``dictionary_encode``) work on them without a Python object per cell."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype="object")
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        s = s.astype("string[pyarrow]")
+    out = pa.array(s.array)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
 def header_key(text: str) -> str:
     """Normalise a header for matching: lower case, non-alphanumerics folded to ``_``."""
     return re.sub(r"[^0-9a-z]+", "_", str(text).replace("\ufeff", "").strip().lower()).strip("_")
@@ -301,33 +312,61 @@ def _finish(df: pd.DataFrame, header_cells: list, header_row: int, attrs: dict) 
     return df
 
 
-def _fast_csv(data: bytes, header: int, ncols: int, sep: str) -> pd.DataFrame | None:
+def _fast_csv(data: bytes, header: int, ncols: int, sep: str, skip: int = 0) -> pd.DataFrame | None:
     """The records after the header line, read by pyarrow (multi-threaded, no Python object per cell),
-    stripped, blank → NA. ``None`` when the file's records are not exactly its lines (blank lines,
-    line breaks inside quoted cells, ragged rows): the caller then reads it the careful way."""
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    expected = lines - header - 1
-    if expected <= 0 or ncols == 0:
+    stripped, blank → NA. ``None`` when the file's records are not exactly its lines (line breaks
+    inside quoted cells, a bare carriage return, ragged rows), when it has no record, or when it is not
+    valid UTF-8: the caller then reads it the careful way. A blank line is a record (of blanks, dropped
+    later with its row number kept), so without a quote or a carriage return in the file every line
+    is a record and the lines need no counting. ``skip``: bytes to skip first (a byte-order mark)."""
+    if ncols == 0:
         return None
+    expected = None
+    if data.find(b'"', skip) >= 0 or data.find(b"\r", skip) >= 0:  # records may then differ from lines
+        lines = data.count(b"\n", skip) + (0 if data.endswith(b"\n") else 1)
+        expected = lines - header - 1
+        if expected <= 0:
+            return None
     names = [f"c{k}" for k in range(ncols)]
     try:
         table = pa_csv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(memoryview(data)[skip:]),
             read_options=pa_csv.ReadOptions(skip_rows=header + 1, column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=False),
-            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.large_string() for n in names}, null_values=[""],
+                                                  strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    if table.num_rows != expected:
+    if table.num_rows == 0 or (expected is not None and table.num_rows != expected):
         return None
+    # the ASCII trim is three times faster and, for ASCII text, the same as the Unicode one except for the
+    # separators \x1c-\x1f (which Unicode counts as whitespace): used when the bytes show neither
+    ascii_only = (data[skip:] if skip else data).isascii()
+    trim = pc.ascii_trim_whitespace if ascii_only and not any(data.find(c, skip) >= 0 for c in
+                                                              (b"\x1c", b"\x1d", b"\x1e", b"\x1f")) \
+        else pc.utf8_trim_whitespace
     cols = {}
     for k, name in enumerate(names):
-        col = pc.utf8_trim_whitespace(table.column(name))
-        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        col = trim(table.column(name))  # blank cells are null already; a cell of spaces becomes "" here
+        if pc.any(pc.equal(col, "")).as_py():
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.large_string()), col)
         cols[k] = pd.array(col.combine_chunks() if hasattr(col, "combine_chunks") else col, dtype="string")
-    df = pd.DataFrame(cols)
-    return df
+    return pd.DataFrame(cols)
+
+
+def _utf8_head(data: bytes, skip: int, size: int = 1 << 16) -> str | None:
+    """The first ``size`` bytes after the BOM, cut to whole lines, strictly decoded as UTF-8; ``None``
+    when they are not UTF-8 (the caller then decodes the whole file, :func:`decode_file`)."""
+    body = data[skip:skip + size]
+    if len(data) - skip > size:
+        cut = body.rfind(b"\n")
+        if cut < 0:
+            return None
+        body = body[:cut + 1]
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _read_one(path: Path, names: Iterable[str] = (), delimiter: str | None = None) -> pd.DataFrame:
@@ -343,26 +382,38 @@ def _read_one(path: Path, names: Iterable[str] = (), delimiter: str | None = Non
                     received="an empty file", fix="export the table again, with its header row")
     if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".ods"):
         data = path.read_bytes()
-        if not data.strip():
+        if not data or data.isspace():  # (no copy of the file, as data.strip() would make)
             raise empty
-        dec = decode_file(path, data)
-        sep = _sniff_delimiter(dec.text, delimiter)
-        head_lines = dec.text[:1 << 16].splitlines()[:30]
+        encoding, skip = detect_encoding(data)
+        head = _utf8_head(data, skip) if encoding == "utf-8" else None
+        if head is not None:
+            # issue 15: a UTF-8 file is decoded by Python only as far as its header (the first 64 KB, whole
+            # lines); pyarrow then reads the records and validates their UTF-8 (a file that fails is read
+            # the careful way below, which finds stray bytes), so the file is never held as a Python str
+            text, attrs = head, dict(encoding="utf-8 (BOM)" if skip else "utf-8", stray=0, first_stray=None)
+        else:
+            dec = decode_file(path, data)
+            text = dec.text
+            attrs = dict(encoding=dec.encoding, stray=dec.stray, first_stray=dec.first_stray)
+        sep = _sniff_delimiter(text, delimiter)
+        attrs["delimiter"] = sep
+        head_lines = text[:1 << 16].splitlines()[:30]
         try:
             head_rows = list(csv.reader(head_lines, delimiter=sep))
         except csv.Error:
             head_rows = []
         header = _find_header(head_rows, wanted) if head_rows else None
-        if header is None and not any(line.strip() for line in head_lines):
-            pass  # fall through to the careful read (the header may be further down)
-        attrs = dict(encoding=dec.encoding, delimiter=sep, stray=dec.stray, first_stray=dec.first_stray)
-        if header is not None and not dec.stray and "\r" not in head_lines[header]:
-            utf8 = (data[3:] if dec.encoding == "utf-8 (BOM)" else data) if dec.encoding.startswith("utf-8") \
-                else dec.text.encode("utf-8")
+        if header is not None and not attrs["stray"] and "\r" not in head_lines[header]:
+            if head is not None:
+                utf8, start = data, skip
+            elif dec.encoding.startswith("utf-8"):
+                utf8, start = data, 3 if dec.encoding == "utf-8 (BOM)" else 0
+            else:
+                utf8, start = dec.text.encode("utf-8"), 0
             # rows above the header in head_lines are lines (no quoted line breaks there: they came from csv.reader
             # one row per line only when each row was one line)
             if len(head_rows) == len(head_lines):
-                df = _fast_csv(utf8, header, len(head_rows[header]), sep)
+                df = _fast_csv(utf8, header, len(head_rows[header]), sep, start)
                 if df is not None:
                     attrs["header_text"] = head_lines[header].replace("\ufeff", "")
                     return _finish(df, head_rows[header], header + 1, attrs)

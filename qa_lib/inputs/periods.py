@@ -13,6 +13,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from qa_lib.core.errors import ParamsError, problem
 
@@ -181,22 +183,31 @@ def parse_period(text: str | Period, *, where: str = "period") -> Period:
     raise problem(ParamsError, where, received=repr(raw), expected=EXPECTED_LABELS)
 
 
+def _per_distinct(dates: pd.Series, label) -> pd.Series:
+    """``label`` (a function of a datetime Series) of each distinct date, spread back by integer codes:
+    a million rows hold a few hundred days (issue 15: no per-row string formatting)."""
+    d = pd.Series(pd.to_datetime(dates))
+    codes, uniques = pd.factorize(d)
+    done = pa.array(label(pd.Series(uniques)).astype("string[pyarrow]").array)
+    taken = pc.take(done, pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype="string"), index=d.index)
+
+
 def quarter_labels(dates: pd.Series) -> pd.Series:
     """Vectorised canonical financial-quarter label (``2022-23 Q2``) of each date; NA stays NA."""
-    d = pd.Series(pd.to_datetime(dates))
-    year = d.dt.year.astype("Int64")
-    month = d.dt.month.astype("Int64")
-    fy = year - (month < 4).astype("Int64")
-    q = ((month - 4) % 12) // 3 + 1
-    label = (fy.astype("string") + "-" + ((fy + 1) % 100).astype("string").str.zfill(2)
-             + " Q" + q.astype("string"))
-    return label.where(d.notna())
+    def label(d: pd.Series) -> pd.Series:
+        year = d.dt.year.astype("Int64")
+        month = d.dt.month.astype("Int64")
+        fy = year - (month < 4).astype("Int64")
+        q = ((month - 4) % 12) // 3 + 1
+        return (fy.astype("string") + "-" + ((fy + 1) % 100).astype("string").str.zfill(2)
+                + " Q" + q.astype("string")).where(d.notna())
+    return _per_distinct(dates, label)
 
 
 def month_labels(dates: pd.Series) -> pd.Series:
     """Vectorised ``YYYY-MM`` label of each date; NA stays NA."""
-    d = pd.Series(pd.to_datetime(dates))
-    return d.dt.strftime("%Y-%m").astype("string").where(d.notna())
+    return _per_distinct(dates, lambda d: d.dt.strftime("%Y-%m").astype("string").where(d.notna()))
 
 
 def period_labels(dates: pd.Series, kind: str) -> pd.Series:

@@ -50,8 +50,11 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from qa_lib.core.errors import ParamsError, QAError, problem
+from qa_lib.inputs.io import arrow_text
 
 ENV_VAR = "QA_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
@@ -154,6 +157,15 @@ def resolve_key(params) -> PseudonymKey:
     return PseudonymKey(_run_key(), key_source(params))
 
 
+def _hmac_states(key: bytes):
+    """The SHA-256 states after the inner and outer padded keys of HMAC-SHA256 (RFC 2104 section 2)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+
+
 def pseudonymise_series(values: pd.Series, *, family: str, prefix: str, key: PseudonymKey) -> pd.Series:
     """Replace every non-blank value by ``prefix-<12 hex digits>``; blanks stay blank.
 
@@ -164,27 +176,34 @@ def pseudonymise_series(values: pd.Series, *, family: str, prefix: str, key: Pse
         rather than merge two people.
     """
     s = values.astype("string")
-    # once per distinct id (a million ratings hold a few hundred raters): factorise, hash the uniques,
-    # spread the pseudonyms back by integer codes (issue 15: no per-row Python work)
-    codes, uniques = pd.factorize(s)
-    if not len(uniques):
+    # once per distinct id (a million ratings hold a few hundred raters): one Arrow dictionary encoding,
+    # the distinct ids hashed, the pseudonyms spread back by its integer codes (issue 15: no per-row
+    # Python work, and no Python object per cell)
+    enc = pc.dictionary_encode(arrow_text(s))
+    uniques = enc.dictionary.to_pylist()
+    if not uniques:
         return s
-    u = pd.Series(uniques, dtype="string")
-    present = (u.str.strip() != "").fillna(False).to_numpy(dtype=bool)
-    if not present.any():
+    present = [bool(v.strip()) for v in uniques]
+    if not any(present):
         return s
-    base = hmac.new(key.key, digestmod=hashlib.sha256)  # HMAC-SHA256 as keyed_digest, its key schedule done once
+    # HMAC-SHA256 as keyed_digest (RFC 2104: H(K^opad, H(K^ipad, m))) with its two padded-key states
+    # hashed once and copied per id: the same digests as hmac.new, without its per-call Python layers
+    inner, outer = _hmac_states(key.key)
+    head = f"{family}\x1f".encode("utf-8")
 
     def digest(v: str) -> str:
-        h = base.copy()
-        h.update(f"{family}\x1f{v}".encode("utf-8"))
-        return f"{prefix}-" + h.hexdigest()[:DIGITS]
-    mapped = np.array([digest(v) if keep else v for v, keep in zip(u.tolist(), present)] + [None], dtype=object)
-    if len(set(mapped[:-1][present])) != int(present.sum()):
+        i = inner.copy()
+        i.update(head + v.encode("utf-8"))
+        o = outer.copy()
+        o.update(i.digest())
+        return f"{prefix}-" + o.hexdigest()[:DIGITS]
+    mapped = [digest(v) if keep else v for v, keep in zip(uniques, present)]
+    n_present = sum(present)
+    if len({m for m, keep in zip(mapped, present) if keep}) != n_present:
         raise QAError(f"pseudonymising {family} ids: two different ids received the same pseudonym "
-                      f"(expected none; {int(present.sum())} ids). Fix: run again with another key")
-    out = pd.Series(pd.array(mapped[np.where(codes >= 0, codes, len(mapped) - 1)], dtype="string"), index=s.index)
-    return out
+                      f"(expected none; {n_present} ids). Fix: run again with another key")
+    out = pc.take(pa.array(mapped, type=pa.large_string()), enc.indices)
+    return pd.Series(pd.array(out, dtype="string"), index=s.index)
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: PseudonymKey,
@@ -320,6 +339,37 @@ def _variants(value: str) -> tuple[set[str], set[str]]:
     return keys, prefixes
 
 
+def _occurs_in(values: pa.Array, blob: str, *, candidates: np.ndarray) -> np.ndarray:
+    """Where ``candidates``, whether each of ``values`` (Arrow text) is a substring of ``blob``; False elsewhere.
+
+    Vectorised for very many values: a value of three or more characters can only occur when its first
+    three do, so the blob's trigrams filter first; then each length of the values left is checked
+    either by a substring search per value (few values) or against the set of the blob's substrings
+    of that length (many values against a long blob), whichever is cheaper.
+    """
+    out = np.zeros(len(values), dtype=bool)
+    if not candidates.any():
+        return out
+    length = pc.utf8_length(values).fill_null(0).to_numpy(zero_copy_only=False)
+    n = len(blob)
+    short = candidates & (length < 3)
+    for i in np.flatnonzero(short):
+        out[i] = values[int(i)].as_py() in blob
+    trigrams = pa.array(list({blob[i:i + 3] for i in range(max(n - 2, 0))}), type=pa.large_string())
+    head = pc.is_in(pc.utf8_slice_codeunits(values, 0, 3), value_set=trigrams).fill_null(False)
+    todo = candidates & ~short & head.to_numpy(zero_copy_only=False) & (length <= n)
+    for size in np.unique(length[todo]):
+        at = np.flatnonzero(todo & (length == size))
+        picked = values.take(pa.array(at))
+        # cost in ~ns: a search ~50 + n/20 per value; the set ~100 per position of the blob
+        if len(at) * (50 + n / 20) > 100 * (n - size + 1):
+            found = pa.array(list({blob[i:i + size] for i in range(n - size + 1)}), type=pa.large_string())
+            out[at] = pc.is_in(picked, value_set=found).fill_null(False).to_numpy(zero_copy_only=False)
+        else:
+            out[at] = [v in blob for v in picked.to_pylist()]
+    return out
+
+
 class Redactor:
     """Replace identifiers, names, e-mail addresses and 6+ digit numbers in free text with ``[redacted]``.
 
@@ -366,17 +416,41 @@ class Redactor:
         ``texts`` as ``Redactor(identifiers, ...)``, built only from the identifiers that can occur in
         them. Kept: every value with a space or a non-ASCII letter (a person's name: its parts match
         alone), every value whose letters and digits occur in the texts' letters and digits, and every
-        value one of whose parts with a digit occurs there."""
+        value one of whose parts with a digit occurs there. ``identifiers`` may be an Arrow string array
+        (what the loader holds: no Python object per id)."""
         texts = [str(t) for t in texts]
         blob = "\x00".join("".join(_words(t)) for t in texts)
-        ids = pd.Series(list(dict.fromkeys(identifiers)), dtype="object").dropna().astype(str)
-        if ids.empty:
+        if isinstance(identifiers, (pa.Array, pa.ChunkedArray)) and (pa.types.is_string(identifiers.type)
+                                                                     or pa.types.is_large_string(identifiers.type)):
+            ids = pc.unique(identifiers).drop_null()
+            ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        else:
+            values = list(identifiers) if isinstance(identifiers, (set, frozenset)) else list(dict.fromkeys(identifiers))
+            try:
+                ids = pa.array(values, type=pa.large_string(), from_pandas=True).drop_null()
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as the Redactor would read them
+                ids = arrow_text(pd.Series(values, dtype="object").dropna().astype(str))
+        if not len(ids):
             return cls((), terms=terms, first_names=first_names)
-        simple = ids.map(lambda v: v.isascii() and not any(ch.isspace() for ch in v.strip()))
-        squashed = ids.str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
-        keep = [not ok or (k in blob) or any(p.lower() in blob for p in _DIGIT_PART.findall(v) if len(p) >= 3)
-                for v, k, ok in zip(ids, squashed, simple)]
-        return cls(ids[keep].tolist(), terms=terms, first_names=first_names)
+        # issue 15: vectorised on Arrow (a run holds ~400,000 ids). A value is "simple" when it is ASCII
+        # with no whitespace inside it (str.isspace's ASCII set: \t \n \v \f \r, \x1c-\x1f and space);
+        # a simple value of letters and digits only is its own squashed form, lower-cased.
+        alnum = pc.match_substring_regex(ids, r"^[0-9A-Za-z]*$").to_numpy(zero_copy_only=False)
+        simple = alnum.copy()
+        squashed = pc.ascii_lower(ids)
+        rest = np.flatnonzero(~alnum)
+        if len(rest):
+            other = ids.take(pa.array(rest))
+            ws = "[\t\n\x0b\x0c\r\x1c-\x1f ]"
+            inner = pc.match_substring_regex(other, f"[^{ws[1:-1]}]{ws}+[^{ws[1:-1]}]").to_numpy(zero_copy_only=False)
+            simple[rest] = pc.string_is_ascii(other).to_numpy(zero_copy_only=False) & ~inner
+            fixed = pc.replace_substring_regex(pc.utf8_lower(other), "[^0-9a-z]+", "")
+            squashed = pc.replace_with_mask(squashed, pa.array(~alnum), fixed)
+        keep = ~simple | _occurs_in(squashed, blob, candidates=simple)
+        # a value with separators may also occur by one of its parts that holds a digit (3+ characters)
+        for i in np.flatnonzero(simple & ~keep & ~alnum):
+            keep[i] = any(p.lower() in blob for p in _DIGIT_PART.findall(ids[int(i)].as_py()) if len(p) >= 3)
+        return cls(ids.filter(pa.array(keep)).to_pylist(), terms=terms, first_names=first_names)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Start and end of every stretch of ``text`` to redact, in order, not overlapping."""

@@ -19,11 +19,12 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from qa_lib.core.labels import keys as label_keys
 from qa_lib.inputs.grades import GradeScale
 from qa_lib.inputs.periods import parse_period
-from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, REQUIRED, RawTable
+from qa_lib.inputs.io import FREE_TEXT_COLUMNS, IDENTIFIER_COLUMNS, REQUIRED, RawTable, arrow_text
 
 ISSUE_COLUMNS = ["table", "rule", "severity", "message", "file", "row", "column", "value"]
 
@@ -47,21 +48,6 @@ DATE_COLUMNS = {"audits": ("audit_date",), "ratings": ("rating_date",), "feedbac
 _MONTH_FORMATS = ("%Y-%m", "%b %Y", "%B %Y", "%m/%Y", "%b-%y", "%B-%y", "%b-%Y")
 
 
-def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``fn(values)`` computed once per distinct value and spread back by position: the same
-    result, fast when a million rows hold a few labels (grades, roles, statuses)."""
-    codes, uniques = pd.factorize(values)
-    if len(uniques) == 0 or len(uniques) > len(values) // 2:  # all blank: nothing to spread (issue 15)
-        return fn(values)
-    done = fn(pd.Series(uniques, dtype=values.dtype))
-    out = done.take(np.where(codes >= 0, codes, 0)).reset_index(drop=True)
-    out.index = values.index
-    missing = codes < 0
-    if missing.any():
-        out = out.where(~missing, fn(pd.Series([pd.NA], dtype=values.dtype)).iloc[0])
-    return out
-
-
 def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``fn(values)`` computed once per distinct value (NA included once) and spread back by position."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -74,14 +60,48 @@ def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Seri
 
 
 def isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
-    """``values.isin(allowed)`` through integer codes of the union: the same answer, much faster
-    than a string ``isin`` of a million ids against a hundred thousand."""
-    allowed = pd.Series(allowed)
-    both = pd.concat([pd.Series(values.to_numpy(dtype=object, na_value=None)),
-                      pd.Series(allowed.to_numpy(dtype=object, na_value=None))], ignore_index=True)
-    codes, _ = pd.factorize(both)
-    mine, theirs = codes[: len(values)], codes[len(values):]
-    return pd.Series(np.isin(mine, theirs[theirs >= 0]) & (mine >= 0), index=values.index)
+    """``values.isin(allowed)`` for text, by Arrow's hash kernel (``pyarrow.compute.is_in``): the same
+    answer, much faster than a string ``isin`` of a million ids against a hundred thousand. A missing
+    value is never in ``allowed``."""
+    got = pc.is_in(arrow_text(values), value_set=arrow_text(pd.Series(allowed)), skip_nulls=True).fill_null(False)
+    return pd.Series(got.to_numpy(zero_copy_only=False), index=values.index)
+
+
+def spread(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` of each distinct text of ``values`` (missing included once, as NA), spread back by the
+    integer codes of one Arrow dictionary encoding: the string work runs once per label, never once
+    per row (a million ratings hold a handful of roles). ``fn`` maps a string Series to a Series."""
+    enc = pc.dictionary_encode(arrow_text(values))
+    labels = pd.Series(pd.array(enc.dictionary, dtype="string"))
+    done = fn(pd.concat([labels, pd.Series([pd.NA], dtype="string")], ignore_index=True))
+    codes = enc.indices.fill_null(len(labels)).to_numpy(zero_copy_only=False)
+    out = done.take(codes)
+    out.index = values.index
+    return out
+
+
+def duplicated(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """``frame[columns].duplicated(keep="first")`` (missing values equal to each other), by one integer
+    key per row built from each column's codes (an Arrow dictionary encoding for text): the same
+    answer without hashing a million rows of strings as tuples."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for col in columns:
+        s = frame[col]
+        if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+            enc = pc.dictionary_encode(arrow_text(s))
+            n = len(enc.dictionary) + 1
+            codes = enc.indices.fill_null(n - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            codes, uniques = pd.factorize(s, use_na_sentinel=False)
+            n = len(uniques)
+            codes = codes.astype(np.int64)
+        if span * max(n, 1) >= 2 ** 62:  # keep the key inside int64: renumber what has been combined so far
+            key, seen = pd.factorize(key)
+            span = len(seen)
+        key = key * max(n, 1) + codes
+        span *= max(n, 1)
+    return pd.Series(key, index=frame.index).duplicated(keep="first")
 
 
 #: A value with no letters, this short, may be quoted in a message (a bad date or number such as
@@ -196,13 +216,16 @@ def _parse_dates(values: pd.Series, order: str = "day-first") -> pd.Series:
     return out
 
 
+def _order_evidence(u: pd.Series) -> pd.Series:
+    """1 where a numeric date shows day first (first number above 12), 2 month first (second above 12), else 0."""
+    num = _numeric_parts(u.astype("string").str.strip())
+    return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
+                     index=u.index)
+
+
 def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Rows whose numeric date shows day first (first number above 12) and month first (second above 12)."""
-    def evidence(u: pd.Series) -> pd.Series:
-        num = _numeric_parts(u.astype("string").str.strip())
-        return pd.Series(np.where((num["a"] > 12) & (num["b"] <= 12), 1, np.where((num["b"] > 12) & (num["a"] <= 12), 2, 0)),
-                         index=u.index)
-    code = distinct(values, evidence)
+    code = distinct(values, _order_evidence)
     return code == 1, code == 2
 
 
@@ -288,7 +311,7 @@ class Checker:
     def unique(self, keys: list[str], *, label: str) -> None:
         cols = [k for k in keys if k in self.frame.columns]
         live = pd.Series(~self.rejected, index=self.frame.index)
-        dup = self.frame[cols].duplicated(keep="first") & live
+        dup = duplicated(self.frame, cols) & live
         if dup.any():
             first_row = self.frame[live].drop_duplicates(cols).set_index(cols)["_row"]
             def text(rows):
@@ -314,7 +337,8 @@ class Checker:
         month = np.zeros(len(self.frame), dtype=bool)
         example = pd.Series(pd.NA, index=self.frame.index, dtype="string")
         for col in cols:
-            d, m = date_order_evidence(self.frame[col])
+            code = self.per_value(col, _order_evidence)
+            d, m = code == 1, code == 2
             fill = (d | m).to_numpy() & example.isna().to_numpy()
             example[fill] = self.frame[col][fill]
             day |= d.to_numpy()
@@ -340,11 +364,29 @@ class Checker:
         self._orders = orders
         return orders
 
+    def per_value(self, column: str, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """``fn`` of each distinct value of ``column`` (NA once), spread to the rows: the column's Arrow
+        dictionary encoding is made once per Checker and frame and shared by every rule that reads
+        the column (a date column is checked for placeholders, day/month evidence, numeric form and
+        parsed in up to three orders: issue 15, codes once)."""
+        cache = self.__dict__.setdefault("_encodings", {})
+        hit = cache.get(column)
+        if hit is None or hit[0] is not self.frame:
+            enc = pc.dictionary_encode(arrow_text(self.frame[column]))
+            labels = pd.concat([pd.Series(pd.array(enc.dictionary, dtype="string")),
+                                pd.Series([pd.NA], dtype="string")], ignore_index=True)
+            hit = cache[column] = (self.frame, enc.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False),
+                                   labels)
+        _, codes, labels = hit
+        out = fn(labels).take(codes)
+        out.index = self.frame.index
+        return out
+
     def dates(self, column: str, *, optional: bool = False) -> pd.Series:
         """Parse a date column; placeholders, refused day/month orders and unparseable values are flagged."""
         s = self.frame[column]
-        given = _given(s)
-        placeholder = given & placeholder_dates(s)
+        given = self.per_value(column, _given).astype(bool)
+        placeholder = given & self.per_value(column, _placeholder_dates).astype(bool)
         if optional and self.options.get("placeholder_dates") == "blank":
             self.flag(placeholder, rule="placeholder_date", column=column, reject=False,
                       text="looks like a 'no date' placeholder and is treated as blank (params placeholder_dates: blank)")
@@ -358,8 +400,8 @@ class Checker:
         for order in ("day-first", "month-first"):
             rows = (orders == order).to_numpy()
             if rows.any():
-                parsed[rows] = parse_dates(s[rows], order)
-        numeric = distinct(s, _is_numeric_date).to_numpy(dtype=bool)
+                parsed[rows] = self.per_value(column, lambda u, order=order: _parse_dates(u, order))[rows]
+        numeric = self.per_value(column, _is_numeric_date).to_numpy(dtype=bool)
         refused = (orders == "refuse").to_numpy() & numeric & given.to_numpy()
         if refused.any():
             self.flag(refused, rule="date_order", column=column,
@@ -368,7 +410,7 @@ class Checker:
                                            "export the dates as 2024-05-23"))
         if (orders == "refuse").any():  # the other values of a refused file (ISO, named months) still parse
             rows = (orders == "refuse").to_numpy() & ~numeric
-            parsed[rows] = parse_dates(s[rows])
+            parsed[rows] = self.per_value(column, _parse_dates)[rows]
         order_text = ("month before day, as params date_format says" if self.options.get("date_format") == "month-first"
                       else "day before month")
         self.flag(given & parsed.isna() & ~placeholder, rule="bad_date", column=column,
@@ -377,10 +419,13 @@ class Checker:
         return parsed.where(~pd.Series(refused, index=s.index))
 
     def choice(self, column: str, aliases: dict[str, str], *, expected: str, rule: str) -> pd.Series:
-        key = by_distinct(self.frame[column], lambda u: u.astype("string").str.strip().str.lower()
-                          .str.replace(r"\s+", " ", regex=True))
-        mapped = key.map(aliases).astype("string")
-        self.flag(key.notna() & (key != "") & mapped.isna(), rule=rule, column=column,
+        def keys(u: pd.Series) -> pd.DataFrame:
+            k = u.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+            mapped = k.map(aliases).astype("string")
+            return pd.DataFrame({"bad": (k.notna() & (k != "") & mapped.isna()).astype(bool), "mapped": mapped})
+        done = spread(self.frame[column], keys)  # issue 15: once per distinct label
+        mapped = done["mapped"]
+        self.flag(done["bad"].to_numpy(dtype=bool), rule=rule, column=column,
                   text=f"is not valid (expected {expected})")
         return mapped
 
@@ -412,8 +457,10 @@ def validate_ratings(raw: RawTable, *, scale: GradeScale, audit_ids: pd.Series) 
     c.flag(unknown, rule="unknown_grade", column="grade",
            text=f"is not a known grade (expected {scale.expected_text}). Fix: correct the label or add it to "
                 "params grade_aliases")
-    domain = c.frame["domain"].astype("string").str.strip()
-    domain = domain.where(domain.str.lower() != "overall", "Overall")
+    def domains(u: pd.Series) -> pd.Series:
+        d = u.astype("string").str.strip()
+        return d.where(d.str.lower() != "overall", "Overall")
+    domain = spread(c.frame["domain"], domains)  # once per distinct domain (issue 15)
     f = c.frame.assign(role=role, grade=grade, domain=domain)
     if "agency" in f.columns:  # issue 17: the rater's agency is a dimension; one spelling per agency
         agency = f["agency"].astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
@@ -429,13 +476,14 @@ def validate_allocations(raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     """Allocations: unique id, a month, a service area and a status (returned / not returned / exempt)."""
     c = Checker(raw)
     c.required(REQUIRED["allocations"])
-    placeholder = _given(c.frame["month"]) & placeholder_dates(c.frame["month"])
+    placeholder = c.per_value("month", lambda u: _given(u) & _placeholder_dates(u)).astype(bool)
     c.flag(placeholder, rule="placeholder_date", column="month",
            text=f"looks like a 'no date' placeholder (expected a real month, years {YEAR_RANGE[0]}–{YEAR_RANGE[1]}). "
                 "Fix: correct the month")
     orders = c._date_orders()
-    month = parse_months(c.frame["month"], "month-first" if c.options.get("date_format") == "month-first" else "day-first")
-    refused = (orders == "refuse").to_numpy() & distinct(c.frame["month"], _is_numeric_date).to_numpy(dtype=bool)
+    order = "month-first" if c.options.get("date_format") == "month-first" else "day-first"
+    month = c.per_value("month", lambda u: _parse_months(u, order))
+    refused = (orders == "refuse").to_numpy() & c.per_value("month", _is_numeric_date).to_numpy(dtype=bool)
     c.flag(refused, rule="date_order", column="month",
            text=lambda rows: ("cannot be read safely: " + rows["_file"].astype("string").map(c.order_note)
                               + ". Fix: set date_format: month-first (or day-first) in the params"))
