@@ -141,3 +141,11 @@ def date(d: Any) -> str:
     if str(value) == "NaT":
         return MISSING
     return f"{value.day} {value:%B %Y}"
+
+
+def join_and(items) -> str:
+    """A list in words: ``"a"``, ``"a and b"``, ``"a, b and c"``; ``""`` for none."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

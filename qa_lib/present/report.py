@@ -32,6 +32,7 @@ from qa_lib.inputs.data import WORKING_FOLDER, Dataset, load_dataset_cached, rej
 from qa_lib.core.errors import QAError
 from qa_lib.inputs.io import IDENTIFIER_COLUMNS
 from qa_lib.inputs.params import Params, load_params
+from qa_lib.sections import narrative
 from qa_lib.present import disclosure, pack
 from qa_lib.present.disclosure import audience_note
 from qa_lib.present.html_tables import html_table, small_n_flags
@@ -335,15 +336,19 @@ class Report:
         path = ds.write_rejects(rejects_path(self.params))
         where = f"{WORKING_FOLDER}/{self.params.period.slug}/{path.name} (a working file beside the outputs folder, never published)"
         warnings = int((ds.issues["severity"] == "warning").sum()) if len(ds.issues) else 0
+        # issue 16: audits of another type (thematic, external) kept out of the programme, said here, never silent
+        other = narrative.set_aside_audit_types(ds, published=self.params.audience == "published")
+        other = self.text(other).markup if other else ""
         if summary.empty:
             msg = "All input rows passed validation; no rows were set aside."
             if warnings:
                 msg += f" {warnings} warning(s) are listed in {where}."
-            return self.text(msg)
+            return HTML(self.text(msg).markup + other)
         total = int(summary["rows"].sum())
         head = self.text(f"{total:,} input row(s) were set aside and are not counted in this report. "
                          f"Each is listed with its file, row, column and reason in {where}.")
-        return HTML(head.markup + html_table(summary.set_index(["table", "rule"]), caption="Rows set aside by table and reason"))
+        return HTML(head.markup + html_table(summary.set_index(["table", "rule"]), caption="Rows set aside by table and reason")
+                    + other)
 
     # -- manifest ---------------------------------------------------------------------------------
     def _save_fragment(self) -> None:

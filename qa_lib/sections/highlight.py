@@ -59,10 +59,7 @@ def month_name(label: str) -> str:
     return parse_period(label).long_label
 
 
-def _and(words: list[str]) -> str:
-    """``"a, b and c"``."""
-    words = [str(w) for w in words]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
+_and = fmt.join_and  # "a, b and c"
 
 
 #: a run of at least this many consecutive months is named by its ends ("every month from July 2023 to …")

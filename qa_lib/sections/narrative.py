@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from qa_lib.core import fmt
 from qa_lib.sections import change
-from qa_lib.inputs.data import Dataset
+from qa_lib.inputs.data import Dataset, audit_types
 
-__all__ = ["Statement", "statements", "summary"]
+__all__ = ["Statement", "statements", "summary", "set_aside_audit_types"]
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,22 @@ def statements(ds: Dataset) -> list[Statement]:
 def summary(ds: Dataset) -> list[str]:
     """The summary bullets for ``rpt.bullets``: headline, domains, trend, SPC readings."""
     return [s.text for s in statements(ds) if s.text]
+
+
+def set_aside_audit_types(ds: Dataset, *, published: bool) -> str:
+    """Issue 16: the sentence every report prints when audits of another type (thematic, external...) were
+    kept out of the monthly programme at load (:attr:`Dataset.other_audits`), so nothing is dropped silently.
+    ``""`` when none were. A published report names the types without their counts (a thematic audit of a
+    few cases is a small count); an internal one gives the count of each type."""
+    other = ds.other_audits
+    if other is None or not len(other):
+        return ""
+    counts = audit_types(other).value_counts().sort_index()
+    if published:
+        kinds = fmt.join_and([str(t) for t in counts.index])
+        said = f"Audits of another type ({kinds})"
+    else:
+        said = fmt.join_and([f"{int(n):,} {t}" for t, n in counts.items()]) + " audit(s)"
+    return (f"{said} are reported on their own, in the highlight report's section on thematic and external "
+            "audits, and are not counted in this report's figures; list a type under pool_audit_types in "
+            "the params to count it with the monthly programme.")

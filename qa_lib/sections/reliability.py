@@ -665,11 +665,7 @@ def summary(ds: Dataset, *, weakest: int = 3, byd: pd.DataFrame | None = None) -
     return lines
 
 
-def _and(items: Sequence[str]) -> str:
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+_and = fmt.join_and  # "a, b and c"
 
 
 # --------------------------------------------------------------------------------------

@@ -201,6 +201,25 @@ def test_other_audit_types_are_pooled_in_no_report(make_dataset):
     assert tables.grades_by(pooled, "service_area").loc["Total", "n"] == 6
 
 
+def test_every_report_says_when_audits_of_another_type_were_set_aside(make_dataset, tmp_path):
+    """Setting thematic and external audits aside is never silent: every report's data-quality section
+    says which types were kept out and how many (internal), or only which types (published: 1 thematic
+    audit is a small count); nothing is said when none were."""
+    from qa_lib.present.report import Report
+    from qa_lib.sections import narrative
+
+    ds = _typed(make_dataset)
+    internal = narrative.set_aside_audit_types(ds, published=False)
+    assert internal.startswith("2 external and 1 thematic audit(s) are reported on their own")
+    published = narrative.set_aside_audit_types(ds, published=True)
+    assert "external and thematic" in published and not any(ch.isdigit() for ch in published)
+    assert narrative.set_aside_audit_types(_typed(make_dataset, pool_audit_types=["Thematic", "External"]),
+                                           published=False) == ""
+    rpt = Report(ds.params, "quarterly", output_dir=tmp_path / "q")
+    rpt._dataset = ds
+    assert "2 external and 1 thematic audit(s)" in rpt.data_quality().markup
+
+
 # ---- item 4: a two-grade scale -------------------------------------------------------------------------
 def test_binary_scale_end_to_end(make_dataset):
     n = 24
