@@ -17,6 +17,11 @@ from collections.abc import Sequence
 from qa_lib.core import fmt
 from qa_lib.present.charts import GRADE_COLOURS, PALETTE, TEXT_ON, Chart
 
+
+def _n(value: float) -> str:
+    """An SVG coordinate to one decimal (not shown to readers: figures go through qa_lib.core.fmt)."""
+    return format(value, ".1f")
+
 __all__ = ["WIDTH", "ROW", "dot_chart", "stack_chart"]
 
 WIDTH = 640  #: viewBox width; the image scales to its column
@@ -44,9 +49,9 @@ def _frame(slots: int, body: list[str], title: str, legend: str = "") -> str:
     axis = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         x = _x(tick)
-        axis.append(f'<line x1="{x:.1f}" y1="{_TOP - 6}" x2="{x:.1f}" y2="{_TOP + ROW * slots}" stroke="#b1b4b6" '
+        axis.append(f'<line x1="{_n(x)}" y1="{_TOP - 6}" x2="{_n(x)}" y2="{_TOP + ROW * slots}" stroke="#b1b4b6" '
                     f'stroke-width="1"/>')
-        axis.append(f'<text x="{x:.1f}" y="{_TOP - 10}" text-anchor="middle">{fmt.pct(tick)}</text>')
+        axis.append(f'<text x="{_n(x)}" y="{_TOP - 10}" text-anchor="middle">{fmt.pct(tick)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
             f'height="{height}" font-family="Arial, Helvetica, sans-serif" font-size="13" fill="#0b0c0c">'
             f'<title>{_esc(title)}</title><rect width="{WIDTH}" height="{height}" fill="white"/>'
@@ -66,16 +71,16 @@ def dot_chart(labels: Sequence[str], estimate: Sequence[float], low: Sequence[fl
     for k, (lab, p, a, b, m) in enumerate(zip(labels, estimate, low, high, n)):
         y = _TOP + ROW * k + ROW / 2
         colour = PALETTE[4] if lab == _TOTAL else PALETTE[0]
-        body.append(f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{_esc(_short(str(lab)))}</text>')
+        body.append(f'<text x="{_LEFT - 8}" y="{_n(y + 4)}" text-anchor="end">{_esc(_short(str(lab)))}</text>')
         if all(math.isfinite(v) for v in (a, b)):
-            body.append(f'<line x1="{_x(a):.1f}" y1="{y:.1f}" x2="{_x(b):.1f}" y2="{y:.1f}" stroke="{colour}" '
+            body.append(f'<line x1="{_n(_x(a))}" y1="{_n(y)}" x2="{_n(_x(b))}" y2="{_n(y)}" stroke="{colour}" '
                         f'stroke-width="3"/>')
         if math.isfinite(p):
-            body.append(f'<circle cx="{_x(p):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>')
-        body.append(f'<text x="{_RIGHT + 10}" y="{y + 4:.1f}">{_esc(fmt.pct(p))} (n = {int(m)})</text>')
+            body.append(f'<circle cx="{_n(_x(p))}" cy="{_n(y)}" r="5" fill="{colour}"/>')
+        body.append(f'<text x="{_RIGHT + 10}" y="{_n(y + 4)}">{_esc(fmt.pct(p))} (n = {int(m)})</text>')
     if target is not None and math.isfinite(target):
         x = _x(target)
-        body.append(f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{_TOP + ROW * slots}" stroke="{GRADE_COLOURS[2]}" '
+        body.append(f'<line x1="{_n(x)}" y1="{_TOP}" x2="{_n(x)}" y2="{_TOP + ROW * slots}" stroke="{GRADE_COLOURS[2]}" '
                     f'stroke-width="2" stroke-dasharray="6 4"/>')
     parts = [f"{lab}: {fmt.pct(p)} (95% interval {fmt.pct(a)} to {fmt.pct(b)}, n = {int(m)})"
              for lab, p, a, b, m in zip(labels, estimate, low, high, n)]
@@ -93,18 +98,18 @@ def stack_chart(labels: Sequence[str], shares: dict[str, Sequence[float]], n: Se
     body = []
     for k, (lab, m) in enumerate(zip(labels, n)):
         y = _TOP + ROW * k + 5
-        body.append(f'<text x="{_LEFT - 8}" y="{y + 13:.1f}" text-anchor="end">{_esc(_short(str(lab)))}</text>')
+        body.append(f'<text x="{_LEFT - 8}" y="{_n(y + 13)}" text-anchor="end">{_esc(_short(str(lab)))}</text>')
         x = 0.0
         for g, colour in zip(grades, GRADE_COLOURS):
             share = float(shares[g][k]) if math.isfinite(float(shares[g][k])) else 0.0
             if share > 0:
                 x0, x1 = _x(x), _x(x + share)
-                body.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{x1 - x0:.1f}" height="{ROW - 10}" fill="{colour}"/>')
+                body.append(f'<rect x="{_n(x0)}" y="{_n(y)}" width="{_n(x1 - x0)}" height="{ROW - 10}" fill="{colour}"/>')
                 if x1 - x0 > 34:
-                    body.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{y + 13:.1f}" text-anchor="middle" font-size="11" '
+                    body.append(f'<text x="{_n((x0 + x1) / 2)}" y="{_n(y + 13)}" text-anchor="middle" font-size="11" '
                                 f'fill="{TEXT_ON[colour]}">{fmt.pct(share)}</text>')
             x += share
-        body.append(f'<text x="{_RIGHT + 10}" y="{y + 13:.1f}">n = {int(m)}</text>')
+        body.append(f'<text x="{_RIGHT + 10}" y="{_n(y + 13)}">n = {int(m)}</text>')
     legend, lx = [], 10
     y = _TOP + ROW * slots + 10
     for g, colour in zip(grades, GRADE_COLOURS):
