@@ -288,15 +288,16 @@ def render_table(shown: pd.DataFrame, *, caption: str, index: bool = True, notes
         full-precision table; :func:`html_table` passes it). Default: the type of ``shown``'s own
         columns, so a column of formatted text is text. Never decided by a cell's first character.
     """
-    heads = []
-    index_names = [n for n in shown.index.names] if index else []
-    if index:
-        heads += [f'<th scope="col">{html.escape(str(n or ""))}</th>' for n in index_names]
-    heads += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
-    # numbers read right-aligned, words left-aligned, by the column's type (issue 18)
+    # numbers read right-aligned, words left-aligned, by the column's type (issue 18); a header sits over its column
     numeric = number_columns(shown) if numeric is None else [bool(v) for v in numeric]
     if len(numeric) != shown.shape[1]:
         raise ValueError(f"numeric= has {len(numeric)} flags for a table of {shown.shape[1]} columns")
+    heads = []
+    index_names = [n for n in shown.index.names] if index else []
+    if index:  # row labels are words
+        heads += [f'<th scope="col" class="text">{html.escape(str(n or ""))}</th>' for n in index_names]
+    heads += [('<th scope="col">' if n else '<th scope="col" class="text">') + f"{html.escape(str(c))}</th>"
+              for c, n in zip(shown.columns, numeric)]
     td = ["<td>" if n else '<td class="text">' for n in numeric]
     body = []
     for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):

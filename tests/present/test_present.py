@@ -80,8 +80,12 @@ def test_alignment_follows_the_column_type_not_the_first_character():
         "good_or_better_low_share": [0.55, 0.07, 0.2], "good_or_better_high_share": [0.88, 0.59, 0.8],
     }, index=pd.Index(["A", "B", "C"], name="service_area"))
     out = html_table(frame, caption="t")
-    heads = re.findall(r'<th scope="col">([^<]*)</th>', out)[1:]  # after the index header
+    found = re.findall(r'<th scope="col"(?: class="(text)")?>([^<]*)</th>', out)
+    assert found[0] == ("text", "Service area")  # the row labels' header is text
+    heads = [h for _, h in found[1:]]
     kinds = dict(zip(heads, _column_classes(out)))
+    # each header is aligned with its column: class "text" over a text column, none over numbers
+    assert {h: {c} for c, h in found[1:]} == kinds
     assert kinds == {"Reading": {"text"}, "Team": {"text"}, "Audits (n)": {""}, "Difference (points, likely range)": {""},
                      "Published n": {""}, "Target met": {"text"}, "Cohort": {"text"},
                      "% Good or better (95% range)": {""}}
